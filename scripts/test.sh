@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `npm test`: the whole suite, in tiers. Installs what each tier needs; under CI=true no tier
+# may skip, so a missing component fails loudly instead.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+node_bin=$(scripts/ensure-node.sh)
+export PATH="$(dirname "$node_bin"):$root/node_modules/.bin:$PATH"
+scripts/ensure-deps.sh
+GANYMEDE_JUPYTER=$(scripts/ensure-jupyter.sh); export GANYMEDE_JUPYTER
+step() { echo; echo "=== $* ==="; }
+step "static checks"; tsc --noEmit -p . && eslint . && prettier --check . >/dev/null
+step "unit tests"; node --test --test-concurrency=2 'src/**/*.test.ts'
+if [ "${SKIP_CLUSTER:-}" != 1 ]; then
+  step "control plane binaries"; GANYMEDE_CLUSTER_BIN=$(test/cluster/build.sh); export GANYMEDE_CLUSTER_BIN
+fi
+step "integration tests"; node --test --test-concurrency=1 'test/integration/**/*.test.ts'
+if [ -f scripts/ensure-browser.sh ]; then
+  GANYMEDE_CHROMIUM=$(scripts/ensure-browser.sh); export GANYMEDE_CHROMIUM
+  step "browser tests"; node --test --test-concurrency=1 'test/browser/**/*.test.ts'
+fi
