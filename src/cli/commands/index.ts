@@ -1,0 +1,4 @@
+import type { CliCommand } from '../command.ts';
+import { serveCommand } from './serve.ts';
+
+export const commands: readonly CliCommand[] = [serveCommand];

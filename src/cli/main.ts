@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * `ganymede <command>`: dispatches to one of `commands/`. Argument parsing inside each command
+ * uses node:util parseArgs (strict), so an unknown flag is an error that names it.
+ */
+import { isGanymedeError } from '../errors/ganymede-error.ts';
+import { commands } from './commands/index.ts';
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Usage: ganymede <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `ganymede <command> --help` for the options of one command.',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    console.error(`ganymede: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (isGanymedeError(e)) {
+      console.error(`ganymede ${name}: ${e.userMessage}${e.detail ? `\n  ${e.detail}` : ''}`);
+      return e.code === 'bad_request' ? 2 : 1;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}
