@@ -1,0 +1,181 @@
+/**
+ * Sign-in, sessions and API tokens: everything that decides who a request is.
+ *
+ * - Unknown user and wrong password take the same time (a dummy argon2 verification) and
+ *   give the same message, so sign-in does not reveal which names exist.
+ * - Failed sign-ins are limited per user name and per client address.
+ * - Sessions live server-side; the cookie holds a random id, the store its hash. Signing out
+ *   deletes the row. A short in-memory cache (`cacheMs`) spares the store on proxied requests;
+ *   signing out on this replica evicts at once, another replica sees it within `cacheMs`.
+ */
+import { createHash } from 'node:crypto';
+import { GanymedeError } from '../errors/ganymede-error.ts';
+import { parseUserName } from '../names/user-names.ts';
+import type { Store, User } from '../store/types.ts';
+import { dummyHash, generatePassword, hashPassword, verifyPassword } from './passwords.ts';
+import { FailureLimiter } from './rate-limit.ts';
+import { hashSecret, newSecret } from './secrets.ts';
+
+export interface Identity {
+  readonly user: string;
+  readonly userId: number;
+  readonly admin: boolean;
+  /** The session id hash, when the identity came from a session cookie. */
+  readonly session?: string;
+}
+
+export interface AuthOptions {
+  readonly store: Store;
+  readonly sessionHours: number;
+  readonly maxFailuresPerUser: number;
+  readonly maxFailuresPerAddress: number;
+  readonly windowMinutes: number;
+  readonly cacheMs?: number;
+  readonly now?: () => number;
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export function createAuthService(options: AuthOptions) {
+  const { store } = options;
+  const now = options.now ?? Date.now;
+  const cacheMs = options.cacheMs ?? 2000;
+  const windowMs = options.windowMinutes * 60_000;
+  const perUser = new FailureLimiter({ max: options.maxFailuresPerUser, windowMs, now });
+  const perAddress = new FailureLimiter({ max: options.maxFailuresPerAddress, windowMs, now });
+  const cache = new Map<string, { identity: Identity | undefined; until: number }>();
+
+  const identityOf = (user: User, session?: string): Identity => ({
+    user: user.name,
+    userId: user.id,
+    admin: user.admin,
+    ...(session ? { session } : {}),
+  });
+
+  function remember(key: string, identity: Identity | undefined): Identity | undefined {
+    if (cache.size > 10_000) cache.clear(); // bounded: a flood of bogus cookies cannot grow it
+    cache.set(key, { identity, until: now() + cacheMs });
+    return identity;
+  }
+
+  async function createUser(rawName: unknown, password: string | null, admin: boolean) {
+    const name = parseUserName(rawName);
+    if (password !== null && password.length < 8) {
+      throw new GanymedeError('bad_request', 'Passwords are at least 8 characters.', {
+        field: 'password',
+      });
+    }
+    return store.createUser({
+      name,
+      admin,
+      passwordHash: password === null ? null : await hashPassword(password),
+    });
+  }
+
+  return {
+    createUser,
+
+    /** First run: creates the admin account; returns its password to print once. */
+    async ensureAdmin(
+      adminName: string,
+      envPassword: string | undefined,
+    ): Promise<{ created: boolean; password?: string }> {
+      const name = parseUserName(adminName, 'auth.adminUser');
+      if (await store.getUser(name)) return { created: false };
+      const password = envPassword ?? generatePassword();
+      await createUser(name, password, true);
+      return envPassword ? { created: true } : { created: true, password };
+    },
+
+    async login(rawName: unknown, password: unknown, address: string) {
+      const addressKey = `addr:${address}`;
+      let name: string | undefined;
+      try {
+        name = parseUserName(rawName, 'username');
+      } catch {
+        name = undefined;
+      }
+      const userKey = `user:${name ?? ''}`;
+      const wait = Math.max(perUser.retryAfterMs(userKey), perAddress.retryAfterMs(addressKey));
+      if (wait > 0) {
+        throw new GanymedeError(
+          'too_many_requests',
+          `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60_000)} minute(s).`,
+        );
+      }
+      const user = name === undefined ? undefined : await store.getUser(name);
+      const ok =
+        typeof password === 'string' &&
+        password.length <= 1024 &&
+        (await verifyPassword(password, user?.passwordHash ?? (await dummyHash())));
+      if (!user || !ok || user.passwordHash === null) {
+        perUser.fail(userKey);
+        perAddress.fail(addressKey);
+        throw new GanymedeError('unauthorized', 'Wrong user name or password.');
+      }
+      perUser.reset(userKey);
+      const sessionId = newSecret();
+      const created = new Date(now());
+      await store.createSession({
+        idHash: hashSecret(sessionId),
+        userId: user.id,
+        createdAt: created,
+        expiresAt: new Date(created.getTime() + options.sessionHours * 3_600_000),
+      });
+      return { sessionId, user: identityOf(user, hashSecret(sessionId)) };
+    },
+
+    async logout(sessionId: string): Promise<void> {
+      const hash = hashSecret(sessionId);
+      cache.delete(`s:${hash}`);
+      await store.deleteSession(hash);
+    },
+
+    async fromSession(sessionId: string | undefined): Promise<Identity | undefined> {
+      if (!sessionId || sessionId.length > 100) return undefined;
+      const hash = hashSecret(sessionId);
+      const hit = cache.get(`s:${hash}`);
+      if (hit && hit.until > now()) return hit.identity;
+      const session = await store.getSession(hash);
+      if (!session || session.expiresAt.getTime() <= now()) return remember(`s:${hash}`, undefined);
+      const user = await store.getUserById(session.userId);
+      return remember(`s:${hash}`, user ? identityOf(user, hash) : undefined);
+    },
+
+    async fromToken(token: string | undefined): Promise<Identity | undefined> {
+      if (!token || token.length > 200) return undefined;
+      const hash = hashSecret(token);
+      const hit = cache.get(`t:${hash}`);
+      if (hit && hit.until > now()) return hit.identity;
+      const record = await store.getApiTokenByHash(hash);
+      if (!record || (record.expiresAt && record.expiresAt.getTime() <= now())) {
+        return remember(`t:${hash}`, undefined);
+      }
+      const user = await store.getUserById(record.userId);
+      await store.touchApiToken(record.id, new Date(now()));
+      return remember(`t:${hash}`, user ? identityOf(user) : undefined);
+    },
+
+    async createToken(userId: number, note: string) {
+      const token = newSecret();
+      const record = await store.createApiToken({
+        userId,
+        hash: hashSecret(token),
+        note,
+        scopes: ['inherit'],
+        createdAt: new Date(now()),
+        expiresAt: null,
+      });
+      return { token, record };
+    },
+
+    /** A per-session value for the hidden `_xsrf` field of the hub's own forms. */
+    xsrfToken(identity: Identity): string {
+      return createHash('sha256').update(`xsrf:${identity.session ?? ''}`).digest('base64url');
+    },
+
+    forget(): void {
+      cache.clear();
+    },
+  };
+}

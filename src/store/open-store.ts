@@ -1,0 +1,16 @@
+import { join } from 'node:path';
+import { GanymedeError } from '../errors/ganymede-error.ts';
+import { openSqliteStore } from './sqlite-store.ts';
+import type { Store } from './types.ts';
+
+/** Opens the store a config names: `sqlite:<path>` (default `<dataDir>/ganymede.sqlite`). */
+export function openStore(url: string | undefined, dataDir: string): Promise<Store> {
+  if (url === undefined) return Promise.resolve(openSqliteStore(join(dataDir, 'ganymede.sqlite')));
+  if (url.startsWith('sqlite:')) return Promise.resolve(openSqliteStore(url.slice('sqlite:'.length)));
+  return Promise.reject(
+    new GanymedeError('bad_request', `store.url: unsupported store "${url.split(':')[0] ?? ''}"`, {
+      field: 'store.url',
+      detail: 'Use sqlite:<path>.',
+    }),
+  );
+}

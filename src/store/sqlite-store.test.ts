@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, it } from 'node:test';
+import { openSqliteStore } from './sqlite-store.ts';
+import { storeContract } from './store-contract.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ganymede-store-'));
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+let n = 0;
+storeContract('sqlite', () => Promise.resolve(openSqliteStore(join(dir, `db${n++}.sqlite`))));
+
+it('keeps data across reopen and does not re-run migrations', async () => {
+  const path = join(dir, 'reopen.sqlite');
+  const a = openSqliteStore(path);
+  await a.createUser({ name: 'zoe', admin: true, passwordHash: null });
+  await a.close();
+  const b = openSqliteStore(path);
+  assert.equal((await b.getUser('zoe'))?.admin, true);
+  assert.deepEqual(await b.migrations(), [1]);
+  await b.close();
+});

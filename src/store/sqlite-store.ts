@@ -1,0 +1,229 @@
+/**
+ * The default store: SQLite through Node's built-in `node:sqlite` (no native add-on to build).
+ * node:sqlite is synchronous; calls are short indexed lookups, so the async interface simply
+ * wraps them. WAL mode lets a second process (a restarted hub) read while one writes.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { GanymedeError } from '../errors/ganymede-error.ts';
+import { migrationSql, migrations } from './migrations.ts';
+import type { ApiToken, NewUser, ServerRecord, Session, Store, User } from './types.ts';
+
+type Row = Record<string, SQLInputValue>;
+
+const ms = (d: Date | null): number | null => (d ? d.getTime() : null);
+const date = (v: SQLInputValue): Date | null => (v === null ? null : new Date(Number(v)));
+
+function toUser(r: Row): User {
+  return {
+    id: Number(r['id']),
+    name: String(r['name']),
+    admin: Boolean(r['admin']),
+    passwordHash: r['password_hash'] === null ? null : String(r['password_hash']),
+    createdAt: new Date(Number(r['created_at'])),
+  };
+}
+
+function toToken(r: Row): ApiToken {
+  return {
+    id: Number(r['id']),
+    userId: Number(r['user_id']),
+    hash: String(r['hash']),
+    note: String(r['note']),
+    scopes: JSON.parse(String(r['scopes'])) as string[],
+    createdAt: new Date(Number(r['created_at'])),
+    expiresAt: date(r['expires_at']),
+    lastUsedAt: date(r['last_used_at']),
+  };
+}
+
+function toServer(r: Row): ServerRecord {
+  return {
+    userId: Number(r['user_id']),
+    name: String(r['name']),
+    profile: String(r['profile']),
+    state: String(r['state']) as ServerRecord['state'],
+    message: r['message'] === null ? null : String(r['message']),
+    startedAt: date(r['started_at']),
+    stoppedAt: date(r['stopped_at']),
+    lastActivity: date(r['last_activity']),
+  };
+}
+
+export function openSqliteStore(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path);
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+  migrate(db);
+
+  const one = (sql: string, ...args: SQLInputValue[]): Row | undefined =>
+    db.prepare(sql).get(...args) as Row | undefined;
+  const all = (sql: string, ...args: SQLInputValue[]): Row[] =>
+    db.prepare(sql).all(...args) as Row[];
+  const run = (sql: string, ...args: SQLInputValue[]) => db.prepare(sql).run(...args);
+
+  return {
+    createUser(user: NewUser) {
+      try {
+        const r = one(
+          'INSERT INTO users (name, admin, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING *',
+          user.name,
+          user.admin ? 1 : 0,
+          user.passwordHash,
+          Date.now(),
+        );
+        return Promise.resolve(toUser(r!));
+      } catch (e) {
+        if (String(e).includes('UNIQUE')) {
+          return Promise.reject(
+            new GanymedeError('conflict', `A user named "${user.name}" already exists.`, {
+              field: 'name',
+            }),
+          );
+        }
+        return Promise.reject(e as Error);
+      }
+    },
+    getUser: (name) => p(() => opt(one('SELECT * FROM users WHERE name = ?', name), toUser)),
+    getUserById: (id) => p(() => opt(one('SELECT * FROM users WHERE id = ?', id), toUser)),
+    listUsers: () => p(() => all('SELECT * FROM users ORDER BY name').map(toUser)),
+    setPasswordHash: (id, hash) =>
+      p(() => void run('UPDATE users SET password_hash = ? WHERE id = ?', hash, id)),
+    setAdmin: (id, admin) =>
+      p(() => void run('UPDATE users SET admin = ? WHERE id = ?', admin ? 1 : 0, id)),
+    deleteUser: (id) => p(() => void run('DELETE FROM users WHERE id = ?', id)),
+
+    createSession: (s: Session) =>
+      p(
+        () =>
+          void run(
+            'INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
+            s.idHash,
+            s.userId,
+            s.createdAt.getTime(),
+            s.expiresAt.getTime(),
+          ),
+      ),
+    getSession: (idHash) =>
+      p(() =>
+        opt(one('SELECT * FROM sessions WHERE id_hash = ?', idHash), (r) => ({
+          idHash: String(r['id_hash']),
+          userId: Number(r['user_id']),
+          createdAt: new Date(Number(r['created_at'])),
+          expiresAt: new Date(Number(r['expires_at'])),
+        })),
+      ),
+    deleteSession: (idHash) => p(() => void run('DELETE FROM sessions WHERE id_hash = ?', idHash)),
+    deleteUserSessions: (userId) =>
+      p(() => void run('DELETE FROM sessions WHERE user_id = ?', userId)),
+    deleteExpiredSessions: (now) =>
+      p(() => Number(run('DELETE FROM sessions WHERE expires_at <= ?', now.getTime()).changes)),
+
+    createApiToken: (t) =>
+      p(() =>
+        toToken(
+          one(
+            'INSERT INTO api_tokens (user_id, hash, note, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+            t.userId,
+            t.hash,
+            t.note,
+            JSON.stringify(t.scopes),
+            t.createdAt.getTime(),
+            ms(t.expiresAt),
+          )!,
+        ),
+      ),
+    getApiTokenByHash: (hash) =>
+      p(() => opt(one('SELECT * FROM api_tokens WHERE hash = ?', hash), toToken)),
+    listApiTokens: (userId) =>
+      p(() => all('SELECT * FROM api_tokens WHERE user_id = ? ORDER BY id', userId).map(toToken)),
+    deleteApiToken: (userId, id) =>
+      p(
+        () => run('DELETE FROM api_tokens WHERE user_id = ? AND id = ?', userId, id).changes !== 0,
+      ),
+    touchApiToken: (id, at) =>
+      p(() => void run('UPDATE api_tokens SET last_used_at = ? WHERE id = ?', at.getTime(), id)),
+
+    upsertServer: (s) =>
+      p(
+        () =>
+          void run(
+            `INSERT INTO servers (user_id, name, profile, state, message, started_at, stopped_at, last_activity)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (user_id, name) DO UPDATE SET profile = excluded.profile, state = excluded.state,
+               message = excluded.message, started_at = excluded.started_at,
+               stopped_at = excluded.stopped_at, last_activity = excluded.last_activity`,
+            s.userId,
+            s.name,
+            s.profile,
+            s.state,
+            s.message,
+            ms(s.startedAt),
+            ms(s.stoppedAt),
+            ms(s.lastActivity),
+          ),
+      ),
+    getServer: (userId, name) =>
+      p(() =>
+        opt(one('SELECT * FROM servers WHERE user_id = ? AND name = ?', userId, name), toServer),
+      ),
+    listServers: () => p(() => all('SELECT * FROM servers ORDER BY user_id, name').map(toServer)),
+    recordActivity: (userId, name, at) =>
+      p(
+        () =>
+          void run(
+            `UPDATE servers SET last_activity = MAX(COALESCE(last_activity, 0), ?)
+             WHERE user_id = ? AND name = ?`,
+            at.getTime(),
+            userId,
+            name,
+          ),
+      ),
+    deleteServer: (userId, name) =>
+      p(() => void run('DELETE FROM servers WHERE user_id = ? AND name = ?', userId, name)),
+
+    migrations: () =>
+      p(() => all('SELECT version FROM schema_migrations ORDER BY version').map((r) => Number(r['version']))),
+    close: () => p(() => db.close()),
+  };
+}
+
+function migrate(db: DatabaseSync): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+  );
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) =>
+      Number(r['version']),
+    ),
+  );
+  for (const m of migrations) {
+    if (applied.has(m.version)) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(migrationSql(m, 'sqlite'));
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        m.version,
+        Date.now(),
+      );
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+}
+
+/** Runs a synchronous body as a promise, so errors reject instead of throwing. */
+function p<T>(body: () => T): Promise<T> {
+  try {
+    return Promise.resolve(body());
+  } catch (e) {
+    return Promise.reject(e as Error);
+  }
+}
+
+function opt<T>(row: Row | undefined, map: (r: Row) => T): T | undefined {
+  return row === undefined ? undefined : map(row);
+}

@@ -1,0 +1,105 @@
+/**
+ * The behaviour every Store must have. Each implementation's test file runs this suite
+ * against a real database (SQLite here; PostgreSQL in the PostgreSQL store's tests).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Store } from './types.ts';
+
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  describe(`${name} store contract`, () => {
+    it('runs the migrations once and records them', async () => {
+      const store = await open();
+      assert.deepEqual(await store.migrations(), [1]);
+      await store.close();
+    });
+
+    it('creates users and refuses a duplicate name with a conflict naming the field', async () => {
+      const store = await open();
+      const alice = await store.createUser({ name: 'alice', admin: false, passwordHash: 'h' });
+      assert.equal((await store.getUser('alice'))?.id, alice.id);
+      assert.equal((await store.getUserById(alice.id))?.name, 'alice');
+      await assert.rejects(store.createUser({ name: 'alice', admin: true, passwordHash: null }), {
+        code: 'conflict',
+        field: 'name',
+      });
+      await store.setAdmin(alice.id, true);
+      await store.setPasswordHash(alice.id, 'h2');
+      const again = await store.getUser('alice');
+      assert.equal(again?.admin, true);
+      assert.equal(again?.passwordHash, 'h2');
+      await store.close();
+    });
+
+    it('stores sessions, expires them and deletes them with their user', async () => {
+      const store = await open();
+      const u = await store.createUser({ name: 'bob', admin: false, passwordHash: null });
+      const now = new Date(1_000_000);
+      await store.createSession({
+        idHash: 's1',
+        userId: u.id,
+        createdAt: now,
+        expiresAt: new Date(2_000_000),
+      });
+      await store.createSession({
+        idHash: 's2',
+        userId: u.id,
+        createdAt: now,
+        expiresAt: new Date(1_500_000),
+      });
+      assert.equal((await store.getSession('s1'))?.userId, u.id);
+      assert.equal(await store.deleteExpiredSessions(new Date(1_600_000)), 1);
+      assert.equal(await store.getSession('s2'), undefined);
+      await store.deleteUser(u.id);
+      assert.equal(await store.getSession('s1'), undefined, 'sessions go with their user');
+      await store.close();
+    });
+
+    it('stores API tokens by hash only, lists and revokes them per owner', async () => {
+      const store = await open();
+      const u = await store.createUser({ name: 'carol', admin: false, passwordHash: null });
+      const v = await store.createUser({ name: 'dave', admin: false, passwordHash: null });
+      const t = await store.createApiToken({
+        userId: u.id,
+        hash: 'abc',
+        note: 'ci',
+        scopes: ['self'],
+        createdAt: new Date(5),
+        expiresAt: null,
+      });
+      assert.deepEqual((await store.getApiTokenByHash('abc'))?.scopes, ['self']);
+      assert.equal((await store.listApiTokens(u.id)).length, 1);
+      assert.equal(await store.deleteApiToken(v.id, t.id), false, "not another user's token");
+      await store.touchApiToken(t.id, new Date(99));
+      assert.equal((await store.getApiTokenByHash('abc'))?.lastUsedAt?.getTime(), 99);
+      assert.equal(await store.deleteApiToken(u.id, t.id), true);
+      assert.equal(await store.getApiTokenByHash('abc'), undefined);
+      await store.close();
+    });
+
+    it('upserts servers and keeps the latest activity', async () => {
+      const store = await open();
+      const u = await store.createUser({ name: 'erin', admin: false, passwordHash: null });
+      const base = {
+        userId: u.id,
+        name: '',
+        profile: 'standard',
+        message: null,
+        startedAt: new Date(10),
+        stoppedAt: null,
+        lastActivity: null,
+      };
+      await store.upsertServer({ ...base, state: 'starting' });
+      await store.upsertServer({ ...base, state: 'running' });
+      await store.recordActivity(u.id, '', new Date(500));
+      await store.recordActivity(u.id, '', new Date(300));
+      const s = await store.getServer(u.id, '');
+      assert.equal(s?.state, 'running');
+      assert.equal(s?.lastActivity?.getTime(), 500, 'an older report never moves activity back');
+      assert.equal((await store.listServers()).length, 1);
+      await store.deleteServer(u.id, '');
+      assert.equal(await store.getServer(u.id, ''), undefined);
+      await store.close();
+    });
+  });
+}
