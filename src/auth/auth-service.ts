@@ -171,7 +171,9 @@ export function createAuthService(options: AuthOptions) {
 
     /** A per-session value for the hidden `_xsrf` field of the hub's own forms. */
     xsrfToken(identity: Identity): string {
-      return createHash('sha256').update(`xsrf:${identity.session ?? ''}`).digest('base64url');
+      return createHash('sha256')
+        .update(`xsrf:${identity.session ?? ''}`)
+        .digest('base64url');
     },
 
     forget(): void {

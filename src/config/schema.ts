@@ -62,7 +62,10 @@ export const configSchema = z.strictObject({
   auth: z
     .strictObject({
       adminUser: z.string().min(1).default('admin'),
-      sessionHours: z.int().min(1).default(24 * 14),
+      sessionHours: z
+        .int()
+        .min(1)
+        .default(24 * 14),
       /** Failed sign-ins allowed per user name and per client address in `windowMinutes`. */
       maxFailuresPerUser: z.int().min(1).default(5),
       maxFailuresPerAddress: z.int().min(1).default(20),
@@ -97,7 +100,10 @@ export const configSchema = z.strictObject({
   profiles: z
     .array(profileSchema)
     .min(1)
-    .refine((ps) => new Set(ps.map((p) => p.name)).size === ps.length, 'profile names must be unique')
+    .refine(
+      (ps) => new Set(ps.map((p) => p.name)).size === ps.length,
+      'profile names must be unique',
+    )
     .default(defaultProfiles),
 });
 export type Config = z.infer<typeof configSchema>;

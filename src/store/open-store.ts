@@ -6,7 +6,8 @@ import type { Store } from './types.ts';
 /** Opens the store a config names: `sqlite:<path>` (default `<dataDir>/ganymede.sqlite`). */
 export function openStore(url: string | undefined, dataDir: string): Promise<Store> {
   if (url === undefined) return Promise.resolve(openSqliteStore(join(dataDir, 'ganymede.sqlite')));
-  if (url.startsWith('sqlite:')) return Promise.resolve(openSqliteStore(url.slice('sqlite:'.length)));
+  if (url.startsWith('sqlite:'))
+    return Promise.resolve(openSqliteStore(url.slice('sqlite:'.length)));
   return Promise.reject(
     new GanymedeError('bad_request', `store.url: unsupported store "${url.split(':')[0] ?? ''}"`, {
       field: 'store.url',

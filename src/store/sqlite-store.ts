@@ -13,7 +13,8 @@ import type { ApiToken, NewUser, ServerRecord, Session, Store, User } from './ty
 type Row = Record<string, SQLInputValue>;
 
 const ms = (d: Date | null): number | null => (d ? d.getTime() : null);
-const date = (v: SQLInputValue): Date | null => (v === null ? null : new Date(Number(v)));
+const date = (v: SQLInputValue | undefined): Date | null =>
+  v === null || v === undefined ? null : new Date(Number(v));
 
 function toUser(r: Row): User {
   return {
@@ -139,9 +140,7 @@ export function openSqliteStore(path: string): Store {
     listApiTokens: (userId) =>
       p(() => all('SELECT * FROM api_tokens WHERE user_id = ? ORDER BY id', userId).map(toToken)),
     deleteApiToken: (userId, id) =>
-      p(
-        () => run('DELETE FROM api_tokens WHERE user_id = ? AND id = ?', userId, id).changes !== 0,
-      ),
+      p(() => run('DELETE FROM api_tokens WHERE user_id = ? AND id = ?', userId, id).changes !== 0),
     touchApiToken: (id, at) =>
       p(() => void run('UPDATE api_tokens SET last_used_at = ? WHERE id = ?', at.getTime(), id)),
 
@@ -184,7 +183,11 @@ export function openSqliteStore(path: string): Store {
       p(() => void run('DELETE FROM servers WHERE user_id = ? AND name = ?', userId, name)),
 
     migrations: () =>
-      p(() => all('SELECT version FROM schema_migrations ORDER BY version').map((r) => Number(r['version']))),
+      p(() =>
+        all('SELECT version FROM schema_migrations ORDER BY version').map((r) =>
+          Number(r['version']),
+        ),
+      ),
     close: () => p(() => db.close()),
   };
 }

@@ -1,0 +1,133 @@
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLocalBackend } from '../../backends/local/index.ts';
+import type { Backend } from '../../backends/types.ts';
+import { loadConfig } from '../../config/load.ts';
+import type { Config } from '../../config/schema.ts';
+import { GanymedeError } from '../../errors/ganymede-error.ts';
+import { startHub } from '../../hub/hub.ts';
+import { createLogger, type Logger } from '../../logging/logger.ts';
+import { openStore } from '../../store/open-store.ts';
+import type { CliCommand } from '../command.ts';
+
+const usage = `Usage: ganymede serve [--config FILE] [--port N] [--host ADDR] [--data-dir DIR]
+
+Runs the hub: portal, REST API and proxy. Without a config file it runs in local mode:
+notebooks are Jupyter processes on this machine, files under the data directory.
+
+Options:
+  -c, --config FILE    YAML configuration (default: $GANYMEDE_CONFIG, else none)
+  -p, --port N         port to listen on (overrides hub.port; default 8000)
+      --host ADDR      address to listen on (overrides hub.host; default 127.0.0.1)
+      --data-dir DIR   where the store and users' files live (overrides hub.dataDir)
+
+Environment:
+  GANYMEDE_ADMIN_PASSWORD  password for the first admin account (else one is printed once)
+  GANYMEDE_JUPYTER         the jupyter command for local mode (else jupyter on PATH)`;
+
+/** The jupyter command for local mode: config, then $GANYMEDE_JUPYTER, then PATH. */
+function findJupyter(config: Config): string {
+  const candidate = config.backend.local.jupyter ?? process.env['GANYMEDE_JUPYTER'] ?? 'jupyter';
+  try {
+    execFileSync(candidate, ['lab', '--version'], { stdio: 'ignore', timeout: 60_000 });
+    return candidate;
+  } catch {
+    throw new GanymedeError('bad_request', `Cannot run "${candidate} lab --version".`, {
+      field: 'backend.local.jupyter',
+      detail:
+        'Install JupyterLab (npm start does it for you), or set backend.local.jupyter or GANYMEDE_JUPYTER.',
+    });
+  }
+}
+
+function createBackend(config: Config, log: Logger): Backend {
+  if (config.backend.type === 'local') {
+    return createLocalBackend({
+      dataDir: resolve(config.hub.dataDir),
+      jupyter: findJupyter(config),
+      startTimeoutMs: config.backend.local.startTimeoutSeconds * 1000,
+      stopGraceMs: config.backend.local.stopGraceSeconds * 1000,
+      log,
+    });
+  }
+  throw new GanymedeError(
+    'bad_request',
+    'backend.type: "kubernetes" is not available yet in this build.',
+    {
+      field: 'backend.type',
+    },
+  );
+}
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'run the hub (local mode with no configuration)',
+  usage,
+  async run(args) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: [...args],
+        options: {
+          config: { type: 'string', short: 'c' },
+          port: { type: 'string', short: 'p' },
+          host: { type: 'string' },
+          'data-dir': { type: 'string' },
+        },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (e) {
+      throw new GanymedeError('bad_request', (e as Error).message, {
+        detail: 'See ganymede serve --help.',
+      });
+    }
+    const config = loadConfig(values.config ?? process.env['GANYMEDE_CONFIG']);
+    if (values.port !== undefined) {
+      const port = Number(values.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new GanymedeError(
+          'bad_request',
+          `--port: "${values.port}" is not a port number (example: 8000)`,
+          {
+            field: 'port',
+          },
+        );
+      }
+      config.hub.port = port;
+    }
+    if (values.host !== undefined) config.hub.host = values.host;
+    if (values['data-dir'] !== undefined) config.hub.dataDir = values['data-dir'];
+
+    const log = createLogger();
+    const store = await openStore(config.store.url, resolve(config.hub.dataDir));
+    const backend = createBackend(config, log);
+    const hub = await startHub({
+      config,
+      store,
+      backend,
+      log,
+      adminPassword: process.env['GANYMEDE_ADMIN_PASSWORD'],
+      onAdminCreated: (name, password) => {
+        if (password) {
+          process.stderr.write(
+            `\n  First run: created the administrator account.\n    user name: ${name}\n    password:  ${password}\n  This password is shown only once.\n\n`,
+          );
+        }
+      },
+    });
+    process.stderr.write(
+      `\n  Ganymede is running: open ${hub.url.replace('127.0.0.1', 'localhost')}/hub/login\n\n`,
+    );
+    await new Promise<void>((done) => {
+      const stop = () => {
+        log.info('shutting down; running notebooks keep running');
+        void hub.close().then(done);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,138 @@
+/**
+ * Assembles one hub process: store → auth → backend → server service → web app + proxy on
+ * one node:http server. `/user/…` goes to the proxy (HTTP and WebSocket); everything else to
+ * the web app. Closing the hub never stops running notebooks: they are adopted on next start.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { createAuthService, type AuthService } from '../auth/auth-service.ts';
+import type { Backend } from '../backends/types.ts';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../logging/logger.ts';
+import { createProxy } from '../proxy/index.ts';
+import { createServerService, type ServerService } from '../servers/server-service.ts';
+import type { Store } from '../store/types.ts';
+import { createWebApp, identify, SESSION_COOKIE } from '../web/app.ts';
+import { notRunningPage } from '../web/pages/home.ts';
+import { readCookie } from './cookie.ts';
+
+export interface Hub {
+  /** Base URL the hub listens on, e.g. `http://127.0.0.1:8000`. */
+  readonly url: string;
+  readonly server: Server;
+  readonly store: Store;
+  readonly auth: AuthService;
+  readonly backend: Backend;
+  readonly servers: ServerService;
+  close(): Promise<void>;
+}
+
+export interface HubDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly backend: Backend;
+  readonly log: Logger;
+  /** Password for the first admin; otherwise one is generated and printed once. */
+  readonly adminPassword?: string | undefined;
+  /** Called once with the generated admin password (the CLI prints it). */
+  readonly onAdminCreated?: (name: string, password: string | undefined) => void;
+}
+
+export async function startHub(deps: HubDeps): Promise<Hub> {
+  const { config, store, backend, log } = deps;
+  const auth = createAuthService({ store, ...config.auth });
+  const admin = await auth.ensureAdmin(config.auth.adminUser, deps.adminPassword);
+  if (admin.created) deps.onAdminCreated?.(config.auth.adminUser, admin.password);
+
+  const servers = createServerService({ store, backend, profiles: config.profiles, log });
+  await servers.reconcile();
+
+  const web = createWebApp({
+    auth,
+    servers,
+    store,
+    log,
+    publicUrl: config.hub.publicUrl,
+    sessionHours: config.auth.sessionHours,
+  });
+  const webListener = getRequestListener(web.fetch);
+
+  const identifyRequest = (req: IncomingMessage) =>
+    identify(auth, readCookie(req.headers.cookie, SESSION_COOKIE), req.headers.authorization);
+
+  const userIds = new Map<string, number>();
+  const proxy = createProxy({
+    authenticate: identifyRequest,
+    route: (ref) => backend.route(ref),
+    recordActivity: (ref, at) => {
+      void (async () => {
+        let id = userIds.get(ref.user);
+        if (id === undefined) {
+          id = (await store.getUser(ref.user))?.id;
+          if (id !== undefined) userIds.set(ref.user, id);
+        }
+        if (id !== undefined) await store.recordActivity(id, ref.server, at);
+      })().catch((e: unknown) => {
+        log.warn({ err: e }, 'recording activity failed');
+      });
+    },
+    onNoServer: (req, res, ref, identity) => {
+      const page = notRunningPage(identity, auth.xsrfToken(identity), ref.user, req.url ?? '/');
+      void Promise.resolve(page).then((body) => {
+        res.writeHead(503, {
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-store',
+        });
+        res.end(body.toString());
+      });
+    },
+    onUnauthenticated: (req, res) => {
+      res.writeHead(302, { location: `/hub/login?next=${encodeURIComponent(req.url ?? '/')}` });
+      res.end();
+    },
+    maxBodyBytes: config.hub.maxBodyBytes,
+    sessionCookieName: SESSION_COOKIE,
+    ...(config.hub.publicUrl ? { publicOrigin: new URL(config.hub.publicUrl).origin } : {}),
+    log,
+  });
+
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/user/')) proxy.handleRequest(req, res);
+    else void webListener(req, res);
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (req.url?.startsWith('/user/')) proxy.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+  // Idle keep-alive sockets from browsers must not hold the hub open on close.
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.hub.port, config.hub.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  log.info({ url }, 'hub listening');
+
+  return {
+    url,
+    server,
+    store,
+    auth,
+    backend,
+    servers,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await proxy.close();
+      await backend.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,296 @@
+/**
+ * The hub's own pages and endpoints under /hub/ (everything but /user/, which the proxy
+ * serves). Handlers follow one shape: validate the input → authorise → call the server
+ * service → respond; errors are thrown as GanymedeError and rendered in one place below.
+ */
+import { readFileSync } from 'node:fs';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono, type Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { csrf } from 'hono/csrf';
+import { html } from 'hono/html';
+import { secureHeaders } from 'hono/secure-headers';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import type { AuthService, Identity } from '../auth/auth-service.ts';
+import { GanymedeError, isGanymedeError } from '../errors/ganymede-error.ts';
+import type { Logger } from '../logging/logger.ts';
+import { parseUserName } from '../names/user-names.ts';
+import { serverBaseUrl, type ServerService } from '../servers/server-service.ts';
+import type { Store, User } from '../store/types.ts';
+import { layout } from './layout.ts';
+import { adminPage } from './pages/admin.ts';
+import { homePage, pendingPage } from './pages/home.ts';
+import { loginPage } from './pages/login.ts';
+import { safeNext } from './safe-next.ts';
+
+export const SESSION_COOKIE = 'ganymede-session';
+
+export interface WebDeps {
+  readonly auth: AuthService;
+  readonly servers: ServerService;
+  readonly store: Store;
+  readonly log: Logger;
+  /** `https://…` when served over HTTPS: decides the cookie's Secure flag. */
+  readonly publicUrl: string | undefined;
+  readonly sessionHours: number;
+}
+
+type Env = { Variables: { identity: Identity | undefined } };
+
+const staticFiles: Record<string, { type: string; body: string }> = {
+  'style.css': { type: 'text/css; charset=utf-8', body: read('style.css') },
+  'progress.js': { type: 'text/javascript; charset=utf-8', body: read('progress.js') },
+};
+
+function read(name: string): string {
+  return readFileSync(new URL(`./static/${name}`, import.meta.url), 'utf8');
+}
+
+const loginForm = z.object({ username: z.string().max(1024), password: z.string().max(1024) });
+
+/** Reads the identity from the session cookie or an `Authorization: token|Bearer` header. */
+export async function identify(
+  auth: AuthService,
+  cookie: string | undefined,
+  authorization: string | undefined,
+): Promise<Identity | undefined> {
+  if (authorization) {
+    const m = /^(?:token|bearer)\s+(\S+)$/i.exec(authorization);
+    return m ? auth.fromToken(m[1]) : undefined;
+  }
+  return auth.fromSession(cookie);
+}
+
+export function createWebApp(deps: WebDeps): Hono<Env> {
+  const { auth, servers, store, log } = deps;
+  const secure = deps.publicUrl?.startsWith('https:') ?? false;
+  const app = new Hono<Env>();
+
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+    }),
+  );
+  // Cross-site form posts are refused outright (Origin and Sec-Fetch-Site); forms also carry
+  // a per-session _xsrf value, checked in requireForm below.
+  app.use(csrf());
+  app.use(async (c, next) => {
+    c.set(
+      'identity',
+      await identify(auth, getCookie(c, SESSION_COOKIE), c.req.header('authorization')),
+    );
+    await next();
+  });
+
+  const userOf = async (identity: Identity): Promise<User> => {
+    const user = await store.getUserById(identity.userId);
+    if (!user) throw new GanymedeError('unauthorized', 'Please sign in again.');
+    return user;
+  };
+
+  function signedIn(c: Context<Env>): Identity {
+    const identity = c.get('identity');
+    if (!identity) throw new GanymedeError('unauthorized', 'Please sign in.');
+    return identity;
+  }
+
+  async function requireForm(
+    c: Context<Env>,
+  ): Promise<{ identity: Identity; form: Record<string, unknown> }> {
+    const identity = signedIn(c);
+    const form = await c.req.parseBody();
+    if (form['_xsrf'] !== auth.xsrfToken(identity)) {
+      throw new GanymedeError(
+        'forbidden',
+        'This form has expired. Reload the page and try again.',
+        {
+          field: '_xsrf',
+        },
+      );
+    }
+    return { identity, form };
+  }
+
+  app.get('/', (c) => c.redirect('/hub/home'));
+  app.get('/hub', (c) => c.redirect('/hub/home'));
+  app.get('/hub/health', (c) => c.json({ status: 'ok' }));
+  app.get('/hub/static/:file', (c) => {
+    const file = staticFiles[c.req.param('file')];
+    if (!file) throw new GanymedeError('not_found', 'No such file.');
+    return c.body(file.body, 200, { 'content-type': file.type, 'cache-control': 'max-age=300' });
+  });
+
+  app.get('/hub/login', (c) => {
+    const next = safeNext(c.req.query('next'));
+    if (c.get('identity')) return c.redirect(next);
+    return c.html(loginPage(next));
+  });
+
+  app.post('/hub/login', async (c) => {
+    const next = safeNext(c.req.query('next'));
+    const parsed = loginForm.safeParse(await c.req.parseBody());
+    if (!parsed.success) return c.html(loginPage(next, 'Enter your user name and password.'), 400);
+    const address = getConnInfo(c).remote.address ?? 'unknown';
+    try {
+      const { sessionId } = await auth.login(parsed.data.username, parsed.data.password, address);
+      setCookie(c, SESSION_COOKIE, sessionId, {
+        httpOnly: true,
+        sameSite: 'Lax',
+        secure,
+        path: '/',
+        maxAge: deps.sessionHours * 3600,
+      });
+      return c.redirect(next);
+    } catch (e) {
+      if (isGanymedeError(e) && (e.code === 'unauthorized' || e.code === 'too_many_requests')) {
+        return c.html(loginPage(next, e.userMessage), e.code === 'unauthorized' ? 401 : 429);
+      }
+      throw e;
+    }
+  });
+
+  app.post('/hub/logout', async (c) => {
+    await requireForm(c);
+    const sessionId = getCookie(c, SESSION_COOKIE);
+    if (sessionId) await auth.logout(sessionId);
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.redirect('/hub/login');
+  });
+
+  app.get('/hub/home', async (c) => {
+    const identity = signedIn(c);
+    const user = await userOf(identity);
+    const ref = { user: user.name, server: '' };
+    const [status, record] = await Promise.all([
+      servers.status(user, ''),
+      store.getServer(user.id, ''),
+    ]);
+    const message = status.message ?? record?.message ?? undefined;
+    return c.html(
+      homePage({
+        identity,
+        xsrf: auth.xsrfToken(identity),
+        status: message ? { ...status, message } : status,
+        serverUrl: serverBaseUrl(ref),
+        profiles: servers.profiles,
+        lastProfile: record?.profile,
+      }),
+    );
+  });
+
+  app.post('/hub/spawn', async (c) => {
+    const { identity, form } = await requireForm(c);
+    const user = await userOf(identity);
+    const profile = typeof form['profile'] === 'string' ? form['profile'] : undefined;
+    await servers.start(user, '', profile);
+    const next = c.req.query('next');
+    return c.redirect(
+      `/hub/spawn-pending${next ? `?next=${encodeURIComponent(safeNext(next))}` : ''}`,
+    );
+  });
+
+  app.get('/hub/spawn-pending', (c) => {
+    const identity = signedIn(c);
+    const base = serverBaseUrl({ user: identity.user, server: '' });
+    const next = safeNext(c.req.query('next'), `${base}lab`);
+    const events = `/hub/api/users/${encodeURIComponent(identity.user)}/server/progress`;
+    return c.html(pendingPage(identity, auth.xsrfToken(identity), events, next));
+  });
+
+  app.post('/hub/stop', async (c) => {
+    const { identity } = await requireForm(c);
+    await servers.stop(await userOf(identity), '');
+    return c.redirect('/hub/home');
+  });
+
+  // JupyterHub's progress endpoint shape: data-only SSE events {progress, message, ready?, failed?, url?}.
+  app.get('/hub/api/users/:name/server/progress', async (c) => {
+    const identity = signedIn(c);
+    const name = parseUserName(c.req.param('name'));
+    if (name !== identity.user && !identity.admin)
+      throw new GanymedeError('not_found', 'No such user.');
+    const user = await store.getUser(name);
+    if (!user) throw new GanymedeError('not_found', 'No such user.');
+    const url = serverBaseUrl({ user: user.name, server: '' });
+    return streamSSE(c, async (stream) => {
+      for await (const event of servers.progress(user, '')) {
+        await stream.writeSSE({ data: JSON.stringify(event.ready ? { ...event, url } : event) });
+        if (event.ready || event.failed) break;
+      }
+    });
+  });
+
+  app.get('/hub/admin', async (c) => {
+    const identity = signedIn(c);
+    if (!identity.admin)
+      throw new GanymedeError('forbidden', 'Only administrators can see this page.');
+    const [users, records] = await Promise.all([store.listUsers(), store.listServers()]);
+    const rows = users.map((user) => ({
+      user,
+      server: records.find((s) => s.userId === user.id && s.name === ''),
+    }));
+    return c.html(adminPage(identity, auth.xsrfToken(identity), rows, c.req.query('notice')));
+  });
+
+  app.post('/hub/admin/stop', async (c) => {
+    const { identity, form } = await requireForm(c);
+    if (!identity.admin) throw new GanymedeError('forbidden', 'Only administrators can do this.');
+    const user = await store.getUser(parseUserName(form['user'], 'user'));
+    if (!user) throw new GanymedeError('not_found', 'No such user.', { field: 'user' });
+    await servers.stop(user, '');
+    return c.redirect(`/hub/admin?notice=${encodeURIComponent(`Stopped ${user.name}'s server.`)}`);
+  });
+
+  app.post('/hub/admin/users', async (c) => {
+    const { identity, form } = await requireForm(c);
+    if (!identity.admin) throw new GanymedeError('forbidden', 'Only administrators can do this.');
+    const password = typeof form['password'] === 'string' ? form['password'] : '';
+    const user = await auth.createUser(form['name'], password, form['admin'] === '1');
+    return c.redirect(`/hub/admin?notice=${encodeURIComponent(`Added ${user.name}.`)}`);
+  });
+
+  app.notFound(() => {
+    throw new GanymedeError('not_found', 'There is nothing at this address.');
+  });
+
+  app.onError((err, c) => {
+    const e = isGanymedeError(err)
+      ? err
+      : new GanymedeError('internal', 'Something went wrong on our side.', { cause: err });
+    if (e.code === 'internal') log.error({ err, path: c.req.path }, 'request failed');
+    const wantsJson =
+      c.req.path.startsWith('/hub/api/') ||
+      (c.req.header('accept') ?? '').includes('application/json');
+    if (wantsJson) {
+      return c.json(
+        { status: e.status, message: e.userMessage, ...(e.field ? { field: e.field } : {}) },
+        e.status as 400,
+      );
+    }
+    if (e.code === 'unauthorized' && c.req.method === 'GET') {
+      return c.redirect(`/hub/login?next=${encodeURIComponent(c.req.path)}`);
+    }
+    const identity = c.get('identity');
+    return c.html(
+      layout(
+        'Problem',
+        identity,
+        html`<div class="card">
+          <h1>${e.userMessage}</h1>
+          <p><a href="/hub/home">Back to your home page</a></p>
+        </div>`,
+        identity ? auth.xsrfToken(identity) : '',
+      ),
+      e.status as 400,
+    );
+  });
+
+  return app;
+}
