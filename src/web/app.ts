@@ -4,11 +4,11 @@
  * service → respond; errors are thrown as GanymedeError and rendered in one place below.
  */
 import { readFileSync } from 'node:fs';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { html } from 'hono/html';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
@@ -48,6 +48,12 @@ function read(name: string): string {
 }
 
 const loginForm = z.object({ username: z.string().max(1024), password: z.string().max(1024) });
+
+/** The peer address (the hub is the TLS/HTTP end; a fronting proxy's address is one key). */
+function clientAddress(c: Context): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}
 
 /** Reads the identity from the session cookie or an `Authorization: token|Bearer` header. */
 export async function identify(
@@ -137,7 +143,7 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     const next = safeNext(c.req.query('next'));
     const parsed = loginForm.safeParse(await c.req.parseBody());
     if (!parsed.success) return c.html(loginPage(next, 'Enter your user name and password.'), 400);
-    const address = getConnInfo(c).remote.address ?? 'unknown';
+    const address = clientAddress(c);
     try {
       const { sessionId } = await auth.login(parsed.data.username, parsed.data.password, address);
       setCookie(c, SESSION_COOKIE, sessionId, {
@@ -263,7 +269,9 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
   app.onError((err, c) => {
     const e = isGanymedeError(err)
       ? err
-      : new GanymedeError('internal', 'Something went wrong on our side.', { cause: err });
+      : err instanceof HTTPException && err.status === 403
+        ? new GanymedeError('forbidden', 'This request came from another site and was refused.')
+        : new GanymedeError('internal', 'Something went wrong on our side.', { cause: err });
     if (e.code === 'internal') log.error({ err, path: c.req.path }, 'request failed');
     const wantsJson =
       c.req.path.startsWith('/hub/api/') ||
