@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { loadConfig, parseConfig } from './load.ts';
+
+it('needs no file: every key has a default', () => {
+  const config = loadConfig(undefined);
+  assert.equal(config.hub.port, 8000);
+  assert.equal(config.hub.host, '127.0.0.1');
+  assert.equal(config.backend.type, 'local');
+  assert.equal(config.profiles.filter((p) => p.default).length, 1);
+});
+
+it('names the key, the problem and an example of a right value', () => {
+  assert.throws(
+    () => parseConfig({ hub: { port: 'eighty' } }, 'ganymede.yaml'),
+    (e: Error) =>
+      e.message.includes('ganymede.yaml') &&
+      e.message.includes('hub.port') &&
+      e.message.includes('expected number') &&
+      e.message.includes('(example: 8000)'),
+  );
+});
+
+it('refuses unknown keys, so typos are not silently ignored', () => {
+  assert.throws(() => parseConfig({ hub: { prot: 8000 } }), /hub: unknown key "prot"/);
+});
+
+it('validates profiles, with the index in the path', () => {
+  assert.throws(
+    () => parseConfig({ profiles: [{ name: 'ok', displayName: 'OK', memory: 'lots' }] }),
+    (e: Error) =>
+      e.message.includes('profiles[0].memory') && e.message.includes('Kubernetes quantity'),
+  );
+  assert.throws(
+    () =>
+      parseConfig({
+        profiles: [
+          { name: 'a', displayName: 'A' },
+          { name: 'a', displayName: 'B' },
+        ],
+      }),
+    /unique/,
+  );
+});
+
+it('reports broken YAML with its line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ganymede-config-'));
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, 'hub:\n  port: [8000\n');
+  assert.throws(() => loadConfig(file), /bad\.yaml line \d+: not valid YAML/);
+  assert.throws(() => loadConfig(join(dir, 'missing.yaml')), /Cannot read the configuration file/);
+});
