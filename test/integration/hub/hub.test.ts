@@ -1,0 +1,118 @@
+/**
+ * The whole product on one machine, with a real Jupyter server: sign in, start, use
+ * JupyterLab and a kernel through the proxy, keep files across stop/start, and keep the
+ * same kernel across a hub restart.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { executeOverWebSocket } from '../../helpers/jupyter-kernel.ts';
+import { ADMIN_PASSWORD, Browser, startTestHub } from '../../helpers/test-hub.ts';
+
+describe('hub in local mode with real Jupyter', { timeout: 600_000 }, () => {
+  let ctx: Awaited<ReturnType<typeof startTestHub>>;
+  let alice: Browser;
+
+  before(async () => {
+    ctx = await startTestHub();
+    const admin = new Browser(ctx.hub.url);
+    await admin.signIn('admin', ADMIN_PASSWORD);
+    const xsrf = await admin.xsrf();
+    for (const name of ['alice', 'mallory']) {
+      const res = await admin.form('/hub/admin/users', { _xsrf: xsrf, name, password: `${name}-password` });
+      assert.equal(res.status, 302, await res.text());
+    }
+    alice = new Browser(ctx.hub.url);
+    await alice.signIn('Alice', 'alice-password');
+  });
+
+  after(async () => {
+    // Stop what we started: notebooks outlive a hub on purpose, so tests must clean up.
+    for (const user of ['alice', 'mallory']) await ctx.hub.backend.stop({ user, server: '' });
+    await ctx.hub.close();
+  });
+
+  it('a stopped server URL offers to start it instead of a 502', async () => {
+    const res = await alice.fetch('/user/alice/lab');
+    assert.equal(res.status, 503);
+    const page = await res.text();
+    assert.match(page, /Your server is not running/);
+    assert.match(page, /Start my server/);
+  });
+
+  it('unauthenticated requests are sent to sign in', async () => {
+    const res = await new Browser(ctx.hub.url).fetch('/user/alice/lab');
+    assert.equal(res.status, 302);
+    assert.match(res.headers.get('location') ?? '', /^\/hub\/login\?next=/);
+  });
+
+  let kernelId = '';
+
+  it('starts, serves JupyterLab through the proxy and runs 1+1 on a kernel', async () => {
+    const events = await alice.startServer();
+    assert.match(events, /Starting Jupyter/);
+    const lab = await alice.fetch('/user/alice/lab');
+    assert.equal(lab.status, 200);
+    assert.match(await lab.text(), /JupyterLab/);
+    const kernel = await alice.fetch('/user/alice/api/kernels', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'python3' }),
+    });
+    assert.equal(kernel.status, 201, await kernel.clone().text());
+    kernelId = ((await kernel.json()) as { id: string }).id;
+    const ws = ctx.hub.url.replace('http', 'ws') + `/user/alice/api/kernels/${kernelId}/channels`;
+    assert.equal(await executeOverWebSocket(ws, '1+1', { cookie: alice.cookieHeader, origin: ctx.hub.url }), '2');
+  });
+
+  it("refuses another user's session on alice's server, and foreign origins", async () => {
+    const mallory = new Browser(ctx.hub.url);
+    await mallory.signIn('mallory', 'mallory-password');
+    assert.equal((await mallory.fetch('/user/alice/api/status')).status, 403);
+    const cross = await alice.fetch('/user/alice/api/kernels', {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(cross.status, 403);
+    const ws = ctx.hub.url.replace('http', 'ws') + `/user/alice/api/kernels/${kernelId}/channels`;
+    await assert.rejects(
+      executeOverWebSocket(ws, '1+1', { cookie: alice.cookieHeader, origin: 'https://evil.example' }, 5000),
+      /403/,
+    );
+  });
+
+  it('keeps files across stop and start', async () => {
+    const put = await alice.fetch('/user/alice/api/contents/kept.txt', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'file', format: 'text', content: 'still here' }),
+    });
+    assert.ok(put.status === 201 || put.status === 200, String(put.status));
+    const stop = await alice.form('/hub/stop', { _xsrf: await alice.xsrf() });
+    assert.equal(stop.status, 302);
+    assert.equal((await alice.fetch('/user/alice/api/status')).status, 503);
+    await alice.startServer();
+    const file = await alice.fetch('/user/alice/api/contents/kept.txt');
+    assert.equal(file.status, 200);
+    assert.equal(((await file.json()) as { content: string }).content, 'still here');
+  });
+
+  it('a hub restart does not stop the notebook: the same kernel still answers', async () => {
+    const kernel = await alice.fetch('/user/alice/api/kernels', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'python3' }),
+    });
+    const id = ((await kernel.json()) as { id: string }).id;
+    const ws = () => ctx.hub.url.replace('http', 'ws') + `/user/alice/api/kernels/${id}/channels`;
+    assert.equal(await executeOverWebSocket(ws(), 'x = 40; x', { cookie: alice.cookieHeader, origin: ctx.hub.url }), '40');
+
+    const port = Number(new URL(ctx.hub.url).port);
+    await ctx.hub.close();
+    ctx = await startTestHub({ dataDir: ctx.dataDir, port });
+    // Same session cookie: sessions live in the store, not in the hub's memory.
+    assert.equal(await executeOverWebSocket(ws(), 'x + 2', { cookie: alice.cookieHeader, origin: ctx.hub.url }), '42');
+    const home = await (await alice.fetch('/hub/home')).text();
+    assert.match(home, /Your server is running/);
+  });
+});
