@@ -1,0 +1,194 @@
+/**
+ * etcd + kube-apiserver + kube-controller-manager as local processes in one folder, on free
+ * loopback ports. Stopped in reverse order: an API server whose etcd is gone hangs on
+ * SIGTERM, so etcd goes last.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  apiServerArgs,
+  controllerManagerArgs,
+  etcdArgs,
+  type EtcdPorts,
+} from './component-args.ts';
+import { makeCredentials, tokenFile } from './credentials.ts';
+import { httpsGet } from './https-get.ts';
+import { renderKubeconfig } from './kubeconfig.ts';
+import { ManagedProcess } from './managed-process.ts';
+import { freeLoopbackPort } from './ports.ts';
+import { waitFor } from './wait.ts';
+
+export interface ControlPlaneOptions {
+  readonly dir: string;
+  readonly binDir: string;
+  readonly advertiseAddress?: string;
+  readonly serviceClusterIpRange?: string;
+  readonly timeoutMs?: number;
+}
+
+export interface ControlPlane {
+  readonly server: string;
+  readonly adminToken: string;
+  readonly caPem: string;
+  readonly adminKubeconfigPath: string;
+  readonly processes: readonly ManagedProcess[];
+  stop(): Promise<void>;
+}
+
+const stopGraceMs = 5000;
+const startAttempts = 3;
+
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const { dir, binDir } = options;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const logs = join(dir, 'logs');
+  await mkdir(logs, { recursive: true });
+  const credentials = makeCredentials();
+  const tokensPath = join(dir, 'tokens.csv');
+  const saKeyPath = join(dir, 'service-account.key');
+  await writeFile(tokensPath, tokenFile(credentials), { mode: 0o600 });
+  await writeFile(saKeyPath, credentials.serviceAccountKeyPem, { mode: 0o600 });
+
+  const processes: ManagedProcess[] = [];
+  const stop = async (): Promise<void> => {
+    for (const p of [...processes].reverse()) await p.stop(stopGraceMs);
+  };
+  try {
+    const etcd = await startWithFreshPorts('etcd', async () => {
+      const ports: EtcdPorts = { client: await freeLoopbackPort(), peer: await freeLoopbackPort() };
+      // A failed attempt's data dir remembers its peer URL; start clean.
+      await rm(join(dir, 'etcd'), { recursive: true, force: true });
+      const proc = new ManagedProcess('etcd', {
+        command: join(binDir, 'etcd'),
+        args: etcdArgs(join(dir, 'etcd'), ports),
+        logFile: join(logs, 'etcd.log'),
+        cwd: dir,
+      });
+      return {
+        proc,
+        ready: () =>
+          waitFor(
+            'etcd /health',
+            async () => {
+              const res = await fetch(`http://127.0.0.1:${ports.client}/health`);
+              const body = (await res.json()) as { health?: string };
+              return body.health === 'true' ? ports : undefined;
+            },
+            { timeoutMs, abortIf: () => exitedReason(proc) },
+          ),
+      };
+    });
+    processes.push(etcd.proc);
+
+    const certDir = join(dir, 'apiserver-certs');
+    const api = await startWithFreshPorts('kube-apiserver', async () => {
+      const securePort = await freeLoopbackPort();
+      const proc = new ManagedProcess('kube-apiserver', {
+        command: join(binDir, 'kube-apiserver'),
+        args: apiServerArgs({
+          etcdClientPort: etcd.value.client,
+          securePort,
+          certDir,
+          tokenFile: tokensPath,
+          serviceAccountKeyFile: saKeyPath,
+          serviceClusterIpRange: options.serviceClusterIpRange ?? '10.96.0.0/16',
+          ...(options.advertiseAddress ? { advertiseAddress: options.advertiseAddress } : {}),
+        }),
+        logFile: join(logs, 'kube-apiserver.log'),
+        cwd: dir,
+      });
+      const server = `https://127.0.0.1:${securePort}`;
+      return {
+        proc,
+        ready: () =>
+          waitFor(
+            'kube-apiserver /readyz',
+            async () => {
+              // The serving certificate file holds the leaf and its self-signed CA.
+              const caPem = await readFile(join(certDir, 'apiserver.crt'), 'utf8');
+              const res = await httpsGet(`${server}/readyz`, {
+                caPem,
+                token: credentials.adminToken,
+              });
+              return res.status === 200 ? { server, caPem } : undefined;
+            },
+            { timeoutMs, intervalMs: 200, abortIf: () => exitedReason(proc) },
+          ),
+      };
+    });
+    processes.push(api.proc);
+    const { server, caPem } = api.value;
+    const caPath = join(dir, 'ca.crt');
+    await writeFile(caPath, caPem);
+
+    const adminKubeconfigPath = join(dir, 'kubeconfig');
+    await writeFile(
+      adminKubeconfigPath,
+      renderKubeconfig({ server, caPem, token: credentials.adminToken, user: 'admin' }),
+      { mode: 0o600 },
+    );
+    const kcmKubeconfigPath = join(dir, 'kube-controller-manager.kubeconfig');
+    await writeFile(
+      kcmKubeconfigPath,
+      renderKubeconfig({
+        server,
+        caPem,
+        token: credentials.controllerManagerToken,
+        user: 'system:kube-controller-manager',
+      }),
+      { mode: 0o600 },
+    );
+    processes.push(
+      new ManagedProcess('kube-controller-manager', {
+        command: join(binDir, 'kube-controller-manager'),
+        args: controllerManagerArgs({
+          kubeconfig: kcmKubeconfigPath,
+          serviceAccountKeyFile: saKeyPath,
+          rootCaFile: caPath,
+        }),
+        logFile: join(logs, 'kube-controller-manager.log'),
+        cwd: dir,
+      }),
+    );
+    return {
+      server,
+      adminToken: credentials.adminToken,
+      caPem,
+      adminKubeconfigPath,
+      processes,
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** "exited with code 1: <log tail>" once the process is gone, else undefined. */
+export function exitedReason(proc: ManagedProcess): string | undefined {
+  const info = proc.exitInfo;
+  if (!info) return undefined;
+  return `${proc.name} exited (code ${info.code ?? 'none'}, signal ${info.signal ?? 'none'}); log ${proc.logFile}:\n${proc.logTail()}`;
+}
+
+/**
+ * Starts a server on ports picked just before; if another process grabbed one in between
+ * ("address already in use"), tries again with new ports.
+ */
+async function startWithFreshPorts<T>(
+  name: string,
+  attempt: () => Promise<{ proc: ManagedProcess; ready: () => Promise<T> }>,
+): Promise<{ proc: ManagedProcess; value: T }> {
+  for (let i = 1; ; i++) {
+    const { proc, ready } = await attempt();
+    try {
+      return { proc, value: await ready() };
+    } catch (e) {
+      await proc.stop(stopGraceMs);
+      const portTaken = /address already in use/i.test(proc.logTail(100));
+      if (!portTaken || i >= startAttempts) {
+        throw new Error(`${name} did not start`, { cause: e });
+      }
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The control plane's secrets, made fresh for each harness: a static token file (admin in
+ * system:masters; the controller manager as the user its bootstrap RBAC roles are bound to)
+ * and one RSA key that signs and verifies service-account tokens.
+ * https://kubernetes.io/docs/reference/access-authn-authz/authentication/#static-token-file
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+
+export interface ControlPlaneCredentials {
+  readonly adminToken: string;
+  readonly controllerManagerToken: string;
+  /** PKCS#8 PEM; kube-apiserver accepts a private key as --service-account-key-file too. */
+  readonly serviceAccountKeyPem: string;
+}
+
+export function makeCredentials(): ControlPlaneCredentials {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    adminToken: randomBytes(24).toString('hex'),
+    controllerManagerToken: randomBytes(24).toString('hex'),
+    serviceAccountKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+}
+
+/** The CSV format: token,user,uid,"group1,group2". */
+export function tokenFile(credentials: ControlPlaneCredentials): string {
+  return [
+    `${credentials.adminToken},admin,admin,"system:masters"`,
+    `${credentials.controllerManagerToken},system:kube-controller-manager,kube-controller-manager,`,
+    '',
+  ].join('\n');
+}
