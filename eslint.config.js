@@ -18,12 +18,29 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    files: ['**/*.test.ts', '**/*-contract.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       // node:test's describe/it return promises the runner tracks itself.
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
+        },
+      ],
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    // Browser scripts served as-is: not part of the TypeScript project.
+    files: ['eslint.config.js', 'src/web/static/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['src/web/static/**/*.js'],
+    languageOptions: {
+      globals: { document: 'readonly', window: 'readonly', EventSource: 'readonly' },
+    },
+  },
 );

@@ -44,11 +44,11 @@ const phc = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Z
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const m = phc.exec(stored);
   if (!m) return false;
-  const [, mem, t, par, salt, hash] = m;
-  const expected = Buffer.from(hash!, 'base64');
+  const [, mem = '', t = '', par = '', salt = '', hash = ''] = m;
+  const expected = Buffer.from(hash, 'base64');
   const actual = await derive(
     password,
-    Buffer.from(salt!, 'base64'),
+    Buffer.from(salt, 'base64'),
     { memory: Number(mem), passes: Number(t), parallelism: Number(par) },
     expected.length,
   );

@@ -33,7 +33,8 @@ export class FailureLimiter {
   retryAfterMs(key: string): number {
     const list = this.#recent(key);
     if (list.length < this.#max) return 0;
-    return list[list.length - this.#max]! + this.#windowMs - this.#now();
+    const oldestCounted = list[list.length - this.#max] ?? this.#now();
+    return oldestCounted + this.#windowMs - this.#now();
   }
 
   fail(key: string): void {

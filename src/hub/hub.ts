@@ -129,7 +129,11 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     servers,
     async close() {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
       await proxy.close();
       await backend.close();
       await store.close();

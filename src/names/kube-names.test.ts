@@ -1,52 +1,71 @@
 import assert from 'node:assert/strict';
-import { it } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { isSafeLabel, kubeName, kubeNameOf } from './kube-names.ts';
+import { kubeName, kubeNameOf, kubeServiceName } from './kube-names.ts';
 
-const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
-it('keeps names that are already safe labels', () => {
-  for (const n of ['alice', 'bob-2', 'a', 'x1']) assert.equal(kubeName(n), n);
+describe('kubeName', () => {
+  it('keeps valid names and hashes the rest into valid labels, injectively', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ unit: 'grapheme', maxLength: 80 }), { minLength: 2 }),
+        (raws) => {
+          const names = raws.map((r) => kubeName(r));
+          for (const n of names) assert.ok(n.length <= 63 && dns1123Label.test(n), n);
+          assert.equal(new Set(names).size, raws.length);
+        },
+      ),
+    );
+    assert.equal(kubeName('alice'), 'alice');
+    assert.match(kubeName('Alice'), /^alice--[0-9a-f]{10}$/);
+  });
 });
 
-it('hashes anything else, and the result is always a valid label', () => {
-  assert.match(kubeName('Alice'), /^alice--[0-9a-f]{10}$/);
-  assert.match(kubeName('日本語'), /^x--[0-9a-f]{10}$/);
-  assert.match(kubeName('a--b'), /^a-b--[0-9a-f]{10}$/);
-  assert.equal(kubeName('y'.repeat(200)).length, 63);
+describe('kubeServiceName', () => {
+  it('always starts with a letter and never merges two names', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ unit: 'grapheme', maxLength: 80 }), { minLength: 2 }),
+        fc.integer({ min: 13, max: 63 }),
+        (raws, max) => {
+          const names = raws.map((r) => kubeServiceName(r, max));
+          for (const n of names)
+            assert.ok(n.length <= max && dns1035Label.test(n), `${n} (max ${max})`);
+          assert.equal(new Set(names).size, raws.length);
+        },
+      ),
+    );
+  });
+
+  it('keeps DNS-1035 names and hashes names that start with a digit', () => {
+    assert.equal(kubeServiceName('alice'), 'alice');
+    assert.match(kubeServiceName('1alice'), /^n1alice--[0-9a-f]{10}$/);
+    assert.notEqual(kubeServiceName('1alice'), kubeName('1alice'));
+  });
 });
 
-it('never maps two different names to one label (property)', () => {
-  fc.assert(
-    fc.property(
-      fc.string({ unit: 'binary', maxLength: 80 }),
-      fc.string({ unit: 'binary', maxLength: 80 }),
-      (a, b) => {
-        const ka = kubeName(a);
-        assert.ok(ka.length <= 63 && dnsLabel.test(ka), `${JSON.stringify(a)} → ${ka}`);
-        if (a !== b) assert.notEqual(ka, kubeName(b));
-      },
-    ),
-    { numRuns: 2000 },
-  );
-});
-
-it('a kept name never equals a hashed one, because only hashed names contain "--"', () => {
-  fc.assert(
-    fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (raw) => {
-      const k = kubeName(raw);
-      assert.equal(isSafeLabel(raw) ? k === raw : k.includes('--'), true);
-    }),
-  );
-});
-
-it('server names combine with users without ambiguity', () => {
-  assert.equal(kubeNameOf(['alice', '']), 'alice');
-  assert.notEqual(kubeNameOf(['a-b', 'c']), kubeNameOf(['a', 'b-c']));
-  fc.assert(
-    fc.property(fc.string({ maxLength: 30 }), fc.string({ maxLength: 30 }), (u, s) => {
-      const name = kubeNameOf([u, s], 50);
-      assert.ok(name.length <= 50 && dnsLabel.test(name), name);
-    }),
-  );
+describe('kubeNameOf', () => {
+  it('never gives two (user, server) pairs one name', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          fc.tuple(
+            fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+            fc.string({ unit: 'grapheme', maxLength: 20 }),
+          ),
+          {
+            minLength: 2,
+            selector: ([u, s]) => JSON.stringify([u, s]),
+          },
+        ),
+        (pairs) => {
+          const names = pairs.map((p) => kubeNameOf(p));
+          for (const n of names) assert.ok(dns1123Label.test(n), n);
+          assert.equal(new Set(names).size, pairs.length);
+        },
+      ),
+    );
+  });
 });

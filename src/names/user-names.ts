@@ -34,7 +34,8 @@ export function parseUserName(raw: unknown, field = 'name'): string {
     );
   }
   const name = normalizeUserName(raw);
-  const length = [...name].length;
+  // Code points, not UTF-16 units: 64 CJK or emoji characters are 64, not 128.
+  const length = Array.from(name).length;
   if (length === 0) throw new GanymedeError('bad_request', 'A user name is required.', { field });
   if (length > MAX_USER_NAME_LENGTH) {
     throw new GanymedeError(

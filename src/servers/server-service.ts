@@ -29,7 +29,8 @@ export function serverBaseUrl(ref: ServerRef): string {
 export function createServerService(options: ServerServiceOptions) {
   const { store, backend, profiles, log } = options;
   const now = options.now ?? (() => new Date());
-  const defaultProfile = profiles.find((p) => p.default) ?? profiles[0]!;
+  const defaultProfile = profiles.find((p) => p.default) ?? profiles[0];
+  if (!defaultProfile) throw new Error('the configuration schema guarantees at least one profile');
 
   function profileFor(name: string | undefined): Profile {
     if (name === undefined || name === '') return defaultProfile;

@@ -13,15 +13,19 @@ import type { ApiToken, NewUser, ServerRecord, Session, Store, User } from './ty
 type Row = Record<string, SQLInputValue>;
 
 const ms = (d: Date | null): number | null => (d ? d.getTime() : null);
+const str = (v: SQLInputValue | undefined): string =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? v.toString() : '';
+const strOrNull = (v: SQLInputValue | undefined): string | null =>
+  v === null || v === undefined ? null : str(v);
 const date = (v: SQLInputValue | undefined): Date | null =>
   v === null || v === undefined ? null : new Date(Number(v));
 
 function toUser(r: Row): User {
   return {
     id: Number(r['id']),
-    name: String(r['name']),
+    name: str(r['name']),
     admin: Boolean(r['admin']),
-    passwordHash: r['password_hash'] === null ? null : String(r['password_hash']),
+    passwordHash: strOrNull(r['password_hash']),
     createdAt: new Date(Number(r['created_at'])),
   };
 }
@@ -30,9 +34,9 @@ function toToken(r: Row): ApiToken {
   return {
     id: Number(r['id']),
     userId: Number(r['user_id']),
-    hash: String(r['hash']),
-    note: String(r['note']),
-    scopes: JSON.parse(String(r['scopes'])) as string[],
+    hash: str(r['hash']),
+    note: str(r['note']),
+    scopes: JSON.parse(str(r['scopes'])) as string[],
     createdAt: new Date(Number(r['created_at'])),
     expiresAt: date(r['expires_at']),
     lastUsedAt: date(r['last_used_at']),
@@ -42,10 +46,10 @@ function toToken(r: Row): ApiToken {
 function toServer(r: Row): ServerRecord {
   return {
     userId: Number(r['user_id']),
-    name: String(r['name']),
-    profile: String(r['profile']),
-    state: String(r['state']) as ServerRecord['state'],
-    message: r['message'] === null ? null : String(r['message']),
+    name: str(r['name']),
+    profile: str(r['profile']),
+    state: str(r['state']) as ServerRecord['state'],
+    message: strOrNull(r['message']),
     startedAt: date(r['started_at']),
     stoppedAt: date(r['stopped_at']),
     lastActivity: date(r['last_activity']),
@@ -59,9 +63,8 @@ export function openSqliteStore(path: string): Store {
   migrate(db);
 
   const one = (sql: string, ...args: SQLInputValue[]): Row | undefined =>
-    db.prepare(sql).get(...args) as Row | undefined;
-  const all = (sql: string, ...args: SQLInputValue[]): Row[] =>
-    db.prepare(sql).all(...args) as Row[];
+    db.prepare(sql).get(...args);
+  const all = (sql: string, ...args: SQLInputValue[]): Row[] => db.prepare(sql).all(...args);
   const run = (sql: string, ...args: SQLInputValue[]) => db.prepare(sql).run(...args);
 
   return {
@@ -74,7 +77,7 @@ export function openSqliteStore(path: string): Store {
           user.passwordHash,
           Date.now(),
         );
-        return Promise.resolve(toUser(r!));
+        return Promise.resolve(toUser(must(r)));
       } catch (e) {
         if (String(e).includes('UNIQUE')) {
           return Promise.reject(
@@ -83,7 +86,7 @@ export function openSqliteStore(path: string): Store {
             }),
           );
         }
-        return Promise.reject(e as Error);
+        return Promise.reject(asError(e));
       }
     },
     getUser: (name) => p(() => opt(one('SELECT * FROM users WHERE name = ?', name), toUser)),
@@ -109,7 +112,7 @@ export function openSqliteStore(path: string): Store {
     getSession: (idHash) =>
       p(() =>
         opt(one('SELECT * FROM sessions WHERE id_hash = ?', idHash), (r) => ({
-          idHash: String(r['id_hash']),
+          idHash: str(r['id_hash']),
           userId: Number(r['user_id']),
           createdAt: new Date(Number(r['created_at'])),
           expiresAt: new Date(Number(r['expires_at'])),
@@ -124,15 +127,17 @@ export function openSqliteStore(path: string): Store {
     createApiToken: (t) =>
       p(() =>
         toToken(
-          one(
-            'INSERT INTO api_tokens (user_id, hash, note, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
-            t.userId,
-            t.hash,
-            t.note,
-            JSON.stringify(t.scopes),
-            t.createdAt.getTime(),
-            ms(t.expiresAt),
-          )!,
+          must(
+            one(
+              'INSERT INTO api_tokens (user_id, hash, note, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+              t.userId,
+              t.hash,
+              t.note,
+              JSON.stringify(t.scopes),
+              t.createdAt.getTime(),
+              ms(t.expiresAt),
+            ),
+          ),
         ),
       ),
     getApiTokenByHash: (hash) =>
@@ -188,7 +193,10 @@ export function openSqliteStore(path: string): Store {
           Number(r['version']),
         ),
       ),
-    close: () => p(() => db.close()),
+    close: () =>
+      p(() => {
+        db.close();
+      }),
   };
 }
 
@@ -223,8 +231,18 @@ function p<T>(body: () => T): Promise<T> {
   try {
     return Promise.resolve(body());
   } catch (e) {
-    return Promise.reject(e as Error);
+    return Promise.reject(asError(e));
   }
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/** `RETURNING *` always yields a row; undefined means the driver broke its contract. */
+function must(row: Row | undefined): Row {
+  if (row === undefined) throw new Error('INSERT … RETURNING gave no row');
+  return row;
 }
 
 function opt<T>(row: Row | undefined, map: (r: Row) => T): T | undefined {

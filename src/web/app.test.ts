@@ -134,7 +134,7 @@ describe('web app', () => {
     assert.equal(res.headers.get('location'), '/hub/spawn-pending');
     const call = t.backend.calls.find((c) => c.op === 'start');
     assert.equal(call?.options?.baseUrl, '/user/alice/');
-    assert.equal(call?.options?.profile.name, 'standard');
+    assert.equal(call.options.profile.name, 'standard');
     const events = await t.request('/hub/api/users/alice/server/progress', {
       headers: { cookie: s.cookie },
     });

@@ -36,7 +36,9 @@ export interface WebDeps {
   readonly sessionHours: number;
 }
 
-type Env = { Variables: { identity: Identity | undefined } };
+interface Env {
+  Variables: { identity: Identity | undefined };
+}
 
 const staticFiles: Record<string, { type: string; body: string }> = {
   'style.css': { type: 'text/css; charset=utf-8', body: read('style.css') },

@@ -7,6 +7,7 @@ export function safeNext(next: unknown, fallback = '/hub/home'): string {
   if (typeof next !== 'string' || next.length > 2000) return fallback;
   if (!next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return fallback;
   // Control characters and whitespace can be dropped by browsers, turning `/\t/evil` into `//evil`.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   if (/[\u0000-\u0020\u007f]/.test(next)) return fallback;
   let url: URL;
   try {

@@ -10,7 +10,10 @@ export function chromiumPath(): string {
   const fromEnv = process.env['GANYMEDE_CHROMIUM'];
   if (fromEnv) return fromEnv;
   const script = fileURLToPath(new URL('../../scripts/ensure-browser.sh', import.meta.url));
-  return execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return execFileSync('bash', [script], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
 }
 
 export function launchChromium(): Promise<Browser> {

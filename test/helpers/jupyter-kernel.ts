@@ -40,7 +40,13 @@ export async function executeOverWebSocket(
             },
             parent_header: {},
             metadata: {},
-            content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false },
+            content: {
+              code,
+              silent: false,
+              store_history: false,
+              user_expressions: {},
+              allow_stdin: false,
+            },
             channel: 'shell',
           }),
         );

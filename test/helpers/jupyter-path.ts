@@ -6,5 +6,8 @@ export function jupyterCommand(): string {
   const fromEnv = process.env['GANYMEDE_JUPYTER'];
   if (fromEnv) return fromEnv;
   const script = fileURLToPath(new URL('../../scripts/ensure-jupyter.sh', import.meta.url));
-  return execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return execFileSync('bash', [script], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
 }

@@ -14,12 +14,14 @@ import { jupyterCommand } from './jupyter-path.ts';
 
 export const ADMIN_PASSWORD = 'admin-test-password';
 
-export async function startTestHub(options: { dataDir?: string; port?: number; config?: object } = {}) {
+export async function startTestHub(
+  options: { dataDir?: string; port?: number; config?: object } = {},
+) {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ganymede-hub-'));
   const config = parseConfig({
     hub: { port: options.port ?? 0, dataDir },
     backend: { local: { startTimeoutSeconds: 90, stopGraceSeconds: 5 } },
-    ...options.config,
+    ...(options.config ?? {}),
   });
   const store = openSqliteStore(join(dataDir, 'ganymede.sqlite'));
   const backend = createLocalBackend({
@@ -29,7 +31,13 @@ export async function startTestHub(options: { dataDir?: string; port?: number; c
     stopGraceMs: 5_000,
     log: silentLogger,
   });
-  const hub: Hub = await startHub({ config, store, backend, log: silentLogger, adminPassword: ADMIN_PASSWORD });
+  const hub: Hub = await startHub({
+    config,
+    store,
+    backend,
+    log: silentLogger,
+    adminPassword: ADMIN_PASSWORD,
+  });
   return { hub, dataDir };
 }
 
@@ -84,10 +92,15 @@ export class Browser {
 
   /** Presses Start and waits for the progress stream's ready event. */
   async startServer(profile?: string): Promise<string> {
-    const res = await this.form('/hub/spawn', { _xsrf: await this.xsrf(), ...(profile ? { profile } : {}) });
+    const res = await this.form('/hub/spawn', {
+      _xsrf: await this.xsrf(),
+      ...(profile ? { profile } : {}),
+    });
     if (res.status !== 302) throw new Error(`spawn failed: ${res.status} ${await res.text()}`);
     const user = decodeURIComponent(/\/user\/([^/]+)\//.exec(await this.whoamiUrl())?.[1] ?? '');
-    const events = await (await this.fetch(`/hub/api/users/${encodeURIComponent(user)}/server/progress`)).text();
+    const events = await (
+      await this.fetch(`/hub/api/users/${encodeURIComponent(user)}/server/progress`)
+    ).text();
     if (!events.includes('"ready":true')) throw new Error(`start did not become ready:\n${events}`);
     return events;
   }

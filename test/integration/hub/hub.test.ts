@@ -18,7 +18,11 @@ describe('hub in local mode with real Jupyter', { timeout: 600_000 }, () => {
     await admin.signIn('admin', ADMIN_PASSWORD);
     const xsrf = await admin.xsrf();
     for (const name of ['alice', 'mallory']) {
-      const res = await admin.form('/hub/admin/users', { _xsrf: xsrf, name, password: `${name}-password` });
+      const res = await admin.form('/hub/admin/users', {
+        _xsrf: xsrf,
+        name,
+        password: `${name}-password`,
+      });
       assert.equal(res.status, 302, await res.text());
     }
     alice = new Browser(ctx.hub.url);
@@ -61,7 +65,10 @@ describe('hub in local mode with real Jupyter', { timeout: 600_000 }, () => {
     assert.equal(kernel.status, 201, await kernel.clone().text());
     kernelId = ((await kernel.json()) as { id: string }).id;
     const ws = ctx.hub.url.replace('http', 'ws') + `/user/alice/api/kernels/${kernelId}/channels`;
-    assert.equal(await executeOverWebSocket(ws, '1+1', { cookie: alice.cookieHeader, origin: ctx.hub.url }), '2');
+    assert.equal(
+      await executeOverWebSocket(ws, '1+1', { cookie: alice.cookieHeader, origin: ctx.hub.url }),
+      '2',
+    );
   });
 
   it("refuses another user's session on alice's server, and foreign origins", async () => {
@@ -76,7 +83,12 @@ describe('hub in local mode with real Jupyter', { timeout: 600_000 }, () => {
     assert.equal(cross.status, 403);
     const ws = ctx.hub.url.replace('http', 'ws') + `/user/alice/api/kernels/${kernelId}/channels`;
     await assert.rejects(
-      executeOverWebSocket(ws, '1+1', { cookie: alice.cookieHeader, origin: 'https://evil.example' }, 5000),
+      executeOverWebSocket(
+        ws,
+        '1+1',
+        { cookie: alice.cookieHeader, origin: 'https://evil.example' },
+        5000,
+      ),
       /403/,
     );
   });
@@ -105,13 +117,25 @@ describe('hub in local mode with real Jupyter', { timeout: 600_000 }, () => {
     });
     const id = ((await kernel.json()) as { id: string }).id;
     const ws = () => ctx.hub.url.replace('http', 'ws') + `/user/alice/api/kernels/${id}/channels`;
-    assert.equal(await executeOverWebSocket(ws(), 'x = 40; x', { cookie: alice.cookieHeader, origin: ctx.hub.url }), '40');
+    assert.equal(
+      await executeOverWebSocket(ws(), 'x = 40; x', {
+        cookie: alice.cookieHeader,
+        origin: ctx.hub.url,
+      }),
+      '40',
+    );
 
     const port = Number(new URL(ctx.hub.url).port);
     await ctx.hub.close();
     ctx = await startTestHub({ dataDir: ctx.dataDir, port });
     // Same session cookie: sessions live in the store, not in the hub's memory.
-    assert.equal(await executeOverWebSocket(ws(), 'x + 2', { cookie: alice.cookieHeader, origin: ctx.hub.url }), '42');
+    assert.equal(
+      await executeOverWebSocket(ws(), 'x + 2', {
+        cookie: alice.cookieHeader,
+        origin: ctx.hub.url,
+      }),
+      '42',
+    );
     const home = await (await alice.fetch('/hub/home')).text();
     assert.match(home, /Your server is running/);
   });
