@@ -1,0 +1,106 @@
+/**
+ * A stand-in hub for proxy tests: a node:http server that hands `/user/…` to a real
+ * `createProxy`, with an in-memory identity table (session cookie or API token), routes the
+ * test controls, and an injected clock. Records what the proxy asked of the hub.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Route, ServerRef } from '../../../src/backends/types.ts';
+import { createProxy, type Identity, type Proxy } from '../../../src/proxy/index.ts';
+
+export const SESSION_COOKIE = 'ganymede-session';
+
+export interface HubOptions {
+  readonly routes: Map<string, Route>;
+  /** Session id or API token → identity. */
+  readonly identities: Record<string, Identity>;
+  readonly maxBodyBytes?: number;
+  readonly activityIntervalMs?: number;
+  /** Answer `authenticate` through a promise (as a store lookup would) instead of directly. */
+  readonly asyncAuth?: boolean;
+}
+
+export interface TestHub {
+  readonly url: string;
+  readonly origin: string;
+  readonly proxy: Proxy;
+  readonly activity: { ref: ServerRef; at: number }[];
+  readonly noServerPages: ServerRef[];
+  advanceClock(ms: number): void;
+  close(): Promise<void>;
+}
+
+export async function startTestHub(options: HubOptions): Promise<TestHub> {
+  let clock = 1_700_000_000_000;
+  const activity: { ref: ServerRef; at: number }[] = [];
+  const noServerPages: ServerRef[] = [];
+  const lookup = (req: IncomingMessage): Identity | undefined => {
+    const auth = req.headers.authorization;
+    const token = auth?.match(/^(?:token|bearer) (.+)$/i)?.[1];
+    if (token !== undefined) return options.identities[token];
+    const session = req.headers.cookie?.match(/(?:^|;\s*)ganymede-session=([^;]+)/)?.[1];
+    return session === undefined ? undefined : options.identities[session];
+  };
+  const proxy = createProxy({
+    authenticate: options.asyncAuth === true ? (req) => Promise.resolve(lookup(req)) : lookup,
+    route: (ref) => options.routes.get(ref.user),
+    recordActivity: (ref, at) => activity.push({ ref, at: at.getTime() }),
+    onNoServer: (_req, res, ref) => {
+      noServerPages.push(ref);
+      res.writeHead(503, { 'content-type': 'text/html' });
+      res.end(`<p>Your server is not running. <button>Start ${ref.user}</button></p>`);
+    },
+    onUnauthenticated: (req, res) => {
+      res.writeHead(302, { location: `/hub/login?next=${encodeURIComponent(req.url ?? '/')}` });
+      res.end();
+    },
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    sessionCookieName: SESSION_COOKIE,
+    activityIntervalMs: options.activityIntervalMs ?? 60_000,
+    now: () => clock,
+  });
+  const server: Server = createServer((req, res) => {
+    if (req.url?.startsWith('/user/') === true) proxy.handleRequest(req, res);
+    else {
+      res.writeHead(404);
+      res.end('hub page');
+    }
+  });
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    if (req.url?.startsWith('/user/') === true) proxy.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    url: origin,
+    origin,
+    proxy,
+    activity,
+    noServerPages,
+    advanceClock: (ms) => (clock += ms),
+    async close() {
+      await proxy.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+    },
+  };
+}
+
+/** A port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
+  return port;
+}
