@@ -1,0 +1,521 @@
+/**
+ * The local backend: each notebook server is a Jupyter process on this machine. It keeps the
+ * lifecycle rules of ../types.ts; how, in short:
+ *
+ * - One in-memory `Entry` per server. `start` and `stop` store their in-flight promise on it,
+ *   synchronously, before any `await`, so concurrent calls join instead of racing.
+ * - A start: folders → spawn (detached, ./launch.ts) → state.json → poll `api/status`
+ *   (./readiness.ts) until it answers, the process exits, the time is up, or a stop arrives.
+ *   Whatever ends a start early also ends its processes, so no orphan is left behind.
+ * - Crashes: our own children report through their 'exit' event; adopted servers (started by
+ *   an earlier hub process, so not our children) are checked by pid on `status` and every
+ *   `checkIntervalMs`.
+ * - `list` (at hub start-up) adopts every server whose state.json names a live process of
+ *   ours that answers its token, and cleans up the rest.
+ */
+import { rm } from 'node:fs/promises';
+import { GanymedeError, isGanymedeError } from '../../errors/ganymede-error.ts';
+import type {
+  Backend,
+  DeleteOptions,
+  ProgressEvent,
+  Route,
+  ServerRef,
+  ServerStatus,
+  StartOptions,
+} from '../types.ts';
+import {
+  describeExit,
+  launchServer,
+  prepareUserFolders,
+  rotateLog,
+  type ExitInfo,
+} from './launch.ts';
+import { refKey, serverLayout, userLayout } from './layout.ts';
+import { readLogTail } from './log-tail.ts';
+import {
+  parseBaseUrl,
+  parseSettings,
+  type BackendLogger,
+  type LocalBackendOptions,
+} from './options.ts';
+import { isProcessAlive, terminateServerProcess, type ServerProcess } from './processes.ts';
+import { ProgressLog } from './progress-log.ts';
+import { probeJupyter, waitUntilReady } from './readiness.ts';
+import {
+  findStateFiles,
+  readServerState,
+  removeServerState,
+  type ServerState,
+} from './state-file.ts';
+
+export const MESSAGES = {
+  preparing: 'Preparing your files',
+  starting: 'Starting Jupyter',
+  waiting: 'Waiting for Jupyter to answer',
+  ready: 'Your server is ready',
+  exitedWhileStarting: 'The notebook server stopped while starting.',
+  timedOut: (ms: number) =>
+    `The notebook server did not answer within ${ms < 10_000 ? ms / 1000 : Math.round(ms / 1000)} seconds.`,
+  couldNotStart: 'The notebook server could not be started.',
+  cancelled: 'The start was cancelled because the server was stopped.',
+  hubClosing: 'The hub is shutting down; the server keeps starting and will be found again.',
+  crashed: 'The notebook server stopped unexpectedly.',
+  goneWhileAway: 'The notebook server stopped while the hub was not running.',
+  unresponsive: 'The notebook server stopped answering and was shut down.',
+} as const;
+
+const PROGRESS = { preparing: 10, starting: 30, waiting: 50, done: 100 } as const;
+
+interface Entry {
+  readonly ref: ServerRef;
+  status: ServerStatus;
+  /** Set while running (or starting after spawn). */
+  running?:
+    | {
+        readonly state: ServerState;
+        readonly process: ServerProcess;
+        readonly route: Route;
+        /** False for servers adopted from an earlier hub process. */
+        readonly ownChild: boolean;
+      }
+    | undefined;
+  starting?: Promise<ServerStatus>;
+  abortStart?: AbortController;
+  stopping?: Promise<void>;
+  progress?: ProgressLog;
+}
+
+/** Reads `aborted` afresh (TypeScript keeps a narrowing of it across awaits). */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
+
+const silent: BackendLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+export function createLocalBackend(options: LocalBackendOptions): Backend {
+  const settings = parseSettings(options);
+  const log = options.log ?? silent;
+  const now = options.now ?? Date.now;
+  const probe = options.probe ?? probeJupyter;
+  const entries = new Map<string, Entry>();
+  let closed = false;
+
+  const entryOf = (ref: ServerRef): Entry => {
+    const key = refKey(ref);
+    let entry = entries.get(key);
+    if (entry === undefined) {
+      entry = { ref: { user: ref.user, server: ref.server }, status: { phase: 'stopped' } };
+      entries.set(key, entry);
+    }
+    return entry;
+  };
+
+  const layoutOf = (ref: ServerRef) => serverLayout(settings.dataDir, ref);
+
+  const runningStatus = (state: ServerState): ServerStatus => ({
+    phase: 'running',
+    profile: state.profile,
+    startedAt: new Date(state.startedAt),
+  });
+
+  const routeOf = (state: ServerState): Route => ({
+    target: `http://127.0.0.1:${state.port}`,
+    token: state.token,
+  });
+
+  const terminate = (process: ServerProcess) =>
+    terminateServerProcess(process, { graceMs: settings.stopGraceMs, now });
+
+  /** Ends whatever is left of a server and forgets its state file; keeps home and log. */
+  const cleanUp = async (ref: ServerRef, process: ServerProcess | undefined): Promise<void> => {
+    if (process !== undefined) {
+      const result = await terminate(process);
+      log.info({ ref, pid: process.pid, result }, 'notebook server processes ended');
+    }
+    await removeServerState(layoutOf(ref).stateFile);
+  };
+
+  const logTail = (ref: ServerRef, token: string | undefined, extra?: string): Promise<string> =>
+    readLogTail(layoutOf(ref).logFile, token === undefined ? [] : [token]).then((tail) =>
+      [tail, extra].filter((part) => part !== undefined && part !== '').join('\n'),
+    );
+
+  /** A running server's process died on its own: report it stopped, with its last words. */
+  const noticeCrash = async (entry: Entry, exit: ExitInfo | undefined): Promise<void> => {
+    const running = entry.running;
+    if (closed || running === undefined || entry.status.phase !== 'running') return;
+    entry.running = undefined;
+    delete entry.progress;
+    entry.status = { phase: 'stopping' };
+    // Kernels may outlive a crashed Jupyter; the group may hold more.
+    await cleanUp(entry.ref, running.process);
+    const detail = await logTail(
+      entry.ref,
+      running.state.token,
+      exit === undefined ? undefined : describeExit(exit),
+    );
+    entry.status = { phase: 'stopped', message: MESSAGES.crashed, detail };
+    log.warn({ ref: entry.ref, pid: running.process.pid, detail }, 'notebook server crashed');
+  };
+
+  /** Checks a running server's pid (cheap: one /proc read). */
+  const refresh = async (entry: Entry): Promise<void> => {
+    const running = entry.running;
+    if (running === undefined || entry.status.phase !== 'running') return;
+    if (!(await isProcessAlive(running.process))) await noticeCrash(entry, undefined);
+  };
+
+  const emit = (entry: Entry, event: ProgressEvent): void => {
+    entry.progress?.push(event);
+  };
+
+  const fail = async (
+    entry: Entry,
+    status: ServerStatus & { message: string },
+    process: ServerProcess | undefined,
+    token: string | undefined,
+    extraDetail?: string,
+  ): Promise<ServerStatus> => {
+    entry.running = undefined;
+    await cleanUp(entry.ref, process);
+    const detail = status.detail ?? (await logTail(entry.ref, token, extraDetail));
+    const final: ServerStatus = { ...status, detail };
+    entry.status = final;
+    emit(entry, {
+      progress: PROGRESS.done,
+      message: status.message,
+      failed: true,
+      detail,
+    });
+    log.warn({ ref: entry.ref, status: final }, 'notebook server start failed');
+    return final;
+  };
+
+  /** Adopts the server named by `state` if it is alive and answers; true when adopted. */
+  const adopt = async (entry: Entry, state: ServerState): Promise<boolean> => {
+    const process: ServerProcess = { pid: state.pid, identity: state.pidIdentity };
+    if (!(await isProcessAlive(process))) return false;
+    if (!(await probe(state, settings.probeTimeoutMs))) return false;
+    entry.running = { state, process, route: routeOf(state), ownChild: false };
+    entry.status = runningStatus(state);
+    log.info({ ref: entry.ref, pid: state.pid, port: state.port }, 'notebook server adopted');
+    return true;
+  };
+
+  const runStart = async (
+    entry: Entry,
+    startOptions: StartOptions,
+    baseUrl: string,
+    signal: AbortSignal,
+  ): Promise<ServerStatus> => {
+    const ref = entry.ref;
+    const user = userLayout(settings.dataDir, ref.user);
+    const server = layoutOf(ref);
+    emit(entry, { progress: PROGRESS.preparing, message: MESSAGES.preparing });
+    let launched: Awaited<ReturnType<typeof launchServer>> | undefined;
+    try {
+      // A server left running by an earlier hub process (list() not called yet) is reused,
+      // never doubled.
+      const previous = await readServerState(server.stateFile).catch(() => undefined);
+      if (previous !== undefined && (await adopt(entry, previous))) {
+        emit(entry, { progress: PROGRESS.done, message: MESSAGES.ready, ready: true });
+        return entry.status;
+      }
+      await removeServerState(server.stateFile);
+      await prepareUserFolders(user);
+      await rotateLog(server);
+      if (signal.aborted) return await cancelled(entry, undefined);
+      emit(entry, { progress: PROGRESS.starting, message: MESSAGES.starting });
+      launched = await launchServer({
+        ref,
+        jupyter: settings.jupyter,
+        profile: startOptions.profile,
+        baseUrl,
+        user,
+        server,
+        now,
+        ...(options.parentEnv === undefined ? {} : { parentEnv: options.parentEnv }),
+      });
+    } catch (e) {
+      const detail = isGanymedeError(e) ? (e.detail ?? e.message) : String(e);
+      return await fail(
+        entry,
+        { phase: 'failed', message: MESSAGES.couldNotStart, detail },
+        undefined,
+        undefined,
+      );
+    }
+    const { state, process, exited } = launched;
+    const route = routeOf(state);
+    entry.running = { state, process, route, ownChild: true };
+    log.info({ ref, pid: state.pid, port: state.port }, 'notebook server spawned');
+
+    const exitedEarly = new AbortController();
+    const observed: { exit?: ExitInfo } = {};
+    void exited.then((exit) => {
+      observed.exit = exit;
+      exitedEarly.abort();
+      if (entry.running?.process.pid === process.pid) void noticeCrash(entry, exit);
+    });
+
+    emit(entry, { progress: PROGRESS.waiting, message: MESSAGES.waiting });
+    const outcome = await waitUntilReady({
+      target: state,
+      timeoutMs: settings.startTimeoutMs,
+      probeTimeoutMs: settings.probeTimeoutMs,
+      signal: AbortSignal.any([signal, exitedEarly.signal]),
+      probe,
+      now,
+    });
+    // Read after the awaits above: the exit handler and stop() change these meanwhile.
+    const exit = observed.exit;
+    const stopped = isAborted(signal);
+    if (outcome === 'ready' && !stopped && exit === undefined) {
+      entry.status = runningStatus(state);
+      emit(entry, { progress: PROGRESS.done, message: MESSAGES.ready, ready: true });
+      log.info({ ref, pid: state.pid }, 'notebook server ready');
+      return entry.status;
+    }
+    if (exit !== undefined) {
+      return await fail(
+        entry,
+        { phase: 'failed', message: MESSAGES.exitedWhileStarting },
+        process,
+        state.token,
+        describeExit(exit),
+      );
+    }
+    if (stopped) {
+      if (signal.reason === 'closed') {
+        emit(entry, { progress: PROGRESS.done, message: MESSAGES.hubClosing, failed: true });
+        return entry.status;
+      }
+      return await cancelled(entry, process);
+    }
+    return await fail(
+      entry,
+      { phase: 'failed', message: MESSAGES.timedOut(settings.startTimeoutMs) },
+      process,
+      state.token,
+    );
+  };
+
+  const cancelled = async (entry: Entry, process: ServerProcess | undefined) => {
+    entry.running = undefined;
+    await cleanUp(entry.ref, process);
+    entry.status = { phase: 'stopped', message: MESSAGES.cancelled };
+    emit(entry, { progress: PROGRESS.done, message: MESSAGES.cancelled, failed: true });
+    return entry.status;
+  };
+
+  const statusOf = (entry: Entry): ServerStatus => entry.status;
+  const startingOf = (entry: Entry): Promise<ServerStatus> | undefined => entry.starting;
+
+  const start = async (ref: ServerRef, options: StartOptions): Promise<ServerStatus> => {
+    const baseUrl = parseBaseUrl(options.baseUrl);
+    const entry = entryOf(ref);
+    while (entry.stopping !== undefined) await entry.stopping;
+    if (entry.starting !== undefined) return entry.starting;
+    if (entry.status.phase === 'running') {
+      await refresh(entry);
+      // refresh() may have noticed a crash, and another start may have begun meanwhile.
+      const current = statusOf(entry);
+      if (current.phase === 'running') return current;
+      const joined = startingOf(entry);
+      if (joined !== undefined) return joined;
+    }
+    const abort = new AbortController();
+    entry.abortStart = abort;
+    entry.progress = new ProgressLog();
+    entry.status = { phase: 'starting', profile: options.profile.name };
+    const starting = runStart(entry, options, baseUrl, abort.signal).finally(() => {
+      if (entry.starting === starting) {
+        delete entry.starting;
+        delete entry.abortStart;
+      }
+    });
+    entry.starting = starting;
+    return starting;
+  };
+
+  const stopEntry = async (entry: Entry): Promise<void> => {
+    if (entry.starting !== undefined) {
+      entry.abortStart?.abort('stopped');
+      await entry.starting;
+    }
+    const running = entry.running;
+    entry.running = undefined;
+    if (running !== undefined) {
+      entry.status = { phase: 'stopping' };
+      await cleanUp(entry.ref, running.process);
+      log.info({ ref: entry.ref, pid: running.process.pid }, 'notebook server stopped');
+    } else {
+      // Not known in memory, but an earlier hub process may have left one running.
+      const state = await readServerState(layoutOf(entry.ref).stateFile).catch(() => undefined);
+      if (state !== undefined) {
+        await cleanUp(entry.ref, { pid: state.pid, identity: state.pidIdentity });
+      }
+    }
+    delete entry.progress;
+    entry.status = { phase: 'stopped' };
+  };
+
+  const stop = async (ref: ServerRef): Promise<void> => {
+    const entry = entryOf(ref);
+    if (entry.stopping !== undefined) return entry.stopping;
+    const stopping = stopEntry(entry).finally(() => {
+      if (entry.stopping === stopping) delete entry.stopping;
+    });
+    entry.stopping = stopping;
+    return stopping;
+  };
+
+  const otherServersOfUser = (ref: ServerRef): ServerRef[] =>
+    [...entries.values()]
+      .filter(
+        (e) =>
+          e.ref.user === ref.user &&
+          e.ref.server !== ref.server &&
+          (e.status.phase === 'running' || e.status.phase === 'starting'),
+      )
+      .map((e) => e.ref);
+
+  const deleteServer = async (ref: ServerRef, options: DeleteOptions = {}): Promise<void> => {
+    if (options.deleteStorage === true && otherServersOfUser(ref).length > 0) {
+      throw new GanymedeError(
+        'conflict',
+        "This person's files are in use by another of their servers; stop it first.",
+        { detail: `servers running: ${JSON.stringify(otherServersOfUser(ref))}` },
+      );
+    }
+    await stop(ref);
+    const entry = entries.get(refKey(ref));
+    if (entry?.starting !== undefined || entry?.status.phase === 'running') return;
+    entries.delete(refKey(ref));
+    await rm(layoutOf(ref).serverDir, { recursive: true, force: true });
+    if (options.deleteStorage === true) {
+      await rm(userLayout(settings.dataDir, ref.user).userDir, { recursive: true, force: true });
+      log.warn({ ref }, "user's files deleted on request");
+    }
+  };
+
+  const status = async (ref: ServerRef): Promise<ServerStatus> => {
+    const entry = entries.get(refKey(ref));
+    if (entry === undefined) return { phase: 'stopped' };
+    await refresh(entry);
+    return statusOf(entry);
+  };
+
+  async function* progress(ref: ServerRef): AsyncGenerator<ProgressEvent, void, undefined> {
+    const progressLog = entries.get(refKey(ref))?.progress;
+    if (progressLog === undefined) return;
+    if (progressLog.done) {
+      const terminal = progressLog.terminal();
+      if (terminal !== undefined) yield terminal;
+      return;
+    }
+    yield* progressLog.follow();
+  }
+
+  /** One state file found at start-up: adopt it, or clean up after it. */
+  const recover = async (
+    file: string,
+  ): Promise<{ ref: ServerRef; status: ServerStatus } | undefined> => {
+    let state: ServerState | undefined;
+    try {
+      state = await readServerState(file);
+    } catch (e) {
+      log.warn({ file, err: e }, 'damaged notebook server record removed');
+      await removeServerState(file);
+      return undefined;
+    }
+    if (state === undefined) return undefined;
+    const ref: ServerRef = { user: state.user, server: state.server };
+    if (layoutOf(ref).stateFile !== file) {
+      log.warn({ file, ref }, 'notebook server record in the wrong folder ignored');
+      return undefined;
+    }
+    const entry = entryOf(ref);
+    if (
+      entry.starting !== undefined ||
+      entry.stopping !== undefined ||
+      entry.running !== undefined
+    ) {
+      return { ref, status: statusOf(entry) };
+    }
+    if (await adopt(entry, state)) return { ref, status: statusOf(entry) };
+    const process: ServerProcess = { pid: state.pid, identity: state.pidIdentity };
+    const stillAlive = await isProcessAlive(process);
+    await cleanUp(ref, process);
+    const detail = await logTail(ref, state.token);
+    entry.status = {
+      phase: 'stopped',
+      message: stillAlive ? MESSAGES.unresponsive : MESSAGES.goneWhileAway,
+      detail,
+    };
+    log.warn(
+      { ref, pid: state.pid, stillAlive },
+      'notebook server from an earlier hub not adopted',
+    );
+    return { ref, status: entry.status };
+  };
+
+  const list = async (): Promise<{ ref: ServerRef; status: ServerStatus }[]> => {
+    const files = await findStateFiles(settings.dataDir);
+    const recovered = (await Promise.all(files.map(recover))).filter((r) => r !== undefined);
+    const seen = new Set(recovered.map((r) => refKey(r.ref)));
+    for (const entry of entries.values()) {
+      if (!seen.has(refKey(entry.ref)) && entry.status.phase !== 'stopped') {
+        recovered.push({ ref: entry.ref, status: statusOf(entry) });
+      }
+    }
+    return recovered;
+  };
+
+  const route = (ref: ServerRef): Route | undefined => {
+    const entry = entries.get(refKey(ref));
+    return entry?.status.phase === 'running' ? entry.running?.route : undefined;
+  };
+
+  const checkAdopted = async (): Promise<void> => {
+    await Promise.all(
+      [...entries.values()]
+        .filter((e) => e.running !== undefined && !e.running.ownChild)
+        .map((e) => refresh(e)),
+    );
+  };
+  const timer = setInterval(() => {
+    checkAdopted().catch((e: unknown) => {
+      log.error({ err: e }, 'checking adopted notebook servers failed');
+    });
+  }, settings.checkIntervalMs);
+  timer.unref();
+
+  const close = async (): Promise<void> => {
+    closed = true;
+    clearInterval(timer);
+    const inFlight = [...entries.values()].flatMap((e) => {
+      e.abortStart?.abort('closed');
+      return e.starting === undefined ? [] : [e.starting];
+    });
+    await Promise.allSettled(inFlight);
+  };
+
+  return {
+    kind: 'local',
+    start,
+    stop,
+    delete: deleteServer,
+    status,
+    progress,
+    list,
+    route,
+    close,
+  };
+}
