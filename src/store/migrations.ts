@@ -63,4 +63,34 @@ CREATE TABLE servers (
 );
 `,
   },
+  {
+    version: 2,
+    description: 'groups, group memberships by source, external (OpenID Connect) identities',
+    // Memberships carry their source ('local' for the admin console, 'oidc' for the identity
+    // provider's groups claim) so a sign-in can replace the provider's memberships without
+    // touching the ones an administrator made by hand.
+    // External identities map (issuer, subject) to a user: OIDC Core 1.0 §5.7 says `sub` with
+    // `iss` is the only stable identifier of an end-user; `preferred_username` may change.
+    sql: `
+CREATE TABLE groups (
+  id {{ID}},
+  name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE group_members (
+  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  source TEXT NOT NULL DEFAULT 'local',
+  PRIMARY KEY (group_id, user_id, source)
+);
+CREATE INDEX group_members_user ON group_members(user_id);
+CREATE TABLE external_identities (
+  issuer TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX external_identities_user ON external_identities(user_id);
+`,
+  },
 ];

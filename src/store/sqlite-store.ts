@@ -187,6 +187,69 @@ export function openSqliteStore(path: string): Store {
     deleteServer: (userId, name) =>
       p(() => void run('DELETE FROM servers WHERE user_id = ? AND name = ?', userId, name)),
 
+    setUserGroups: (userId, source, groups) =>
+      p(() => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          run('DELETE FROM group_members WHERE user_id = ? AND source = ?', userId, source);
+          for (const name of new Set(groups)) {
+            run('INSERT INTO groups (name) VALUES (?) ON CONFLICT (name) DO NOTHING', name);
+            run(
+              `INSERT INTO group_members (group_id, user_id, source)
+               SELECT id, ?, ? FROM groups WHERE name = ? ON CONFLICT DO NOTHING`,
+              userId,
+              source,
+              name,
+            );
+          }
+          db.exec('COMMIT');
+        } catch (e) {
+          db.exec('ROLLBACK');
+          throw e;
+        }
+      }),
+    listUserGroups: (userId) =>
+      p(() =>
+        all(
+          `SELECT DISTINCT g.name FROM groups g JOIN group_members m ON m.group_id = g.id
+           WHERE m.user_id = ? ORDER BY g.name`,
+          userId,
+        ).map((r) => str(r['name'])),
+      ),
+    getUserByExternalIdentity: (issuer, subject) =>
+      p(() =>
+        opt(
+          one(
+            `SELECT u.* FROM users u JOIN external_identities e ON e.user_id = u.id
+             WHERE e.issuer = ? AND e.subject = ?`,
+            issuer,
+            subject,
+          ),
+          toUser,
+        ),
+      ),
+    linkExternalIdentity: (issuer, subject, userId, at) => {
+      try {
+        run(
+          'INSERT INTO external_identities (issuer, subject, user_id, created_at) VALUES (?, ?, ?, ?)',
+          issuer,
+          subject,
+          userId,
+          at.getTime(),
+        );
+        return Promise.resolve();
+      } catch (e) {
+        if (String(e).includes('UNIQUE') || String(e).includes('PRIMARY KEY')) {
+          return Promise.reject(
+            new GanymedeError('conflict', 'This identity is already linked to a user.', {
+              detail: `${issuer} ${subject}`,
+            }),
+          );
+        }
+        return Promise.reject(asError(e));
+      }
+    },
+
     migrations: () =>
       p(() =>
         all('SELECT version FROM schema_migrations ORDER BY version').map((r) =>

@@ -4,13 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { migrations } from './migrations.ts';
 import type { Store } from './types.ts';
 
 export function storeContract(name: string, open: () => Promise<Store>): void {
   describe(`${name} store contract`, () => {
     it('runs the migrations once and records them', async () => {
       const store = await open();
-      assert.deepEqual(await store.migrations(), [1]);
+      assert.deepEqual(
+        await store.migrations(),
+        migrations.map((m) => m.version),
+      );
       await store.close();
     });
 
@@ -99,6 +103,48 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal((await store.listServers()).length, 1);
       await store.deleteServer(u.id, '');
       assert.equal(await store.getServer(u.id, ''), undefined);
+      await store.close();
+    });
+
+    it('replaces group memberships per source and lists them without duplicates', async () => {
+      const store = await open();
+      const u = await store.createUser({ name: 'gina', admin: false, passwordHash: null });
+      const v = await store.createUser({ name: 'hal', admin: false, passwordHash: null });
+      await store.setUserGroups(u.id, 'local', ['staff']);
+      await store.setUserGroups(u.id, 'oidc', ['physics', 'staff', 'physics']);
+      await store.setUserGroups(v.id, 'oidc', ['physics']);
+      assert.deepEqual(await store.listUserGroups(u.id), ['physics', 'staff']);
+      await store.setUserGroups(u.id, 'oidc', ['chemistry']);
+      assert.deepEqual(
+        await store.listUserGroups(u.id),
+        ['chemistry', 'staff'],
+        'the provider replaces only its own memberships',
+      );
+      assert.deepEqual(await store.listUserGroups(v.id), ['physics'], 'other users untouched');
+      await store.setUserGroups(u.id, 'oidc', []);
+      assert.deepEqual(await store.listUserGroups(u.id), ['staff']);
+      await store.deleteUser(v.id);
+      assert.deepEqual(await store.listUserGroups(v.id), []);
+      await store.close();
+    });
+
+    it('links external identities to one user each and forgets them with the user', async () => {
+      const store = await open();
+      const u = await store.createUser({ name: 'ivan', admin: false, passwordHash: null });
+      const iss = 'https://idp.example.org';
+      assert.equal(await store.getUserByExternalIdentity(iss, 'sub-1'), undefined);
+      await store.linkExternalIdentity(iss, 'sub-1', u.id, new Date(7));
+      assert.equal((await store.getUserByExternalIdentity(iss, 'sub-1'))?.name, 'ivan');
+      assert.equal(
+        await store.getUserByExternalIdentity('https://other.example.org', 'sub-1'),
+        undefined,
+        'a subject is only unique within its issuer',
+      );
+      await assert.rejects(store.linkExternalIdentity(iss, 'sub-1', u.id, new Date(8)), {
+        code: 'conflict',
+      });
+      await store.deleteUser(u.id);
+      assert.equal(await store.getUserByExternalIdentity(iss, 'sub-1'), undefined);
       await store.close();
     });
   });

@@ -43,6 +43,9 @@ export interface ServerRecord {
   readonly lastActivity: Date | null;
 }
 
+/** Where a group membership came from; see `Store.setUserGroups`. */
+export type GroupSource = 'local' | 'oidc';
+
 export interface NewUser {
   readonly name: string;
   readonly admin: boolean;
@@ -77,6 +80,20 @@ export interface Store {
   /** Keeps the latest of the stored and the given time. */
   recordActivity(userId: number, name: string, at: Date): Promise<void>;
   deleteServer(userId: number, name: string): Promise<void>;
+
+  /**
+   * Replaces the user's memberships that came from `source` ('oidc': the identity provider's
+   * groups claim at each sign-in; 'local': set by an administrator) with `groups`, creating
+   * groups that do not exist yet. Memberships from other sources are left alone.
+   */
+  setUserGroups(userId: number, source: GroupSource, groups: readonly string[]): Promise<void>;
+  /** The names of the groups the user belongs to from any source, sorted, without duplicates. */
+  listUserGroups(userId: number): Promise<string[]>;
+
+  /** The user an external identity (OIDC `iss` + `sub`) is linked to. */
+  getUserByExternalIdentity(issuer: string, subject: string): Promise<User | undefined>;
+  /** Links (issuer, subject) to the user; a second link of the same pair is a `conflict`. */
+  linkExternalIdentity(issuer: string, subject: string, userId: number, at: Date): Promise<void>;
 
   /** Applied migration versions, in order (for tests and `ganymede status`). */
   migrations(): Promise<number[]>;
