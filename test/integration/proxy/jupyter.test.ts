@@ -57,10 +57,10 @@ async function startJupyter(port: number): Promise<ChildProcess> {
       clearTimeout(timer);
       reject(new Error(`Jupyter exited with ${String(code)}:\n${log}`));
     });
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
       log += chunk;
-      if (/is running at/.test(log)) {
+      if (log.includes('is running at')) {
         clearTimeout(timer);
         resolve();
       }
