@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.ts';
+import { renderCommand } from './render.ts';
 import { serveCommand } from './serve.ts';
 
-export const commands: readonly CliCommand[] = [serveCommand];
+export const commands: readonly CliCommand[] = [serveCommand, renderCommand];

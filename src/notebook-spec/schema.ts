@@ -1,0 +1,196 @@
+/**
+ * THE notebook spec: what one notebook server is. The same schema validates the
+ * `JupyterNotebook` custom resource (its CRD's OpenAPI schema is generated from this file, see
+ * src/kubernetes/crd/), the hub's REST API, the CLI and the configuration, so a field means the
+ * same thing everywhere and a mistake is reported with the same field path everywhere.
+ *
+ * Rules that JSON Schema cannot say (one field excludes another) are written twice, next to
+ * each other: once as a zod refinement (hub, CLI) and once as a CEL rule in
+ * `x-kubernetes-validations` (the API server), and tests check that both refuse the same input
+ * (https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#validation-rules).
+ *
+ * Field names follow the hub's profiles (src/config/schema.ts: image, cpu, memory, gpu,
+ * idleTimeoutMinutes) so a profile maps onto a spec without renaming; see `specFromProfile`.
+ */
+import { z } from 'zod';
+import { quantity } from '../config/schema.ts';
+
+/** DNS-1123 subdomain: names of claims, classes, secrets, service accounts, ingress classes
+ * (https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names). */
+export const dnsSubdomain = z
+  .string()
+  .max(253)
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    'must be lower-case letters, digits, "-" and "." (a Kubernetes name)',
+  );
+
+/** Environment variable names the kubelet has always accepted (C identifiers plus `-` and `.`). */
+const envNamePattern = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
+/** Set by Ganymede from the notebook's Secret; a user value would silently replace the token. */
+export const reservedEnvNames = ['JUPYTER_TOKEN'] as const;
+
+/** One URL path segment (RFC 3986 `pchar`), not starting with `.` so `.`/`..` can never appear. */
+const baseUrlPattern = /^\/([A-Za-z0-9_~%!$&'()*+,;=:@-][A-Za-z0-9._~%!$&'()*+,;=:@-]*\/)*$/;
+
+export const notebookInterfaces = ['lab', 'notebook', 'server'] as const;
+export type NotebookInterface = (typeof notebookInterfaces)[number];
+
+const resourcesSchema = z
+  .strictObject({
+    cpu: quantity
+      .optional()
+      .describe('CPU cores reserved for the notebook, as a Kubernetes quantity ("2", "500m").'),
+    memory: quantity
+      .optional()
+      .describe('Memory reserved and not exceeded, as a Kubernetes quantity ("4Gi").'),
+    gpu: z.int().min(0).max(16).default(0).describe('Number of GPUs; 0 for none.'),
+  })
+  .describe('Compute for the notebook server. Unset CPU and memory mean the namespace defaults.');
+
+const storageSchema = z
+  .strictObject({
+    size: quantity.default('10Gi').describe('Size of the home volume Ganymede creates.'),
+    className: dnsSubdomain
+      .optional()
+      .describe('StorageClass of the created volume; unset uses the cluster default.'),
+    existingClaim: dnsSubdomain
+      .optional()
+      .describe('Use this PersistentVolumeClaim instead of creating one; it is never deleted.'),
+    subPath: z
+      .string()
+      .max(1024)
+      // No look-ahead: the API server checks `pattern` with Go's RE2. Segments may not start
+      // with "." so ".." can never climb out of the volume.
+      .regex(
+        /^[^/.][^/]*(\/[^/.][^/]*)*$/,
+        'must be a relative path whose parts do not start with "."',
+      )
+      .optional()
+      .describe('Folder inside the volume mounted as the home directory.'),
+    retain: z
+      .boolean()
+      .default(true)
+      .describe('Keep the created volume when the notebook is deleted (default true).'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.existingClaim !== undefined && s.className !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['className'],
+        message: 'cannot be combined with storage.existingClaim (the claim already has a class)',
+      });
+    }
+    if (s.existingClaim !== undefined && !s.retain) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retain'],
+        message:
+          'must stay true with storage.existingClaim (Ganymede never deletes a claim it did not create)',
+      });
+    }
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: '!has(self.existingClaim) || !has(self.className)',
+        message: 'cannot be combined with storage.existingClaim (the claim already has a class)',
+        fieldPath: '.className',
+      },
+      {
+        rule: '!has(self.existingClaim) || self.retain',
+        message:
+          'must stay true with storage.existingClaim (Ganymede never deletes a claim it did not create)',
+        fieldPath: '.retain',
+      },
+    ],
+  })
+  .describe("The notebook's home directory (/home/jovyan), kept across stops.");
+
+const envSchema = z
+  .record(
+    z
+      .string()
+      .regex(new RegExp(envNamePattern), 'must be a variable name (letters, digits, _, -, .)')
+      .refine((k) => !(reservedEnvNames as readonly string[]).includes(k), {
+        message: 'is set by Ganymede and cannot be overridden',
+      }),
+    z.string().max(32768),
+  )
+  .meta({
+    // The openapi-3.0 JSON Schema has no `propertyNames`, so key rules go to CEL.
+    'x-kubernetes-validations': [
+      {
+        rule: `self.all(k, k.matches('${envNamePattern}'))`,
+        message: 'variable names are letters, digits, _, - and .',
+      },
+      {
+        rule: reservedEnvNames.map((n) => `!('${n}' in self)`).join(' && '),
+        message: `${reservedEnvNames.join(', ')} is set by Ganymede and cannot be overridden`,
+      },
+    ],
+  })
+  .describe('Environment variables for the notebook server.');
+
+const ingressSchema = z
+  .strictObject({
+    host: z
+      .string()
+      .max(253)
+      .regex(
+        /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/,
+        'must be a lower-case host name such as notebooks.example.org',
+      )
+      .describe('Public host name the notebook is served at.'),
+    className: dnsSubdomain.optional().describe('IngressClass; unset uses the cluster default.'),
+    tls: z
+      .strictObject({
+        secretName: dnsSubdomain.describe('Secret holding the certificate for the host.'),
+      })
+      .optional()
+      .describe('Serve over HTTPS with this certificate.'),
+  })
+  .describe('Expose the notebook outside the cluster through an Ingress.');
+
+export const notebookSpecSchema = z
+  .strictObject({
+    image: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(/^[^\s]+$/, 'must be an image reference without spaces')
+      .describe('Container image with Jupyter, e.g. quay.io/jupyter/minimal-notebook:latest.'),
+    interface: z
+      .enum(notebookInterfaces)
+      .default('lab')
+      .describe('What the server runs: JupyterLab, Jupyter Notebook, or the bare Jupyter Server.'),
+    resources: resourcesSchema.default({ gpu: 0 }),
+    storage: storageSchema.default({ size: '10Gi', retain: true }),
+    env: envSchema.default({}),
+    idleTimeoutMinutes: z
+      .int()
+      .min(0)
+      .max(525600)
+      .default(60)
+      .describe('Minutes without activity before the hub stops the server; 0 never.'),
+    stopped: z
+      .boolean()
+      .default(false)
+      .describe('true stops the server (its files are kept); false starts it again.'),
+    baseUrl: z
+      .string()
+      .max(1024)
+      .regex(baseUrlPattern, 'must be a URL path that starts and ends with "/", e.g. /user/alice/')
+      .default('/')
+      .describe('URL path the server answers under (the hub sets /user/<name>/<server>/).'),
+    ingress: ingressSchema.optional(),
+    serviceAccountName: dnsSubdomain
+      .optional()
+      .describe('Run with this service account and mount its token; unset mounts no token.'),
+  })
+  .describe('One Jupyter notebook server.');
+
+/** The spec as written (defaults optional): what users, the REST API and YAML files supply. */
+export type NotebookSpecInput = z.input<typeof notebookSpecSchema>;
+/** The spec with every default applied: what builders work from. */
+export type NotebookSpec = z.output<typeof notebookSpecSchema>;
