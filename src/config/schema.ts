@@ -44,6 +44,52 @@ const defaultProfiles: Profile[] = [
   },
 ];
 
+/** `https:`, or `http:` on a loopback host (a provider on this machine, as in the tests). */
+function secureOrLoopback(value: string): boolean {
+  const url = new URL(value);
+  if (url.protocol === 'https:') return true;
+  return (
+    url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
+  );
+}
+
+const httpsUrl = z
+  .url()
+  .refine(secureOrLoopback, 'must be an https:// URL (http:// only on localhost/127.0.0.1)');
+
+/** Sign-in with an organisation's OpenID Connect provider, next to the local accounts. */
+export const oidcSchema = z.strictObject({
+  /** The provider's Issuer Identifier; its `/.well-known/openid-configuration` is read. */
+  issuer: httpsUrl,
+  /** Shown on the sign-in page as "Sign in with <displayName>". */
+  displayName: z.string().min(1).max(60).default('your organisation'),
+  clientId: z.string().min(1),
+  /** Name of the environment variable holding the client secret (never the secret itself). */
+  clientSecretEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+    .default('GANYMEDE_OIDC_CLIENT_SECRET'),
+  /** `<public URL>/hub/oauth/callback`, exactly as registered at the provider. */
+  redirectUrl: httpsUrl.refine(
+    (u) => new URL(u).pathname.endsWith('/hub/oauth/callback'),
+    'must end with /hub/oauth/callback',
+  ),
+  /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+  scopes: z
+    .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be one scope token'))
+    .refine((s) => s.includes('openid'), 'must include openid')
+    .default(['openid', 'profile', 'email']),
+  /** The ID token (or UserInfo) claim holding the user name, normalised like local names. */
+  usernameClaim: z.string().min(1).default('preferred_username'),
+  /** The claim holding the user's groups (a list of strings); unset: groups are not read. */
+  groupsClaim: z.string().min(1).optional(),
+  /** Only members of one of these groups may sign in; empty: everyone the provider admits. */
+  allowedGroups: z.array(z.string().min(1)).default([]),
+  /** Members of one of these groups are administrators (checked at every sign-in). */
+  adminGroups: z.array(z.string().min(1)).default([]),
+});
+export type OidcConfig = z.infer<typeof oidcSchema>;
+
 export const configSchema = z.strictObject({
   hub: z
     .strictObject({
@@ -70,6 +116,7 @@ export const configSchema = z.strictObject({
       maxFailuresPerUser: z.int().min(1).default(5),
       maxFailuresPerAddress: z.int().min(1).default(20),
       windowMinutes: z.int().min(1).default(15),
+      oidc: oidcSchema.optional(),
     })
     .default({
       adminUser: 'admin',
@@ -97,6 +144,39 @@ export const configSchema = z.strictObject({
         .default({ startTimeoutSeconds: 120, stopGraceSeconds: 10 }),
     })
     .default({ type: 'local', local: { startTimeoutSeconds: 120, stopGraceSeconds: 10 } }),
+  culler: z
+    .strictObject({
+      /**
+       * Seconds between two culling rounds. Fractions are allowed for tests; a round asks each
+       * running server for its status, so very short intervals cost requests.
+       */
+      intervalSeconds: z.number().positive().max(86400).default(60),
+      /**
+       * Hours after its start at which a server is stopped even if it is busy (a hard cap, as
+       * JupyterHub's idle culler `--max-age`); 0 disables.
+       */
+      maxAgeHours: z.number().min(0).default(0),
+      /**
+       * Whether an open connection to a kernel (a browser tab left open) alone keeps a server.
+       * false (default): only use counts, so a forgotten tab does not keep a server forever.
+       */
+      countOpenConnections: z.boolean().default(false),
+      /**
+       * For tests and demonstrations only: replaces every profile's non-zero
+       * `idleTimeoutMinutes` with this many seconds.
+       */
+      idleTimeoutSecondsOverride: z.number().positive().optional(),
+    })
+    .default({ intervalSeconds: 60, maxAgeHours: 0, countOpenConnections: false }),
+  metrics: z
+    .strictObject({
+      /**
+       * false (default): `/metrics` answers only admins (session or API token), as JupyterHub's
+       * `authenticate_prometheus`; true: anyone who reaches the hub may scrape it.
+       */
+      public: z.boolean().default(false),
+    })
+    .default({ public: false }),
   profiles: z
     .array(profileSchema)
     .min(1)
@@ -121,11 +201,30 @@ export const configExamples: Record<string, string> = {
   'auth.maxFailuresPerUser': '5',
   'auth.maxFailuresPerAddress': '20',
   'auth.windowMinutes': '15',
+  'auth.oidc':
+    '{ issuer: https://login.example.org, clientId: ganymede, redirectUrl: https://notebooks.example.org/hub/oauth/callback }',
+  'auth.oidc.issuer': 'https://login.example.org/realms/staff',
+  'auth.oidc.displayName': 'Example University',
+  'auth.oidc.clientId': 'ganymede',
+  'auth.oidc.clientSecretEnv': 'GANYMEDE_OIDC_CLIENT_SECRET',
+  'auth.oidc.redirectUrl': 'https://notebooks.example.org/hub/oauth/callback',
+  'auth.oidc.scopes': '[openid, profile, email, groups]',
+  'auth.oidc.usernameClaim': 'preferred_username',
+  'auth.oidc.groupsClaim': 'groups',
+  'auth.oidc.allowedGroups': '[staff, students]',
+  'auth.oidc.adminGroups': '[notebook-admins]',
   'store.url': 'postgres://ganymede@db/ganymede',
   'backend.type': 'local',
   'backend.local.jupyter': '/usr/local/bin/jupyter',
   'backend.local.startTimeoutSeconds': '120',
   'backend.local.stopGraceSeconds': '10',
+  culler: 'culler: { intervalSeconds: 60, maxAgeHours: 0, countOpenConnections: false }',
+  'culler.intervalSeconds': '60',
+  'culler.maxAgeHours': '24 (0 turns the maximum age off)',
+  'culler.countOpenConnections': 'false',
+  'culler.idleTimeoutSecondsOverride': '5 (tests only)',
+  metrics: 'metrics: { public: false }',
+  'metrics.public': 'false',
   profiles: '[{ name: standard, displayName: Standard }]',
   'profiles[].name': 'standard',
   'profiles[].displayName': 'Standard',

@@ -100,11 +100,16 @@ export function createServerService(options: ServerServiceOptions) {
         });
     },
 
-    async stop(user: User, serverName: string): Promise<void> {
+    /** `message` tells the user why it stopped (the culler says so); files are always kept. */
+    async stop(user: User, serverName: string, options: { message?: string } = {}): Promise<void> {
       const ref: ServerRef = { user: user.name, server: serverName };
       await record(user, ref, { state: 'stopping' });
       await backend.stop(ref);
-      await record(user, ref, { state: 'stopped', stoppedAt: now(), message: null });
+      await record(user, ref, {
+        state: 'stopped',
+        stoppedAt: now(),
+        message: options.message ?? null,
+      });
       log.info({ user: user.name, server: serverName }, 'stopped server');
     },
 
