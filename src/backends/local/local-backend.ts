@@ -83,6 +83,7 @@ interface Entry {
   starting?: Promise<ServerStatus>;
   abortStart?: AbortController;
   stopping?: Promise<void>;
+  crashing?: Promise<void>;
   progress?: ProgressLog;
 }
 
@@ -146,26 +147,42 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
       [tail, extra].filter((part) => part !== undefined && part !== '').join('\n'),
     );
 
-  /** A running server's process died on its own: report it stopped, with its last words. */
-  const noticeCrash = async (entry: Entry, exit: ExitInfo | undefined): Promise<void> => {
+  /**
+   * A running server's process died on its own: report it stopped, with its last words. The
+   * clean-up is kept on the entry (`crashing`) so `status`, `start` and `stop` wait for it.
+   */
+  const noticeCrash = (entry: Entry, exit: ExitInfo | undefined): Promise<void> => {
     const running = entry.running;
-    if (closed || running === undefined || entry.status.phase !== 'running') return;
+    if (entry.crashing !== undefined) return entry.crashing;
+    if (closed || running === undefined || entry.status.phase !== 'running') {
+      return Promise.resolve();
+    }
     entry.running = undefined;
     delete entry.progress;
     entry.status = { phase: 'stopping' };
-    // Kernels may outlive a crashed Jupyter; the group may hold more.
-    await cleanUp(entry.ref, running.process);
-    const detail = await logTail(
-      entry.ref,
-      running.state.token,
-      exit === undefined ? undefined : describeExit(exit),
-    );
-    entry.status = { phase: 'stopped', message: MESSAGES.crashed, detail };
-    log.warn({ ref: entry.ref, pid: running.process.pid, detail }, 'notebook server crashed');
+    const crashing = (async () => {
+      // Kernels may outlive a crashed Jupyter; the group may hold more.
+      await cleanUp(entry.ref, running.process);
+      const detail = await logTail(
+        entry.ref,
+        running.state.token,
+        exit === undefined ? undefined : describeExit(exit),
+      );
+      entry.status = { phase: 'stopped', message: MESSAGES.crashed, detail };
+      log.warn({ ref: entry.ref, pid: running.process.pid, detail }, 'notebook server crashed');
+    })().finally(() => {
+      delete entry.crashing;
+    });
+    entry.crashing = crashing;
+    return crashing;
   };
 
-  /** Checks a running server's pid (cheap: one /proc read). */
+  /** Checks a running server's pid (cheap: one /proc read); settles a crash being handled. */
   const refresh = async (entry: Entry): Promise<void> => {
+    if (entry.crashing !== undefined) {
+      await entry.crashing;
+      return;
+    }
     const running = entry.running;
     if (running === undefined || entry.status.phase !== 'running') return;
     if (!(await isProcessAlive(running.process))) await noticeCrash(entry, undefined);
@@ -320,7 +337,9 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
   const start = async (ref: ServerRef, options: StartOptions): Promise<ServerStatus> => {
     const baseUrl = parseBaseUrl(options.baseUrl);
     const entry = entryOf(ref);
-    while (entry.stopping !== undefined) await entry.stopping;
+    while (entry.stopping !== undefined || entry.crashing !== undefined) {
+      await (entry.stopping ?? entry.crashing);
+    }
     if (entry.starting !== undefined) return entry.starting;
     if (entry.status.phase === 'running') {
       await refresh(entry);
@@ -345,6 +364,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
   };
 
   const stopEntry = async (entry: Entry): Promise<void> => {
+    if (entry.crashing !== undefined) await entry.crashing;
     if (entry.starting !== undefined) {
       entry.abortStart?.abort('stopped');
       await entry.starting;
@@ -471,7 +491,9 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     const recovered = (await Promise.all(files.map(recover))).filter((r) => r !== undefined);
     const seen = new Set(recovered.map((r) => refKey(r.ref)));
     for (const entry of entries.values()) {
-      if (!seen.has(refKey(entry.ref)) && entry.status.phase !== 'stopped') {
+      // Servers known here: running ones, and stopped ones with a reason worth showing.
+      const worthListing = entry.status.phase !== 'stopped' || entry.status.message !== undefined;
+      if (!seen.has(refKey(entry.ref)) && worthListing) {
         recovered.push({ ref: entry.ref, status: statusOf(entry) });
       }
     }
