@@ -72,6 +72,19 @@ export function createAuthService(options: AuthOptions) {
     });
   }
 
+  /** A new random session id for the cookie; the store keeps only its hash. */
+  async function openSession(user: User): Promise<{ sessionId: string; user: Identity }> {
+    const sessionId = newSecret();
+    const created = new Date(now());
+    await store.createSession({
+      idHash: hashSecret(sessionId),
+      userId: user.id,
+      createdAt: created,
+      expiresAt: new Date(created.getTime() + options.sessionHours * 3_600_000),
+    });
+    return { sessionId, user: identityOf(user, hashSecret(sessionId)) };
+  }
+
   return {
     createUser,
 
@@ -114,16 +127,14 @@ export function createAuthService(options: AuthOptions) {
         throw new GanymedeError('unauthorized', 'Wrong user name or password.');
       }
       perUser.reset(userKey);
-      const sessionId = newSecret();
-      const created = new Date(now());
-      await store.createSession({
-        idHash: hashSecret(sessionId),
-        userId: user.id,
-        createdAt: created,
-        expiresAt: new Date(created.getTime() + options.sessionHours * 3_600_000),
-      });
-      return { sessionId, user: identityOf(user, hashSecret(sessionId)) };
+      return openSession(user);
     },
+
+    /**
+     * Opens a session for a user another mechanism has already authenticated (OpenID Connect):
+     * the same session rows, cookie value and lifetime as a password sign-in.
+     */
+    openSession,
 
     async logout(sessionId: string): Promise<void> {
       const hash = hashSecret(sessionId);

@@ -48,9 +48,7 @@ const defaultProfiles: Profile[] = [
 function secureOrLoopback(value: string): boolean {
   const url = new URL(value);
   if (url.protocol === 'https:') return true;
-  return (
-    url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
-  );
+  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 
 const httpsUrl = z
@@ -58,36 +56,44 @@ const httpsUrl = z
   .refine(secureOrLoopback, 'must be an https:// URL (http:// only on localhost/127.0.0.1)');
 
 /** Sign-in with an organisation's OpenID Connect provider, next to the local accounts. */
-export const oidcSchema = z.strictObject({
-  /** The provider's Issuer Identifier; its `/.well-known/openid-configuration` is read. */
-  issuer: httpsUrl,
-  /** Shown on the sign-in page as "Sign in with <displayName>". */
-  displayName: z.string().min(1).max(60).default('your organisation'),
-  clientId: z.string().min(1),
-  /** Name of the environment variable holding the client secret (never the secret itself). */
-  clientSecretEnv: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
-    .default('GANYMEDE_OIDC_CLIENT_SECRET'),
-  /** `<public URL>/hub/oauth/callback`, exactly as registered at the provider. */
-  redirectUrl: httpsUrl.refine(
-    (u) => new URL(u).pathname.endsWith('/hub/oauth/callback'),
-    'must end with /hub/oauth/callback',
-  ),
-  /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
-  scopes: z
-    .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be one scope token'))
-    .refine((s) => s.includes('openid'), 'must include openid')
-    .default(['openid', 'profile', 'email']),
-  /** The ID token (or UserInfo) claim holding the user name, normalised like local names. */
-  usernameClaim: z.string().min(1).default('preferred_username'),
-  /** The claim holding the user's groups (a list of strings); unset: groups are not read. */
-  groupsClaim: z.string().min(1).optional(),
-  /** Only members of one of these groups may sign in; empty: everyone the provider admits. */
-  allowedGroups: z.array(z.string().min(1)).default([]),
-  /** Members of one of these groups are administrators (checked at every sign-in). */
-  adminGroups: z.array(z.string().min(1)).default([]),
-});
+export const oidcSchema = z
+  .strictObject({
+    /** The provider's Issuer Identifier; its `/.well-known/openid-configuration` is read. */
+    issuer: httpsUrl,
+    /** Shown on the sign-in page as "Sign in with <displayName>". */
+    displayName: z.string().min(1).max(60).default('your organisation'),
+    clientId: z.string().min(1),
+    /** Name of the environment variable holding the client secret (never the secret itself). */
+    clientSecretEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+      .default('GANYMEDE_OIDC_CLIENT_SECRET'),
+    /** `<public URL>/hub/oauth/callback`, exactly as registered at the provider. */
+    redirectUrl: httpsUrl.refine(
+      (u) => new URL(u).pathname.endsWith('/hub/oauth/callback'),
+      'must end with /hub/oauth/callback',
+    ),
+    /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be one scope token'))
+      .refine((s) => s.includes('openid'), 'must include openid')
+      .default(['openid', 'profile', 'email']),
+    /** The ID token (or UserInfo) claim holding the user name, normalised like local names. */
+    usernameClaim: z.string().min(1).default('preferred_username'),
+    /** The claim holding the user's groups (a list of strings); unset: groups are not read. */
+    groupsClaim: z.string().min(1).optional(),
+    /** Only members of one of these groups may sign in; empty: everyone the provider admits. */
+    allowedGroups: z.array(z.string().min(1)).default([]),
+    /** Members of one of these groups are administrators (checked at every sign-in). */
+    adminGroups: z.array(z.string().min(1)).default([]),
+  })
+  .superRefine((oidc, ctx) => {
+    for (const key of ['allowedGroups', 'adminGroups'] as const) {
+      if (oidc[key].length > 0 && oidc.groupsClaim === undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'needs groupsClaim to be set' });
+      }
+    }
+  });
 export type OidcConfig = z.infer<typeof oidcSchema>;
 
 export const configSchema = z.strictObject({

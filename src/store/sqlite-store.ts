@@ -228,6 +228,13 @@ export function openSqliteStore(path: string): Store {
           toUser,
         ),
       ),
+    listExternalIdentities: (userId) =>
+      p(() =>
+        all(
+          'SELECT issuer, subject FROM external_identities WHERE user_id = ? ORDER BY created_at, issuer, subject',
+          userId,
+        ).map((r) => ({ issuer: str(r['issuer']), subject: str(r['subject']) })),
+      ),
     linkExternalIdentity: (issuer, subject, userId, at) => {
       try {
         run(

@@ -135,6 +135,9 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await store.getUserByExternalIdentity(iss, 'sub-1'), undefined);
       await store.linkExternalIdentity(iss, 'sub-1', u.id, new Date(7));
       assert.equal((await store.getUserByExternalIdentity(iss, 'sub-1'))?.name, 'ivan');
+      assert.deepEqual(await store.listExternalIdentities(u.id), [
+        { issuer: iss, subject: 'sub-1' },
+      ]);
       assert.equal(
         await store.getUserByExternalIdentity('https://other.example.org', 'sub-1'),
         undefined,
@@ -145,6 +148,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       });
       await store.deleteUser(u.id);
       assert.equal(await store.getUserByExternalIdentity(iss, 'sub-1'), undefined);
+      assert.deepEqual(await store.listExternalIdentities(u.id), []);
       await store.close();
     });
   });

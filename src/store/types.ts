@@ -43,6 +43,12 @@ export interface ServerRecord {
   readonly lastActivity: Date | null;
 }
 
+/** An account at an OpenID Connect provider: `iss` and `sub` (OIDC Core 1.0 §5.7). */
+export interface ExternalIdentity {
+  readonly issuer: string;
+  readonly subject: string;
+}
+
 /** Where a group membership came from; see `Store.setUserGroups`. */
 export type GroupSource = 'local' | 'oidc';
 
@@ -92,6 +98,8 @@ export interface Store {
 
   /** The user an external identity (OIDC `iss` + `sub`) is linked to. */
   getUserByExternalIdentity(issuer: string, subject: string): Promise<User | undefined>;
+  /** The external identities linked to the user, oldest first. */
+  listExternalIdentities(userId: number): Promise<ExternalIdentity[]>;
   /** Links (issuer, subject) to the user; a second link of the same pair is a `conflict`. */
   linkExternalIdentity(issuer: string, subject: string, userId: number, at: Date): Promise<void>;
 
