@@ -22,7 +22,15 @@ import { resolveBinaries } from './control-plane/binaries.ts';
 import { startControlPlane, type ControlPlane } from './control-plane/control-plane.ts';
 import { killGroup } from './control-plane/managed-process.ts';
 import { waitFor } from './control-plane/wait.ts';
+import { NodeAgent } from './node-agent/agent.ts';
+import {
+  defaultImageRules,
+  jupyterCommand,
+  writeJupyterImageConfig,
+} from './node-agent/default-images.ts';
 import type { ImageRule } from './node-agent/images.ts';
+import { PodNetwork } from './network/pod-network.ts';
+import { sweepStaleHarnessDirs, writeOwner } from './stale.ts';
 
 export type { ImageRule } from './node-agent/images.ts';
 
@@ -50,17 +58,24 @@ export interface StartClusterOptions {
 
 export async function startCluster(options: StartClusterOptions = {}): Promise<TestCluster> {
   const binDir = await resolveBinaries();
+  sweepStaleHarnessDirs(tmpdir());
   const dir = await mkdtemp(join(tmpdir(), 'ganymede-cluster-'));
+  writeOwner(dir);
   // Pods run as other users (runAsUser) and read files the harness writes here.
   await chmod(dir, 0o755);
   let controlPlane: ControlPlane | undefined;
+  let network: PodNetwork | undefined;
+  let agent: NodeAgent | undefined;
   let stopping: Promise<void> | undefined;
   const keep = process.env['GANYMEDE_CLUSTER_KEEP'] === '1';
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       try {
+        await agent?.stop();
+        if (controlPlane) await removeProvisionedFolders(controlPlane.adminKubeconfigPath);
         await controlPlane?.stop();
+        await network?.destroy();
       } finally {
         untrack();
         if (!keep) await rm(dir, { recursive: true, force: true });
@@ -72,19 +87,33 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
     stop,
     stopNow: () => {
       for (const p of controlPlane?.processes ?? []) killGroup(p.pid, 'SIGKILL');
+      network?.destroyNow();
       if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   });
 
   try {
-    controlPlane = await startControlPlane({ dir, binDir });
+    const withAgent = options.nodeAgent ?? true;
+    // The bridge comes first so the API server can advertise its address (never loopback,
+    // never an address outside this machine).
+    if (withAgent) network = await PodNetwork.create();
+    controlPlane = await startControlPlane({
+      dir,
+      binDir,
+      ...(network ? { advertiseAddress: network.gateway } : {}),
+    });
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(controlPlane.adminKubeconfigPath);
     await waitForControllerManager(kubeConfig, controlPlane);
     await createDefaultStorageClass(kubeConfig);
-    if (options.nodeAgent ?? true) {
-      // Interim (issue 3): the node agent lands in the next commit; pods stay Pending until then.
-      process.emitWarning('test cluster: node agent not wired in yet; pods stay Pending');
+    if (network) {
+      const images =
+        options.images ??
+        defaultImageRules({
+          jupyter: jupyterCommand(),
+          jupyterConfigDir: writeJupyterImageConfig(dir),
+        });
+      agent = await NodeAgent.start({ kubeConfig, network, images, dir });
     }
     const kubeconfigPath = controlPlane.adminKubeconfigPath;
     return {
@@ -126,6 +155,24 @@ async function waitForControllerManager(kc: KubeConfig, cp: ControlPlane): Promi
           : undefined,
     },
   );
+}
+
+/**
+ * The hostpath provisioner writes PV folders under /tmp/hostpath_pv, shared by every harness;
+ * remove the ones this cluster made (the Delete reclaim policy only runs while it lives).
+ */
+async function removeProvisionedFolders(kubeconfigPath: string): Promise<void> {
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+    const pvs = await kc.makeApiClient(CoreV1Api).listPersistentVolume();
+    for (const pv of pvs.items) {
+      const path = pv.spec?.hostPath?.path;
+      if (path?.startsWith('/tmp/hostpath_pv/')) await rm(path, { recursive: true, force: true });
+    }
+  } catch {
+    // Best effort: the API server may already be unreachable when a start failed half way.
+  }
 }
 
 /** `standard`, default class, provisioned as folders by the controller manager. */

@@ -71,6 +71,8 @@ export function defaultImageRules(input: {
         HOME: '/home/jovyan',
         SHELL: '/bin/bash',
       },
+      // docker-stacks images run as jovyan (1000) in group users (100).
+      user: { uid: 1000, gid: 100 },
     },
     {
       pattern: 'ganymede.test/http-server*',

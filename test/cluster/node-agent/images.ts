@@ -19,6 +19,8 @@ export interface ImageRule {
   readonly defaultCommand: readonly string[];
   /** The image's own ENV; the container's env overrides it. */
   readonly env?: Readonly<Record<string, string>>;
+  /** The image's USER, used when the pod sets no runAsUser/runAsGroup. Default 0:0 (root). */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 export type ResolvedCommand =

@@ -1,0 +1,205 @@
+/**
+ * Every API call the node agent makes, in one place, through @kubernetes/client-node.
+ */
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
+ * client-node's generated models are classes with only static metadata members; plain object
+ * literals serialise exactly as instances would, and building instances field by field would
+ * only add noise. */
+import {
+  ApiException,
+  CoordinationV1Api,
+  CoreV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import type { EnvSources } from './env.ts';
+import type { VolumeSources } from './volumes.ts';
+
+export function isStatus(e: unknown, code: number): boolean {
+  return e instanceof ApiException && e.code === code;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export class NodeAgentApi {
+  readonly core: CoreV1Api;
+  readonly coordination: CoordinationV1Api;
+  readonly objects: KubernetesObjectApi;
+  readonly nodeName: string;
+
+  constructor(kc: KubeConfig, nodeName: string) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.nodeName = nodeName;
+  }
+
+  /** Creates the Node (or adopts an existing one), then writes its status; returns its uid. */
+  async registerNode(
+    node: Record<string, unknown>,
+    status: Record<string, unknown>,
+  ): Promise<string> {
+    try {
+      await this.objects.create({ apiVersion: 'v1', kind: 'Node', ...node });
+    } catch (e) {
+      if (!isStatus(e, 409)) throw e;
+    }
+    const updated = await this.core.patchNodeStatus(
+      { name: this.nodeName, body: { status } },
+      mergePatch,
+    );
+    return updated.metadata?.uid ?? '';
+  }
+
+  async createLease(lease: Record<string, unknown>): Promise<void> {
+    try {
+      await this.objects.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease });
+    } catch (e) {
+      if (!isStatus(e, 409)) throw e;
+    }
+  }
+
+  async renewLease(renewTime: string): Promise<void> {
+    await this.coordination.patchNamespacedLease(
+      {
+        name: this.nodeName,
+        namespace: 'kube-node-lease',
+        body: { spec: { holderIdentity: this.nodeName, renewTime } },
+      },
+      mergePatch,
+    );
+  }
+
+  async bindPod(pod: V1Pod): Promise<void> {
+    await this.objects.create({
+      apiVersion: 'v1',
+      kind: 'Binding',
+      metadata: { name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '' },
+      target: { apiVersion: 'v1', kind: 'Node', name: this.nodeName },
+    });
+  }
+
+  async patchPodStatus(pod: V1Pod, status: Record<string, unknown>): Promise<V1Pod> {
+    return this.core.patchNamespacedPodStatus(
+      {
+        name: pod.metadata?.name ?? '',
+        namespace: pod.metadata?.namespace ?? '',
+        body: { status },
+      },
+      mergePatch,
+    );
+  }
+
+  /** The kubelet's last step of a graceful deletion: remove the object now, if it is still ours. */
+  async deletePodNow(pod: V1Pod): Promise<void> {
+    try {
+      await this.core.deleteNamespacedPod({
+        name: pod.metadata?.name ?? '',
+        namespace: pod.metadata?.namespace ?? '',
+        gracePeriodSeconds: 0,
+        body: { preconditions: { uid: pod.metadata?.uid ?? '' } },
+      });
+    } catch (e) {
+      if (!isStatus(e, 404) && !isStatus(e, 409)) throw e;
+    }
+  }
+
+  async recordEvent(
+    pod: V1Pod,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    fieldPath?: string,
+  ): Promise<void> {
+    const now = new Date().toISOString();
+    const namespace = pod.metadata?.namespace ?? 'default';
+    await this.objects.create({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: `${pod.metadata?.name ?? 'pod'}.`, namespace },
+      involvedObject: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        name: pod.metadata?.name,
+        namespace,
+        uid: pod.metadata?.uid,
+        ...(fieldPath ? { fieldPath } : {}),
+      },
+      type,
+      reason,
+      message,
+      source: { component: 'kubelet', host: this.nodeName },
+      reportingComponent: 'kubelet',
+      reportingInstance: this.nodeName,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    });
+  }
+
+  sourcesFor(pod: V1Pod): VolumeSources {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const orUndefined = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await read();
+      } catch (e) {
+        if (isStatus(e, 404)) return undefined;
+        throw e;
+      }
+    };
+    const env: EnvSources = {
+      secret: async (name) => {
+        const s = await orUndefined(() => this.core.readNamespacedSecret({ name, namespace }));
+        if (!s) return undefined;
+        const data: Record<string, string> = {};
+        for (const [k, v] of Object.entries(s.data ?? {}))
+          data[k] = Buffer.from(v, 'base64').toString('utf8');
+        for (const [k, v] of Object.entries(s.stringData ?? {})) data[k] = v;
+        return data;
+      },
+      configMap: async (name) => {
+        const c = await orUndefined(() => this.core.readNamespacedConfigMap({ name, namespace }));
+        return c ? { ...(c.data ?? {}) } : undefined;
+      },
+    };
+    return {
+      ...env,
+      persistentVolumeClaim: async (name) => {
+        const claim = await orUndefined(() =>
+          this.core.readNamespacedPersistentVolumeClaim({ name, namespace }),
+        );
+        if (!claim) return undefined;
+        return {
+          ...(claim.status?.phase ? { phase: claim.status.phase } : {}),
+          ...(claim.spec?.volumeName ? { volumeName: claim.spec.volumeName } : {}),
+        };
+      },
+      persistentVolumeHostPath: async (name) => {
+        const pv = await orUndefined(() => this.core.readPersistentVolume({ name }));
+        return pv?.spec?.hostPath?.path ?? pv?.spec?.local?.path;
+      },
+      serviceAccountToken: async (serviceAccount, audience, expirationSeconds) => {
+        const res = await this.core.createNamespacedServiceAccountToken({
+          name: serviceAccount,
+          namespace,
+          body: {
+            spec: {
+              audiences: audience ? [audience] : [],
+              expirationSeconds,
+              boundObjectRef: {
+                apiVersion: 'v1',
+                kind: 'Pod',
+                name: pod.metadata?.name ?? '',
+                uid: pod.metadata?.uid ?? '',
+              },
+            },
+          },
+        });
+        return res.status?.token ?? '';
+      },
+    };
+  }
+}
