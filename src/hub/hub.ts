@@ -1,21 +1,28 @@
 /**
  * Assembles one hub process: store → auth → backend → server service → web app + proxy on
- * one node:http server. `/user/…` goes to the proxy (HTTP and WebSocket); everything else to
- * the web app. Closing the hub never stops running notebooks: they are adopted on next start.
+ * one node:http server. `/user/…` goes to the proxy (HTTP and WebSocket); `/health`,
+ * `/ready` and `/metrics` to ops-routes.ts; everything else to the web app. The culler runs
+ * in the process (in the leader replica only). Closing the hub never stops running
+ * notebooks: they are adopted on next start.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createAuthService, type AuthService } from '../auth/auth-service.ts';
+import { createOidcSignIn, oidcClientSecret } from '../auth/oidc/oidc-sign-in.ts';
 import type { Backend } from '../backends/types.ts';
 import type { Config } from '../config/schema.ts';
+import { createCuller, type Culler } from '../culler/culler.ts';
 import type { Logger } from '../logging/logger.ts';
+import { createHubMetrics, type HubMetrics } from '../metrics/hub-metrics.ts';
+import { withSpawnTiming } from '../metrics/timed-backend.ts';
 import { createProxy } from '../proxy/index.ts';
 import { createServerService, type ServerService } from '../servers/server-service.ts';
 import type { Store } from '../store/types.ts';
 import { createWebApp, identify, SESSION_COOKIE } from '../web/app.ts';
 import { notRunningPage } from '../web/pages/home.ts';
 import { readCookie } from './cookie.ts';
+import { createOpsRoutes } from './ops-routes.ts';
 
 export interface Hub {
   /** Base URL the hub listens on, e.g. `http://127.0.0.1:8000`. */
@@ -25,6 +32,8 @@ export interface Hub {
   readonly auth: AuthService;
   readonly backend: Backend;
   readonly servers: ServerService;
+  readonly metrics: HubMetrics;
+  readonly culler: Culler;
   close(): Promise<void>;
 }
 
@@ -35,18 +44,51 @@ export interface HubDeps {
   readonly log: Logger;
   /** Password for the first admin; otherwise one is generated and printed once. */
   readonly adminPassword?: string | undefined;
+  /** Where secrets named in the config are read (`auth.oidc.clientSecretEnv`). Default: process.env. */
+  readonly env?: NodeJS.ProcessEnv;
   /** Called once with the generated admin password (the CLI prints it). */
   readonly onAdminCreated?: (name: string, password: string | undefined) => void;
+  /**
+   * Whether this replica runs the culler's rounds; asked at every round. Default: always (one
+   * replica). With several replicas, pass the leader-election check so exactly one culls.
+   */
+  readonly isLeader?: () => boolean;
 }
 
 export async function startHub(deps: HubDeps): Promise<Hub> {
   const { config, store, backend, log } = deps;
   const auth = createAuthService({ store, ...config.auth });
+  const oidcConfig = config.auth.oidc;
+  // Built before anything starts, so a missing client secret stops start-up with its fix.
+  const oidc =
+    oidcConfig &&
+    createOidcSignIn({
+      config: oidcConfig,
+      clientSecret: oidcClientSecret(oidcConfig, deps.env ?? process.env),
+      store,
+      auth,
+      bootstrapAdmin: config.auth.adminUser,
+    });
   const admin = await auth.ensureAdmin(config.auth.adminUser, deps.adminPassword);
   if (admin.created) deps.onAdminCreated?.(config.auth.adminUser, admin.password);
 
-  const servers = createServerService({ store, backend, profiles: config.profiles, log });
+  const metrics = createHubMetrics({ store });
+  const servers = createServerService({
+    store,
+    backend: withSpawnTiming(backend, metrics.observeSpawn),
+    profiles: config.profiles,
+    log,
+  });
   await servers.reconcile();
+  const culler = createCuller({
+    store,
+    servers,
+    route: (ref) => backend.route(ref),
+    settings: config.culler,
+    log,
+    onCull: metrics.cull,
+    ...(deps.isLeader ? { isLeader: deps.isLeader } : {}),
+  });
 
   const web = createWebApp({
     auth,
@@ -55,6 +97,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     log,
     publicUrl: config.hub.publicUrl,
     sessionHours: config.auth.sessionHours,
+    oidc,
   });
   const webListener = getRequestListener(web.fetch);
 
@@ -97,9 +140,22 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     log,
   });
 
+  const opsRoutes = createOpsRoutes({
+    metrics,
+    metricsPublic: config.metrics.public,
+    authenticate: identifyRequest,
+    readinessChecks: { store: () => store.migrations(), backend: () => backend.list() },
+    log,
+  });
+
   const server = createServer((req, res) => {
-    if (req.url?.startsWith('/user/')) proxy.handleRequest(req, res);
-    else void webListener(req, res);
+    if (req.url?.startsWith('/user/')) {
+      // Counted here rather than inside the proxy: every answer, whoever writes it.
+      res.once('finish', () => {
+        metrics.proxyResponse(res.statusCode);
+      });
+      proxy.handleRequest(req, res);
+    } else if (!opsRoutes(req, res)) void webListener(req, res);
   });
   server.on('upgrade', (req, socket, head) => {
     if (req.url?.startsWith('/user/')) proxy.handleUpgrade(req, socket, head);
@@ -119,6 +175,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   log.info({ url }, 'hub listening');
+  culler.start();
 
   return {
     url,
@@ -127,7 +184,10 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     auth,
     backend,
     servers,
+    metrics,
+    culler,
     async close() {
+      await culler.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) =>
         server.close(() => {
