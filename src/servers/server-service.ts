@@ -29,8 +29,9 @@ export function serverBaseUrl(ref: ServerRef): string {
 export function createServerService(options: ServerServiceOptions) {
   const { store, backend, profiles, log } = options;
   const now = options.now ?? (() => new Date());
-  const defaultProfile = profiles.find((p) => p.default) ?? profiles[0];
-  if (!defaultProfile) throw new Error('the configuration schema guarantees at least one profile');
+  const firstDefault = profiles.find((p) => p.default) ?? profiles[0];
+  if (!firstDefault) throw new Error('the configuration schema guarantees at least one profile');
+  const defaultProfile: Profile = firstDefault;
 
   function profileFor(name: string | undefined): Profile {
     if (name === undefined || name === '') return defaultProfile;

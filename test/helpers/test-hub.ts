@@ -54,7 +54,10 @@ export class Browser {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
-  async fetch(path: string, init: RequestInit & { headers?: Record<string, string> } = {}) {
+  async fetch(
+    path: string,
+    init: Omit<RequestInit, 'headers'> & { headers?: Record<string, string> } = {},
+  ) {
     const method = init.method ?? 'GET';
     const headers: Record<string, string> = { cookie: this.cookieHeader, ...init.headers };
     if (method !== 'GET' && method !== 'HEAD') headers['origin'] ??= this.base;
