@@ -22,6 +22,17 @@ export interface Identity {
   readonly admin: boolean;
   /** The session id hash, when the identity came from a session cookie. */
   readonly session?: string;
+  /**
+   * The API token, when the identity came from one: its id and the scopes it was issued with
+   * (not yet intersected with the owner's rights; src/api/scopes.ts does that at use time).
+   */
+  readonly token?: { readonly id: number; readonly scopes: readonly string[] };
+}
+
+export interface NewTokenOptions {
+  /** JupyterHub scope names; default `['inherit']` (everything the owner may do, at use time). */
+  readonly scopes?: readonly string[];
+  readonly expiresAt?: Date | null;
 }
 
 export interface AuthOptions {
@@ -164,18 +175,21 @@ export function createAuthService(options: AuthOptions) {
       }
       const user = await store.getUserById(record.userId);
       await store.touchApiToken(record.id, new Date(now()));
-      return remember(`t:${hash}`, user ? identityOf(user) : undefined);
+      const identity = user
+        ? { ...identityOf(user), token: { id: record.id, scopes: record.scopes } }
+        : undefined;
+      return remember(`t:${hash}`, identity);
     },
 
-    async createToken(userId: number, note: string) {
+    async createToken(userId: number, note: string, options: NewTokenOptions = {}) {
       const token = newSecret();
       const record = await store.createApiToken({
         userId,
         hash: hashSecret(token),
         note,
-        scopes: ['inherit'],
+        scopes: options.scopes ?? ['inherit'],
         createdAt: new Date(now()),
-        expiresAt: null,
+        expiresAt: options.expiresAt ?? null,
       });
       return { token, record };
     },

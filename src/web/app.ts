@@ -10,9 +10,10 @@ import { csrf } from 'hono/csrf';
 import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
+import { createApiApp } from '../api/api-app.ts';
 import type { AuthService, Identity } from '../auth/auth-service.ts';
+import type { OidcSignIn } from '../auth/oidc/oidc-sign-in.ts';
 import { GanymedeError, isGanymedeError } from '../errors/ganymede-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { parseUserName } from '../names/user-names.ts';
@@ -21,10 +22,12 @@ import type { Store, User } from '../store/types.ts';
 import { layout } from './layout.ts';
 import { adminPage } from './pages/admin.ts';
 import { homePage, pendingPage } from './pages/home.ts';
-import { loginPage } from './pages/login.ts';
+import { loginPage, type SignInProvider } from './pages/login.ts';
 import { safeNext } from './safe-next.ts';
 
 export const SESSION_COOKIE = 'ganymede-session';
+/** The pending OpenID Connect sign-in (src/auth/oidc/pending-sign-in.ts), only on /hub/oauth/. */
+export const OIDC_COOKIE = 'ganymede-oidc';
 
 export interface WebDeps {
   readonly auth: AuthService;
@@ -34,6 +37,8 @@ export interface WebDeps {
   /** `https://…` when served over HTTPS: decides the cookie's Secure flag. */
   readonly publicUrl: string | undefined;
   readonly sessionHours: number;
+  /** Sign-in with an organisation's OpenID Connect provider, when configured. */
+  readonly oidc?: OidcSignIn | undefined;
 }
 
 interface Env {
@@ -73,7 +78,20 @@ export async function identify(
 export function createWebApp(deps: WebDeps): Hono<Env> {
   const { auth, servers, store, log } = deps;
   const secure = deps.publicUrl?.startsWith('https:') ?? false;
+  const provider: SignInProvider | undefined = deps.oidc && {
+    displayName: deps.oidc.displayName,
+  };
   const app = new Hono<Env>();
+
+  function setSessionCookie(c: Context<Env>, sessionId: string): void {
+    setCookie(c, SESSION_COOKIE, sessionId, {
+      httpOnly: true,
+      sameSite: 'Lax',
+      secure,
+      path: '/',
+      maxAge: deps.sessionHours * 3600,
+    });
+  }
 
   app.use(
     secureHeaders({
@@ -88,7 +106,10 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
   );
   // Cross-site form posts are refused outright (Origin and Sec-Fetch-Site); forms also carry
   // a per-session _xsrf value, checked in requireForm below.
-  app.use(csrf());
+  // API clients send an Authorization header and no Origin; a browser never adds that header
+  // to a cross-site request by itself, so such requests cannot be forged and skip the guard.
+  const crossSiteGuard = csrf();
+  app.use((c, next) => (c.req.header('authorization') ? next() : crossSiteGuard(c, next)));
   app.use(async (c, next) => {
     c.set(
       'identity',
@@ -138,31 +159,69 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
   app.get('/hub/login', (c) => {
     const next = safeNext(c.req.query('next'));
     if (c.get('identity')) return c.redirect(next);
-    return c.html(loginPage(next));
+    return c.html(loginPage(next, undefined, provider));
   });
 
   app.post('/hub/login', async (c) => {
     const next = safeNext(c.req.query('next'));
     const parsed = loginForm.safeParse(await c.req.parseBody());
-    if (!parsed.success) return c.html(loginPage(next, 'Enter your user name and password.'), 400);
+    if (!parsed.success) {
+      return c.html(loginPage(next, 'Enter your user name and password.', provider), 400);
+    }
     const address = clientAddress(c);
     try {
       const { sessionId } = await auth.login(parsed.data.username, parsed.data.password, address);
-      setCookie(c, SESSION_COOKIE, sessionId, {
-        httpOnly: true,
-        sameSite: 'Lax',
-        secure,
-        path: '/',
-        maxAge: deps.sessionHours * 3600,
-      });
+      setSessionCookie(c, sessionId);
       return c.redirect(next);
     } catch (e) {
       if (isGanymedeError(e) && (e.code === 'unauthorized' || e.code === 'too_many_requests')) {
-        return c.html(loginPage(next, e.userMessage), e.code === 'unauthorized' ? 401 : 429);
+        return c.html(
+          loginPage(next, e.userMessage, provider),
+          e.code === 'unauthorized' ? 401 : 429,
+        );
       }
       throw e;
     }
   });
+
+  // OpenID Connect sign-in (src/auth/oidc/oidc-sign-in.ts). Both routes are GET: the first is
+  // a link, the second the provider's redirect back (OIDC Core 1.0 §3.1.2.5). The pending
+  // cookie is SameSite=Lax so that top-level redirect still carries it, and is scoped to
+  // /hub/oauth/ and deleted on first use.
+  const oidc = deps.oidc;
+  if (oidc) {
+    const refusal = (c: Context<Env>, e: unknown) => {
+      if (!isGanymedeError(e) || (e.code !== 'forbidden' && e.code !== 'unavailable')) throw e;
+      log.warn({ reason: e.userMessage, detail: e.detail }, 'OpenID Connect sign-in refused');
+      return c.html(loginPage('/hub/home', e.userMessage, provider), e.status as 403);
+    };
+    app.get('/hub/oauth/login', async (c) => {
+      try {
+        const start = await oidc.begin(safeNext(c.req.query('next')));
+        setCookie(c, OIDC_COOKIE, start.cookie, {
+          httpOnly: true,
+          sameSite: 'Lax',
+          secure,
+          path: '/hub/oauth/',
+          maxAge: start.cookieMaxAgeSeconds,
+        });
+        return c.redirect(start.location);
+      } catch (e) {
+        return refusal(c, e);
+      }
+    });
+    app.get('/hub/oauth/callback', async (c) => {
+      const sealed = getCookie(c, OIDC_COOKIE);
+      deleteCookie(c, OIDC_COOKIE, { path: '/hub/oauth/', secure, httpOnly: true });
+      try {
+        const result = await oidc.finish(new URL(c.req.url).searchParams, sealed);
+        setSessionCookie(c, result.sessionId);
+        return c.redirect(safeNext(result.next));
+      } catch (e) {
+        return refusal(c, e);
+      }
+    });
+  }
 
   app.post('/hub/logout', async (c) => {
     await requireForm(c);
@@ -218,22 +277,7 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     return c.redirect('/hub/home');
   });
 
-  // JupyterHub's progress endpoint shape: data-only SSE events {progress, message, ready?, failed?, url?}.
-  app.get('/hub/api/users/:name/server/progress', async (c) => {
-    const identity = signedIn(c);
-    const name = parseUserName(c.req.param('name'));
-    if (name !== identity.user && !identity.admin)
-      throw new GanymedeError('not_found', 'No such user.');
-    const user = await store.getUser(name);
-    if (!user) throw new GanymedeError('not_found', 'No such user.');
-    const url = serverBaseUrl({ user: user.name, server: '' });
-    return streamSSE(c, async (stream) => {
-      for await (const event of servers.progress(user, '')) {
-        await stream.writeSSE({ data: JSON.stringify(event.ready ? { ...event, url } : event) });
-        if (event.ready || event.failed) break;
-      }
-    });
-  });
+  app.route('/hub/api', createApiApp({ auth, servers, store, log }));
 
   app.get('/hub/admin', async (c) => {
     const identity = signedIn(c);
