@@ -40,32 +40,15 @@ import {
   type LocalBackendOptions,
 } from './options.ts';
 import { isProcessAlive, terminateServerProcess, type ServerProcess } from './processes.ts';
+import { MESSAGES, PROGRESS } from './messages.ts';
 import { ProgressLog } from './progress-log.ts';
-import { probeJupyter, waitUntilReady } from './readiness.ts';
+import { probeJupyter, waitUntilReady, type Probe } from './readiness.ts';
 import {
   findStateFiles,
   readServerState,
   removeServerState,
   type ServerState,
 } from './state-file.ts';
-
-export const MESSAGES = {
-  preparing: 'Preparing your files',
-  starting: 'Starting Jupyter',
-  waiting: 'Waiting for Jupyter to answer',
-  ready: 'Your server is ready',
-  exitedWhileStarting: 'The notebook server stopped while starting.',
-  timedOut: (ms: number) =>
-    `The notebook server did not answer within ${ms < 10_000 ? ms / 1000 : Math.round(ms / 1000)} seconds.`,
-  couldNotStart: 'The notebook server could not be started.',
-  cancelled: 'The start was cancelled because the server was stopped.',
-  hubClosing: 'The hub is shutting down; the server keeps starting and will be found again.',
-  crashed: 'The notebook server stopped unexpectedly.',
-  goneWhileAway: 'The notebook server stopped while the hub was not running.',
-  unresponsive: 'The notebook server stopped answering and was shut down.',
-} as const;
-
-const PROGRESS = { preparing: 10, starting: 30, waiting: 50, done: 100 } as const;
 
 interface Entry {
   readonly ref: ServerRef;
@@ -123,6 +106,11 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     phase: 'running',
     profile: state.profile,
     startedAt: new Date(state.startedAt),
+  });
+
+  const processOf = (state: ServerState): ServerProcess => ({
+    pid: state.pid,
+    identity: state.pidIdentity,
   });
 
   const routeOf = (state: ServerState): Route => ({
@@ -214,15 +202,121 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     return final;
   };
 
-  /** Adopts the server named by `state` if it is alive and answers; true when adopted. */
-  const adopt = async (entry: Entry, state: ServerState): Promise<boolean> => {
-    const process: ServerProcess = { pid: state.pid, identity: state.pidIdentity };
-    if (!(await isProcessAlive(process))) return false;
-    if (!(await probe(state, settings.probeTimeoutMs))) return false;
-    entry.running = { state, process, route: routeOf(state), ownChild: false };
+  /**
+   * What became of a server recorded in state.json by this or an earlier hub process:
+   * `answering` (adopt it), `starting` (alive, silent, and still within its start timeout:
+   * wait for it), `silent` (alive but past its time: end it) or `gone`.
+   */
+  const inspect = async (
+    state: ServerState,
+  ): Promise<'answering' | 'starting' | 'silent' | 'gone'> => {
+    const process = processOf(state);
+    if (!(await isProcessAlive(process))) return 'gone';
+    if (await probe(state, settings.probeTimeoutMs)) return 'answering';
+    const age = now() - Date.parse(state.startedAt);
+    return age >= 0 && age < settings.startTimeoutMs ? 'starting' : 'silent';
+  };
+
+  const adopt = (entry: Entry, state: ServerState): ServerStatus => {
+    entry.running = { state, process: processOf(state), route: routeOf(state), ownChild: false };
     entry.status = runningStatus(state);
     log.info({ ref: entry.ref, pid: state.pid, port: state.port }, 'notebook server adopted');
-    return true;
+    return entry.status;
+  };
+
+  /** A server process that has been spawned and must now answer. */
+  interface Candidate {
+    readonly state: ServerState;
+    readonly process: ServerProcess;
+    readonly ownChild: boolean;
+    /** Aborted when the process is seen to exit. */
+    readonly exitSignal: AbortSignal;
+    readonly exitDetail: () => string | undefined;
+    readonly probe: Probe;
+    readonly timeoutMs: number;
+  }
+
+  /** Our own child: its 'exit' event says when it dies. */
+  const childCandidate = (
+    entry: Entry,
+    launched: Awaited<ReturnType<typeof launchServer>>,
+  ): Candidate => {
+    const exited = new AbortController();
+    const observed: { exit?: ExitInfo } = {};
+    void launched.exited.then((exit) => {
+      observed.exit = exit;
+      exited.abort();
+      if (entry.running?.process.pid === launched.process.pid) void noticeCrash(entry, exit);
+    });
+    return {
+      state: launched.state,
+      process: launched.process,
+      ownChild: true,
+      exitSignal: exited.signal,
+      exitDetail: () => (observed.exit === undefined ? undefined : describeExit(observed.exit)),
+      probe,
+      timeoutMs: settings.startTimeoutMs,
+    };
+  };
+
+  /** Started by an earlier hub process: not our child, so each probe checks its pid first. */
+  const adoptedCandidate = (state: ServerState): Candidate => {
+    const exited = new AbortController();
+    const process = processOf(state);
+    return {
+      state,
+      process,
+      ownChild: false,
+      exitSignal: exited.signal,
+      exitDetail: () => undefined,
+      probe: async (target, timeoutMs) => {
+        if (await isProcessAlive(process)) return probe(target, timeoutMs);
+        exited.abort();
+        return false;
+      },
+      timeoutMs: Math.max(1, settings.startTimeoutMs - (now() - Date.parse(state.startedAt))),
+    };
+  };
+
+  /** Waits for a spawned server to answer; whatever ends the wait early ends the server. */
+  const awaitCandidate = async (
+    entry: Entry,
+    candidate: Candidate,
+    signal: AbortSignal,
+  ): Promise<ServerStatus> => {
+    const { state, process } = candidate;
+    entry.running = { state, process, route: routeOf(state), ownChild: candidate.ownChild };
+    emit(entry, { progress: PROGRESS.waiting, message: MESSAGES.waiting });
+    const outcome = await waitUntilReady({
+      target: state,
+      timeoutMs: candidate.timeoutMs,
+      probeTimeoutMs: settings.probeTimeoutMs,
+      signal: AbortSignal.any([signal, candidate.exitSignal]),
+      probe: candidate.probe,
+      now,
+    });
+    // Read after the await: the exit handler and stop() change these meanwhile.
+    const exited = isAborted(candidate.exitSignal);
+    const stopped = isAborted(signal);
+    if (outcome === 'ready' && !stopped && !exited) {
+      entry.status = runningStatus(state);
+      emit(entry, { progress: PROGRESS.done, message: MESSAGES.ready, ready: true });
+      log.info({ ref: entry.ref, pid: state.pid }, 'notebook server ready');
+      return entry.status;
+    }
+    if (exited) {
+      const status = { phase: 'failed', message: MESSAGES.exitedWhileStarting } as const;
+      return fail(entry, status, process, state.token, candidate.exitDetail());
+    }
+    if (stopped) {
+      if (signal.reason === 'closed') {
+        emit(entry, { progress: PROGRESS.done, message: MESSAGES.hubClosing, failed: true });
+        return entry.status;
+      }
+      return cancelled(entry, process);
+    }
+    const message = MESSAGES.timedOut(settings.startTimeoutMs);
+    return fail(entry, { phase: 'failed', message }, process, state.token);
   };
 
   const runStart = async (
@@ -235,19 +329,25 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     const user = userLayout(settings.dataDir, ref.user);
     const server = layoutOf(ref);
     emit(entry, { progress: PROGRESS.preparing, message: MESSAGES.preparing });
-    let launched: Awaited<ReturnType<typeof launchServer>> | undefined;
+    let launched: Awaited<ReturnType<typeof launchServer>>;
     try {
-      // A server left running by an earlier hub process (list() not called yet) is reused,
+      // A server left by an earlier hub process (list() not called yet) is reused or ended,
       // never doubled.
       const previous = await readServerState(server.stateFile).catch(() => undefined);
-      if (previous !== undefined && (await adopt(entry, previous))) {
-        emit(entry, { progress: PROGRESS.done, message: MESSAGES.ready, ready: true });
-        return entry.status;
+      if (previous !== undefined) {
+        const found = await inspect(previous);
+        if (found === 'answering') {
+          adopt(entry, previous);
+          emit(entry, { progress: PROGRESS.done, message: MESSAGES.ready, ready: true });
+          return entry.status;
+        }
+        if (found === 'starting')
+          return await awaitCandidate(entry, adoptedCandidate(previous), signal);
+        await cleanUp(ref, processOf(previous));
       }
-      await removeServerState(server.stateFile);
       await prepareUserFolders(user);
       await rotateLog(server);
-      if (signal.aborted) return await cancelled(entry, undefined);
+      if (isAborted(signal)) return await cancelled(entry, undefined);
       emit(entry, { progress: PROGRESS.starting, message: MESSAGES.starting });
       launched = await launchServer({
         ref,
@@ -261,66 +361,14 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
       });
     } catch (e) {
       const detail = isGanymedeError(e) ? (e.detail ?? e.message) : String(e);
-      return await fail(
-        entry,
-        { phase: 'failed', message: MESSAGES.couldNotStart, detail },
-        undefined,
-        undefined,
-      );
+      const status = { phase: 'failed', message: MESSAGES.couldNotStart, detail } as const;
+      return await fail(entry, status, undefined, undefined);
     }
-    const { state, process, exited } = launched;
-    const route = routeOf(state);
-    entry.running = { state, process, route, ownChild: true };
-    log.info({ ref, pid: state.pid, port: state.port }, 'notebook server spawned');
-
-    const exitedEarly = new AbortController();
-    const observed: { exit?: ExitInfo } = {};
-    void exited.then((exit) => {
-      observed.exit = exit;
-      exitedEarly.abort();
-      if (entry.running?.process.pid === process.pid) void noticeCrash(entry, exit);
-    });
-
-    emit(entry, { progress: PROGRESS.waiting, message: MESSAGES.waiting });
-    const outcome = await waitUntilReady({
-      target: state,
-      timeoutMs: settings.startTimeoutMs,
-      probeTimeoutMs: settings.probeTimeoutMs,
-      signal: AbortSignal.any([signal, exitedEarly.signal]),
-      probe,
-      now,
-    });
-    // Read after the awaits above: the exit handler and stop() change these meanwhile.
-    const exit = observed.exit;
-    const stopped = isAborted(signal);
-    if (outcome === 'ready' && !stopped && exit === undefined) {
-      entry.status = runningStatus(state);
-      emit(entry, { progress: PROGRESS.done, message: MESSAGES.ready, ready: true });
-      log.info({ ref, pid: state.pid }, 'notebook server ready');
-      return entry.status;
-    }
-    if (exit !== undefined) {
-      return await fail(
-        entry,
-        { phase: 'failed', message: MESSAGES.exitedWhileStarting },
-        process,
-        state.token,
-        describeExit(exit),
-      );
-    }
-    if (stopped) {
-      if (signal.reason === 'closed') {
-        emit(entry, { progress: PROGRESS.done, message: MESSAGES.hubClosing, failed: true });
-        return entry.status;
-      }
-      return await cancelled(entry, process);
-    }
-    return await fail(
-      entry,
-      { phase: 'failed', message: MESSAGES.timedOut(settings.startTimeoutMs) },
-      process,
-      state.token,
+    log.info(
+      { ref, pid: launched.state.pid, port: launched.state.port },
+      'notebook server spawned',
     );
+    return awaitCandidate(entry, childCandidate(entry, launched), signal);
   };
 
   const cancelled = async (entry: Entry, process: ServerProcess | undefined) => {
@@ -329,6 +377,26 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     entry.status = { phase: 'stopped', message: MESSAGES.cancelled };
     emit(entry, { progress: PROGRESS.done, message: MESSAGES.cancelled, failed: true });
     return entry.status;
+  };
+
+  /** Records an in-flight start on the entry, synchronously, so concurrent callers join it. */
+  const beginStart = (
+    entry: Entry,
+    profile: string,
+    run: (signal: AbortSignal) => Promise<ServerStatus>,
+  ): Promise<ServerStatus> => {
+    const abort = new AbortController();
+    entry.abortStart = abort;
+    entry.progress = new ProgressLog();
+    entry.status = { phase: 'starting', profile };
+    const starting = run(abort.signal).finally(() => {
+      if (entry.starting === starting) {
+        delete entry.starting;
+        delete entry.abortStart;
+      }
+    });
+    entry.starting = starting;
+    return starting;
   };
 
   const statusOf = (entry: Entry): ServerStatus => entry.status;
@@ -349,18 +417,9 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
       const joined = startingOf(entry);
       if (joined !== undefined) return joined;
     }
-    const abort = new AbortController();
-    entry.abortStart = abort;
-    entry.progress = new ProgressLog();
-    entry.status = { phase: 'starting', profile: options.profile.name };
-    const starting = runStart(entry, options, baseUrl, abort.signal).finally(() => {
-      if (entry.starting === starting) {
-        delete entry.starting;
-        delete entry.abortStart;
-      }
-    });
-    entry.starting = starting;
-    return starting;
+    return beginStart(entry, options.profile.name, (signal) =>
+      runStart(entry, options, baseUrl, signal),
+    );
   };
 
   const stopEntry = async (entry: Entry): Promise<void> => {
@@ -378,9 +437,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     } else {
       // Not known in memory, but an earlier hub process may have left one running.
       const state = await readServerState(layoutOf(entry.ref).stateFile).catch(() => undefined);
-      if (state !== undefined) {
-        await cleanUp(entry.ref, { pid: state.pid, identity: state.pidIdentity });
-      }
+      if (state !== undefined) await cleanUp(entry.ref, processOf(state));
     }
     delete entry.progress;
     entry.status = { phase: 'stopped' };
@@ -469,20 +526,21 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     ) {
       return { ref, status: statusOf(entry) };
     }
-    if (await adopt(entry, state)) return { ref, status: statusOf(entry) };
-    const process: ServerProcess = { pid: state.pid, identity: state.pidIdentity };
-    const stillAlive = await isProcessAlive(process);
-    await cleanUp(ref, process);
+    const found = await inspect(state);
+    if (found === 'answering') return { ref, status: adopt(entry, state) };
+    if (found === 'starting') {
+      // Still starting when the last hub went away: finish waiting for it, in the background.
+      void beginStart(entry, state.profile, (signal) => {
+        emit(entry, { progress: PROGRESS.starting, message: MESSAGES.starting });
+        return awaitCandidate(entry, adoptedCandidate(state), signal);
+      });
+      return { ref, status: statusOf(entry) };
+    }
+    await cleanUp(ref, processOf(state));
     const detail = await logTail(ref, state.token);
-    entry.status = {
-      phase: 'stopped',
-      message: stillAlive ? MESSAGES.unresponsive : MESSAGES.goneWhileAway,
-      detail,
-    };
-    log.warn(
-      { ref, pid: state.pid, stillAlive },
-      'notebook server from an earlier hub not adopted',
-    );
+    const message = found === 'silent' ? MESSAGES.unresponsive : MESSAGES.goneWhileAway;
+    entry.status = { phase: 'stopped', message, detail };
+    log.warn({ ref, pid: state.pid, found }, 'notebook server from an earlier hub not adopted');
     return { ref, status: entry.status };
   };
 

@@ -166,17 +166,30 @@ describe('local backend, with a fake Jupyter', () => {
   });
 
   it('fails a start that never answers within the timeout, and ends its process', async () => {
-    const backend = newBackend({ startTimeoutMs: 400 });
+    // A shell, not the Node fake: it prints its lines within milliseconds even on a busy machine.
+    const backend = newBackend({ startTimeoutMs: 1_500 });
     const ref = freshRef();
     const record = recordFile(ref);
+    const script = [
+      `echo "$$ -" >> '${record}'`,
+      'echo "listening at http://127.0.0.1:1/lab?token=$JUPYTER_TOKEN"',
+      'echo "raw $JUPYTER_TOKEN"',
+      'exec sleep 600',
+    ].join('; ');
     const status = await backend.start(ref, {
-      profile: fakeProfile('--never-answer', `--record=${record}`),
+      profile: profile(['sh', '-c', script]),
       baseUrl: baseUrlOf(ref),
     });
     assert.equal(status.phase, 'failed');
-    assert.equal(status.message, MESSAGES.timedOut(400));
-    assert.match(status.detail ?? '', /fake jupyter at/);
-    assert.doesNotMatch(status.detail ?? '', /token=(?!\[redacted\])/, 'token redacted');
+    assert.equal(status.message, MESSAGES.timedOut(1_500));
+    const log = readFileSync(serverLayout(data.dir, ref).logFile, 'utf8');
+    const token = /raw (\S+)/.exec(log)?.[1] ?? '';
+    assert.ok(token.length > 20);
+    assert.equal(
+      status.detail,
+      'listening at http://127.0.0.1:1/lab?token=[redacted]\nraw [redacted]',
+      'the log tail, without the token',
+    );
     const [{ pid } = { pid: 0 }] = readRecord(record);
     assert.ok(pid > 0);
     assert.equal(pidAlive(pid), false);
@@ -348,6 +361,8 @@ describe('local backend, with a fake Jupyter', () => {
     strayPids.push(silentPid);
     await writeServerState(serverLayout(data.dir, silent).stateFile, {
       ...template,
+      // Started long ago: past its start timeout, so not merely still starting.
+      startedAt: new Date(Date.now() - 3_600_000).toISOString(),
       user: silent.user,
       pid: silentPid,
       pidIdentity: (await processIdentity(silentPid)) ?? '',
@@ -390,5 +405,53 @@ describe('local backend, with a fake Jupyter', () => {
     await eventually('the silent process is ended', () => !pidAlive(silentPid));
     assert.equal(pidAlive(strangerPid), true, 'a stranger is never signalled');
     await second.stop(live);
+  });
+
+  it('adopts on start() a server an earlier hub left running, instead of starting another', async () => {
+    const first = newBackend();
+    const ref = freshRef();
+    const record = recordFile(ref);
+    const options = { profile: fakeProfile(`--record=${record}`), baseUrl: baseUrlOf(ref) };
+    await first.start(ref, options);
+    const route = first.route(ref);
+    await first.close();
+
+    const second = newBackend();
+    assert.equal((await second.start(ref, options)).phase, 'running');
+    assert.deepEqual(second.route(ref), route);
+    assert.equal(readRecord(record).length, 1, 'no second process');
+    await second.stop(ref);
+    assert.equal(pidAlive(readRecord(record)[0]?.pid ?? 0), false);
+  });
+
+  it('finishes, after a hub restart, a start the earlier hub left half done', async () => {
+    const first = newBackend();
+    const ref = freshRef();
+    const record = recordFile(ref);
+    const gate = join(data.dir, `gate-${ref.user}`);
+    const starting = first.start(ref, {
+      profile: fakeProfile(`--listen-when=${gate}`, `--record=${record}`),
+      baseUrl: baseUrlOf(ref),
+    });
+    for await (const event of first.progress(ref)) {
+      if (event.message === MESSAGES.waiting) break;
+    }
+    await first.close();
+    assert.equal((await starting).phase, 'starting', 'closing the hub leaves the server starting');
+    assert.equal(readRecord(record).length, 0, 'not listening yet');
+
+    const second = newBackend();
+    const listed = await second.list();
+    assert.deepEqual(
+      listed.filter((l) => l.ref.user === ref.user).map((l) => l.status.phase),
+      ['starting'],
+    );
+    writeFileSync(gate, '');
+    const events: ProgressEvent[] = await collect(second.progress(ref));
+    assert.equal(events.at(-1)?.ready, true, JSON.stringify(events));
+    assert.equal((await second.status(ref)).phase, 'running');
+    assert.ok(second.route(ref));
+    await second.stop(ref);
+    assert.equal(pidAlive(readRecord(record)[0]?.pid ?? 0), false);
   });
 });
