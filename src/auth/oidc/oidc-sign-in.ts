@@ -22,6 +22,7 @@ import * as client from 'openid-client';
 import type { AuthService, Identity } from '../auth-service.ts';
 import type { OidcConfig } from '../../config/schema.ts';
 import { GanymedeError, isGanymedeError } from '../../errors/ganymede-error.ts';
+import { normalizeUserName } from '../../names/user-names.ts';
 import type { Store, User } from '../../store/types.ts';
 import { decideSignIn, type SignInDecision } from './claims.ts';
 import {
@@ -97,7 +98,9 @@ export function createOidcSignIn(options: OidcSignInOptions) {
   async function discover(): Promise<client.Configuration> {
     const insecure = issuer.protocol === 'http:';
     const found = await client.discovery(issuer, config.clientId, undefined, undefined, {
-      execute: insecure ? [allowHttp] : [],
+      // openid-client recognises this option by identity, so it is passed as is (see allowHttp).
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- loopback-only, see allowHttp
+      execute: insecure ? [client.allowInsecureRequests] : [],
       timeout: 10,
     });
     // OIDC Discovery 1.0 §3: when the provider lists no methods, client_secret_basic is the
@@ -262,7 +265,7 @@ export function createOidcSignIn(options: OidcSignInOptions) {
   /** Groups from the provider replace the provider's earlier ones; admin follows adminGroups. */
   async function syncUser(user: User, decision: SignInDecision): Promise<User> {
     if (config.groupsClaim) await store.setUserGroups(user.id, 'oidc', decision.groups);
-    const demotable = user.name !== options.bootstrapAdmin;
+    const demotable = user.name !== normalizeUserName(options.bootstrapAdmin);
     const admin =
       config.adminGroups.length === 0 ? user.admin : decision.admin || (user.admin && !demotable);
     if (admin === user.admin) return user;
