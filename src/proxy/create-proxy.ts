@@ -28,7 +28,7 @@ import {
 } from './request-policy.ts';
 import { refuseUpgrade, sendError, sendRedirect } from './responses.ts';
 import type { Identity, Proxy, ProxyOptions } from './types.ts';
-import { createUpstreamPool, type UpstreamTarget } from './upstream-agent.ts';
+import { createUpstreamPool, type UpstreamTarget } from './upstream-pool.ts';
 import { upstreamRequestHeaders } from './upstream-headers.ts';
 
 export type { Identity, Proxy, ProxyOptions } from './types.ts';
@@ -280,8 +280,7 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
       closed = true;
       for (const destroy of [...liveSockets]) destroy();
       liveSockets.clear();
-      pool.destroy();
-      return Promise.resolve();
+      return pool.destroy();
     },
   };
 }

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { UpstreamTarget } from './upstream-agent.ts';
+import type { UpstreamTarget } from './upstream-pool.ts';
 import { downstreamResponseHeaders } from './upstream-headers.ts';
 
 export interface ForwardUpgrade {

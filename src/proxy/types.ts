@@ -49,7 +49,7 @@ export interface ProxyOptions<I extends Identity = Identity> {
   sessionCookieName: string;
   /** Default 60 000. */
   activityIntervalMs?: number;
-  /** Upstream connections kept per notebook server. Default 64 (see upstream-agent.ts). */
+  /** Upstream connections kept per notebook server. Default 64 (see upstream-pool.ts). */
   maxSocketsPerServer?: number;
   /** Milliseconds clock. Default `Date.now`. */
   now?: () => number;
