@@ -1,0 +1,86 @@
+/**
+ * Rows as node-postgres returns them, and their mapping to the Store's types. Timestamps are
+ * `BIGINT` milliseconds (see migrations.ts), which pg returns as strings because int8 can
+ * exceed 2^53; millisecond times never do, so `Number` is exact.
+ */
+import type { ApiToken, ServerRecord, Session, User } from './types.ts';
+
+type Int8 = string;
+
+export interface UserRow {
+  id: number;
+  name: string;
+  admin: boolean;
+  password_hash: string | null;
+  created_at: Int8;
+}
+
+export interface SessionRow {
+  id_hash: string;
+  user_id: number;
+  created_at: Int8;
+  expires_at: Int8;
+}
+
+export interface TokenRow {
+  id: number;
+  user_id: number;
+  hash: string;
+  note: string;
+  scopes: string;
+  created_at: Int8;
+  expires_at: Int8 | null;
+  last_used_at: Int8 | null;
+}
+
+export interface ServerRow {
+  user_id: number;
+  name: string;
+  profile: string;
+  state: string;
+  message: string | null;
+  started_at: Int8 | null;
+  stopped_at: Int8 | null;
+  last_activity: Int8 | null;
+}
+
+export const ms = (d: Date | null): number | null => (d ? d.getTime() : null);
+const date = (v: Int8): Date => new Date(Number(v));
+const optionalDate = (v: Int8 | null): Date | null => (v === null ? null : date(v));
+
+export const toUser = (r: UserRow): User => ({
+  id: r.id,
+  name: r.name,
+  admin: r.admin,
+  passwordHash: r.password_hash,
+  createdAt: date(r.created_at),
+});
+
+export const toSession = (r: SessionRow): Session => ({
+  idHash: r.id_hash,
+  userId: r.user_id,
+  createdAt: date(r.created_at),
+  expiresAt: date(r.expires_at),
+});
+
+export const toToken = (r: TokenRow): ApiToken => ({
+  id: r.id,
+  userId: r.user_id,
+  hash: r.hash,
+  note: r.note,
+  scopes: JSON.parse(r.scopes) as string[],
+  createdAt: date(r.created_at),
+  expiresAt: optionalDate(r.expires_at),
+  lastUsedAt: optionalDate(r.last_used_at),
+});
+
+export const toServer = (r: ServerRow): ServerRecord => ({
+  userId: r.user_id,
+  name: r.name,
+  profile: r.profile,
+  state: r.state as ServerRecord['state'],
+  message: r.message,
+  startedAt: optionalDate(r.started_at),
+  stoppedAt: optionalDate(r.stopped_at),
+  lastActivity: optionalDate(r.last_activity),
+});

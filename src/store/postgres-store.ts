@@ -1,0 +1,296 @@
+/**
+ * The store for several hub replicas: PostgreSQL through node-postgres with a connection pool.
+ * Every method is one statement, so no method needs a transaction; concurrent replicas are
+ * kept consistent by the database (unique names, `ON CONFLICT` upserts, `GREATEST` activity).
+ * Ordering uses the "C" collation so listings match SQLite's byte order whatever locale the
+ * database was created with.
+ */
+import pg from 'pg';
+import { GanymedeError } from '../errors/ganymede-error.ts';
+import { migratePostgres } from './postgres-migrate.ts';
+import {
+  ms,
+  toServer,
+  toSession,
+  toToken,
+  toUser,
+  type ServerRow,
+  type SessionRow,
+  type TokenRow,
+  type UserRow,
+} from './postgres-rows.ts';
+import type { Store } from './types.ts';
+
+/** SQLSTATE unique_violation (https://www.postgresql.org/docs/15/errcodes-appendix.html). */
+const UNIQUE_VIOLATION = '23505';
+
+export interface PostgresStoreOptions {
+  /** Most connections this hub replica opens. Default 10 (node-postgres' default). */
+  readonly maxConnections?: number;
+  /**
+   * Called when an idle pooled connection fails (the server restarted, a network cut).
+   * The pool drops that connection and opens a new one on the next query, so this is only
+   * for logging. Default: ignore.
+   */
+  readonly onIdleError?: (error: Error) => void;
+}
+
+/**
+ * Connects to `url` (`postgres://user:password@host:port/database`, libpq-style parameters
+ * such as `?sslmode=require` included), runs pending migrations, and returns the store.
+ * Rejects with `unavailable` when the database cannot be reached or migrated.
+ */
+export async function openPostgresStore(
+  url: string,
+  options: PostgresStoreOptions = {},
+): Promise<Store> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    application_name: 'ganymede-hub',
+  });
+  // An 'error' event with no listener would crash the hub.
+  pool.on('error', options.onIdleError ?? (() => undefined));
+  try {
+    await migratePostgres(pool);
+  } catch (e) {
+    await pool.end();
+    throw new GanymedeError('unavailable', 'The database is not available.', {
+      detail: `PostgreSQL at ${describe(url)}: ${e instanceof Error ? e.message : String(e)}`,
+      cause: e,
+    });
+  }
+  return postgresStore(pool);
+}
+
+function postgresStore(pool: pg.Pool): Store {
+  const rows = async <R extends pg.QueryResultRow>(sql: string, args: unknown[] = []) =>
+    (await pool.query<R>(sql, args)).rows;
+  const first = async <R extends pg.QueryResultRow>(sql: string, args: unknown[] = []) =>
+    (await rows<R>(sql, args))[0];
+  const run = async (sql: string, args: unknown[]) => (await pool.query(sql, args)).rowCount ?? 0;
+  // INSERT … RETURNING yields exactly one row or throws.
+  const inserted = async <R extends pg.QueryResultRow>(sql: string, args: unknown[]) => {
+    const r = await first<R>(sql, args);
+    if (r === undefined) throw new Error(`no row returned by: ${sql.slice(0, 40)}`);
+    return r;
+  };
+  let closing: Promise<void> | undefined;
+
+  return {
+    async createUser(user) {
+      try {
+        const r = await inserted<UserRow>(
+          'INSERT INTO users (name, admin, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING *',
+          [user.name, user.admin, user.passwordHash, Date.now()],
+        );
+        return toUser(r);
+      } catch (e) {
+        if (e instanceof pg.DatabaseError && e.code === UNIQUE_VIOLATION && e.table === 'users') {
+          throw new GanymedeError('conflict', `A user named "${user.name}" already exists.`, {
+            field: 'name',
+            cause: e,
+          });
+        }
+        throw e;
+      }
+    },
+    getUser: async (name) =>
+      opt(await first<UserRow>('SELECT * FROM users WHERE name = $1', [name]), toUser),
+    getUserById: async (id) =>
+      opt(await first<UserRow>('SELECT * FROM users WHERE id = $1', [id]), toUser),
+    listUsers: async () =>
+      (await rows<UserRow>('SELECT * FROM users ORDER BY name COLLATE "C"')).map(toUser),
+    setPasswordHash: async (id, hash) => {
+      await run('UPDATE users SET password_hash = $1 WHERE id = $2', [hash, id]);
+    },
+    setAdmin: async (id, admin) => {
+      await run('UPDATE users SET admin = $1 WHERE id = $2', [admin, id]);
+    },
+    deleteUser: async (id) => {
+      await run('DELETE FROM users WHERE id = $1', [id]);
+    },
+
+    createSession: async (s) => {
+      await run(
+        'INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)',
+        [s.idHash, s.userId, s.createdAt.getTime(), s.expiresAt.getTime()],
+      );
+    },
+    getSession: async (idHash) =>
+      opt(
+        await first<SessionRow>('SELECT * FROM sessions WHERE id_hash = $1', [idHash]),
+        toSession,
+      ),
+    deleteSession: async (idHash) => {
+      await run('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
+    },
+    deleteUserSessions: async (userId) => {
+      await run('DELETE FROM sessions WHERE user_id = $1', [userId]);
+    },
+    deleteExpiredSessions: (now) =>
+      run('DELETE FROM sessions WHERE expires_at <= $1', [now.getTime()]),
+
+    createApiToken: async (t) =>
+      toToken(
+        await inserted<TokenRow>(
+          `INSERT INTO api_tokens (user_id, hash, note, scopes, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+          [
+            t.userId,
+            t.hash,
+            t.note,
+            JSON.stringify(t.scopes),
+            t.createdAt.getTime(),
+            ms(t.expiresAt),
+          ],
+        ),
+      ),
+    getApiTokenByHash: async (hash) =>
+      opt(await first<TokenRow>('SELECT * FROM api_tokens WHERE hash = $1', [hash]), toToken),
+    listApiTokens: async (userId) =>
+      (
+        await rows<TokenRow>('SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY id', [userId])
+      ).map(toToken),
+    deleteApiToken: async (userId, id) =>
+      (await run('DELETE FROM api_tokens WHERE user_id = $1 AND id = $2', [userId, id])) !== 0,
+    touchApiToken: async (id, at) => {
+      await run('UPDATE api_tokens SET last_used_at = $1 WHERE id = $2', [at.getTime(), id]);
+    },
+
+    upsertServer: async (s) => {
+      await run(
+        `INSERT INTO servers (user_id, name, profile, state, message, started_at, stopped_at, last_activity)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (user_id, name) DO UPDATE SET profile = excluded.profile, state = excluded.state,
+           message = excluded.message, started_at = excluded.started_at,
+           stopped_at = excluded.stopped_at, last_activity = excluded.last_activity`,
+        [
+          s.userId,
+          s.name,
+          s.profile,
+          s.state,
+          s.message,
+          ms(s.startedAt),
+          ms(s.stoppedAt),
+          ms(s.lastActivity),
+        ],
+      );
+    },
+    getServer: async (userId, name) =>
+      opt(
+        await first<ServerRow>('SELECT * FROM servers WHERE user_id = $1 AND name = $2', [
+          userId,
+          name,
+        ]),
+        toServer,
+      ),
+    listServers: async () =>
+      (await rows<ServerRow>('SELECT * FROM servers ORDER BY user_id, name COLLATE "C"')).map(
+        toServer,
+      ),
+    // One statement, so two replicas reporting at once still keep the later time.
+    recordActivity: async (userId, name, at) => {
+      await run(
+        `UPDATE servers SET last_activity = GREATEST(COALESCE(last_activity, 0), $1)
+         WHERE user_id = $2 AND name = $3`,
+        [at.getTime(), userId, name],
+      );
+    },
+    deleteServer: async (userId, name) => {
+      await run('DELETE FROM servers WHERE user_id = $1 AND name = $2', [userId, name]);
+    },
+
+    // Several statements, so one transaction on one pooled connection: a concurrent reader
+    // sees the old memberships or the new ones, never none. Each statement takes a fresh
+    // snapshot (READ COMMITTED), so a group another replica created a moment ago is seen.
+    setUserGroups: async (userId, source, groups) => {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const names = [...new Set(groups)];
+        await client.query(
+          'INSERT INTO groups (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING',
+          [names],
+        );
+        await client.query('DELETE FROM group_members WHERE user_id = $1 AND source = $2', [
+          userId,
+          source,
+        ]);
+        await client.query(
+          `INSERT INTO group_members (group_id, user_id, source)
+           SELECT id, $1, $2 FROM groups WHERE name = ANY($3::text[]) ON CONFLICT DO NOTHING`,
+          [userId, source, names],
+        );
+        await client.query('COMMIT');
+      } catch (e) {
+        broken = e as Error;
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+    },
+    listUserGroups: async (userId) =>
+      (
+        await rows<{ name: string }>(
+          `SELECT g.name FROM groups g JOIN group_members m ON m.group_id = g.id
+           WHERE m.user_id = $1 GROUP BY g.name ORDER BY g.name COLLATE "C"`,
+          [userId],
+        )
+      ).map((r) => r.name),
+    getUserByExternalIdentity: async (issuer, subject) =>
+      opt(
+        await first<UserRow>(
+          `SELECT u.* FROM users u JOIN external_identities e ON e.user_id = u.id
+           WHERE e.issuer = $1 AND e.subject = $2`,
+          [issuer, subject],
+        ),
+        toUser,
+      ),
+    listExternalIdentities: async (userId) =>
+      rows<{ issuer: string; subject: string }>(
+        `SELECT issuer, subject FROM external_identities WHERE user_id = $1
+         ORDER BY created_at, issuer COLLATE "C", subject COLLATE "C"`,
+        [userId],
+      ),
+    linkExternalIdentity: async (issuer, subject, userId, at) => {
+      try {
+        await run(
+          'INSERT INTO external_identities (issuer, subject, user_id, created_at) VALUES ($1, $2, $3, $4)',
+          [issuer, subject, userId, at.getTime()],
+        );
+      } catch (e) {
+        if (e instanceof pg.DatabaseError && e.code === UNIQUE_VIOLATION) {
+          throw new GanymedeError('conflict', 'This identity is already linked to a user.', {
+            detail: `${issuer} ${subject}`,
+            cause: e,
+          });
+        }
+        throw e;
+      }
+    },
+
+    migrations: async () =>
+      (
+        await rows<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
+      ).map((r) => r.version),
+    // pg's Pool.end() rejects when called twice; closing is idempotent here.
+    close: () => (closing ??= pool.end()),
+  };
+}
+
+function opt<R, T>(row: R | undefined, map: (r: R) => T): T | undefined {
+  return row === undefined ? undefined : map(row);
+}
+
+/** Host, port and database for the operator's log, never the password. */
+function describe(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return '(unparsable URL)';
+  }
+}
