@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { pino } from 'pino';
 import { createFakeBackend } from '../backends/fake/fake-backend.ts';
 import type { Route } from '../backends/types.ts';
 import { parseConfig } from '../config/load.ts';
@@ -16,7 +17,7 @@ function setup(
   options: {
     culler?: object;
     jupyter?: (route: Route, baseUrl: string) => JupyterActivity | Error;
-  } & Partial<Pick<CullerOptions, 'isLeader'>> = {},
+  } & Partial<Pick<CullerOptions, 'isLeader' | 'log'>> = {},
 ) {
   const config = parseConfig({
     profiles: [
@@ -43,7 +44,7 @@ function setup(
     servers,
     route: (ref) => backend.route(ref),
     settings: config.culler,
-    log: silentLogger,
+    log: options.log ?? silentLogger,
     now: () => clock,
     readActivity: (route, baseUrl) => {
       asked.push(baseUrl);
@@ -245,5 +246,22 @@ describe('culler', () => {
     await h.startServer('alice', 'forever');
     h.advance(10_000 * MIN);
     assert.equal((await h.culler.runOnce()).verdicts[0]?.decision.reason, 'no-idle-timeout');
+  });
+
+  it('logs what it does without the server token', async () => {
+    let output = '';
+    const log = pino({ level: 'debug' }, { write: (line: string) => (output += line) });
+    const h = setup({
+      log,
+      jupyter: (route) =>
+        new Error(`status unreadable (asked with a token of ${route.token.length} characters)`),
+    });
+    await h.startServer('alice');
+    h.advance(11 * MIN);
+    await h.culler.runOnce();
+    assert.match(output, /reading server status failed/);
+    assert.match(output, /"msg":"culling server"/);
+    assert.match(output, /"reason":"idle"/);
+    assert.doesNotMatch(output, /fake-token/);
   });
 });
