@@ -47,8 +47,14 @@ export class Agent {
    * Starts at `url` and follows redirects, signing in at the provider as `account` on its
    * login form and consenting on its consent form, until a redirect points at `stopAt`;
    * returns that URL (the hub's callback with `code` and `state`) without requesting it.
+   * With `cancel`, presses the provider's cancel link instead of signing in.
    */
-  async signInAtProvider(url: string, account: string, stopAt: string): Promise<string> {
+  async signInAtProvider(
+    url: string,
+    account: string,
+    stopAt: string,
+    options: { cancel?: boolean } = {},
+  ): Promise<string> {
     let next = url;
     for (let step = 0; step < 20; step++) {
       if (next.startsWith(stopAt)) return next;
@@ -64,6 +70,11 @@ export class Agent {
       const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1];
       const prompt = /name="prompt" value="([a-z]+)"/.exec(page)?.[1];
       if (!action || !prompt) throw new Error(`no sign-in form at ${next}:\n${page}`);
+      if (options.cancel) {
+        // The provider's own "Cancel" link (devInteractions: /interaction/<uid>/abort).
+        next = new URL(`${new URL(action, next).pathname}/abort`, next).href;
+        continue;
+      }
       const form = prompt === 'login' ? { prompt, login: account, password: 'any' } : { prompt };
       const posted = await this.request(new URL(action, next).href, { form });
       const after = posted.headers.get('location');

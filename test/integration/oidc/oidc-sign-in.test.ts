@@ -191,6 +191,21 @@ describe('sign-in with an OpenID provider', () => {
     assert.equal(sessionOf(other), undefined);
   });
 
+  it('says so plainly when the person cancels at the provider', async () => {
+    const agent = new Agent();
+    const callback = await agent.signInAtProvider(
+      `${hub.url}/hub/oauth/login`,
+      'sub-erin',
+      callbackUrl,
+      { cancel: true },
+    );
+    assert.equal(new URL(callback).searchParams.get('error'), 'access_denied');
+    const res = await agent.request(callback);
+    assert.equal(res.status, 403);
+    assert.match(await res.text(), /The sign-in at Test IdP was cancelled or refused/);
+    assert.equal(sessionOf(agent), undefined);
+  });
+
   it('refuses a tampered state', async () => {
     const agent = new Agent();
     const callback = new URL(await toCallback(agent, 'sub-erin'));
