@@ -400,6 +400,11 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
   };
 
   const statusOf = (entry: Entry): ServerStatus => entry.status;
+  const isBusy = (entry: Entry): boolean =>
+    entry.starting !== undefined ||
+    entry.stopping !== undefined ||
+    entry.crashing !== undefined ||
+    entry.running !== undefined;
   const startingOf = (entry: Entry): Promise<ServerStatus> | undefined => entry.starting;
 
   const start = async (ref: ServerRef, options: StartOptions): Promise<ServerStatus> => {
@@ -519,14 +524,10 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
       return undefined;
     }
     const entry = entryOf(ref);
-    if (
-      entry.starting !== undefined ||
-      entry.stopping !== undefined ||
-      entry.running !== undefined
-    ) {
-      return { ref, status: statusOf(entry) };
-    }
+    if (isBusy(entry)) return { ref, status: statusOf(entry) };
     const found = await inspect(state);
+    // A start, stop or another list() may have taken this server on during the probe.
+    if (isBusy(entry)) return { ref, status: statusOf(entry) };
     if (found === 'answering') return { ref, status: adopt(entry, state) };
     if (found === 'starting') {
       // Still starting when the last hub went away: finish waiting for it, in the background.

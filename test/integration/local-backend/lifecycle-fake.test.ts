@@ -441,11 +441,14 @@ describe('local backend, with a fake Jupyter', () => {
     assert.equal(readRecord(record).length, 0, 'not listening yet');
 
     const second = newBackend();
-    const listed = await second.list();
-    assert.deepEqual(
-      listed.filter((l) => l.ref.user === ref.user).map((l) => l.status.phase),
-      ['starting'],
-    );
+    // Two list() calls at once must not start two waits for one server.
+    const [listed, again] = await Promise.all([second.list(), second.list()]);
+    for (const l of [listed, again]) {
+      assert.deepEqual(
+        l.filter((x) => x.ref.user === ref.user).map((x) => x.status.phase),
+        ['starting'],
+      );
+    }
     writeFileSync(gate, '');
     const events: ProgressEvent[] = await collect(second.progress(ref));
     assert.equal(events.at(-1)?.ready, true, JSON.stringify(events));
