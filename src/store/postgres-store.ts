@@ -1,12 +1,15 @@
 /**
  * The store for several hub replicas: PostgreSQL through node-postgres with a connection pool.
- * Every method is one statement, so no method needs a transaction; concurrent replicas are
- * kept consistent by the database (unique names, `ON CONFLICT` upserts, `GREATEST` activity).
- * Ordering uses the "C" collation so listings match SQLite's byte order whatever locale the
- * database was created with.
+ * Nearly every method is one statement, so concurrent replicas are kept consistent by the
+ * database itself (unique names, `ON CONFLICT` upserts, `GREATEST` activity); the one that is
+ * not (`setUserGroups`) runs in a transaction. Ordering uses the "C" collation so listings
+ * match SQLite's byte order whatever locale the database was created with. An outage
+ * (refused connection, failover, server shutdown) rejects with `unavailable`, never hangs:
+ * connecting gives up after `connectTimeoutMs`.
  */
 import pg from 'pg';
 import { GanymedeError } from '../errors/ganymede-error.ts';
+import { isUniqueViolation, storeError } from './postgres-errors.ts';
 import { migratePostgres } from './postgres-migrate.ts';
 import {
   ms,
@@ -21,12 +24,11 @@ import {
 } from './postgres-rows.ts';
 import type { Store } from './types.ts';
 
-/** SQLSTATE unique_violation (https://www.postgresql.org/docs/15/errcodes-appendix.html). */
-const UNIQUE_VIOLATION = '23505';
-
 export interface PostgresStoreOptions {
   /** Most connections this hub replica opens. Default 10 (node-postgres' default). */
   readonly maxConnections?: number;
+  /** How long to wait for a new connection before failing with `unavailable`. Default 10 s. */
+  readonly connectTimeoutMs?: number;
   /**
    * Called when an idle pooled connection fails (the server restarted, a network cut).
    * The pool drops that connection and opens a new one on the next query, so this is only
@@ -47,6 +49,7 @@ export async function openPostgresStore(
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     application_name: 'ganymede-hub',
   });
   // An 'error' event with no listener would crash the hub.
@@ -64,11 +67,18 @@ export async function openPostgresStore(
 }
 
 function postgresStore(pool: pg.Pool): Store {
+  const query = async <R extends pg.QueryResultRow>(sql: string, args: unknown[]) => {
+    try {
+      return await pool.query<R>(sql, args);
+    } catch (e) {
+      throw storeError(e);
+    }
+  };
   const rows = async <R extends pg.QueryResultRow>(sql: string, args: unknown[] = []) =>
-    (await pool.query<R>(sql, args)).rows;
+    (await query<R>(sql, args)).rows;
   const first = async <R extends pg.QueryResultRow>(sql: string, args: unknown[] = []) =>
     (await rows<R>(sql, args))[0];
-  const run = async (sql: string, args: unknown[]) => (await pool.query(sql, args)).rowCount ?? 0;
+  const run = async (sql: string, args: unknown[]) => (await query(sql, args)).rowCount ?? 0;
   // INSERT … RETURNING yields exactly one row or throws.
   const inserted = async <R extends pg.QueryResultRow>(sql: string, args: unknown[]) => {
     const r = await first<R>(sql, args);
@@ -86,7 +96,7 @@ function postgresStore(pool: pg.Pool): Store {
         );
         return toUser(r);
       } catch (e) {
-        if (e instanceof pg.DatabaseError && e.code === UNIQUE_VIOLATION && e.table === 'users') {
+        if (isUniqueViolation(e, 'users')) {
           throw new GanymedeError('conflict', `A user named "${user.name}" already exists.`, {
             field: 'name',
             cause: e,
@@ -205,7 +215,9 @@ function postgresStore(pool: pg.Pool): Store {
     // sees the old memberships or the new ones, never none. Each statement takes a fresh
     // snapshot (READ COMMITTED), so a group another replica created a moment ago is seen.
     setUserGroups: async (userId, source, groups) => {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((e: unknown) => {
+        throw storeError(e);
+      });
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
@@ -227,7 +239,7 @@ function postgresStore(pool: pg.Pool): Store {
       } catch (e) {
         broken = e as Error;
         await client.query('ROLLBACK').catch(() => undefined);
-        throw e;
+        throw storeError(e);
       } finally {
         client.release(broken);
       }
@@ -262,7 +274,7 @@ function postgresStore(pool: pg.Pool): Store {
           [issuer, subject, userId, at.getTime()],
         );
       } catch (e) {
-        if (e instanceof pg.DatabaseError && e.code === UNIQUE_VIOLATION) {
+        if (isUniqueViolation(e, 'external_identities')) {
           throw new GanymedeError('conflict', 'This identity is already linked to a user.', {
             detail: `${issuer} ${subject}`,
             cause: e,

@@ -147,6 +147,47 @@ describe('postgres store start-up', () => {
     });
   });
 
+  it('reports a dropped connection as unavailable and reconnects on the next call', async () => {
+    const url = await server.createDatabase();
+    let idleErrorSeen = (): void => undefined;
+    const idleError = new Promise<void>((resolve) => {
+      idleErrorSeen = resolve;
+    });
+    const store = await openPostgresStore(url, { maxConnections: 1, onIdleError: idleErrorSeen });
+    const u = await store.createUser({ name: 'olga', admin: false, passwordHash: null });
+    const hubBackends = `SELECT pid FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name = 'ganymede-hub'`;
+    await withClient(url, async (admin) => {
+      // Hold the row so the store's UPDATE is in flight, then cut its connection, as a
+      // failover or a server restart would.
+      await admin.query('BEGIN');
+      await admin.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [u.id]);
+      const opener = { settled: false };
+      const blocked = store.setAdmin(u.id, true).finally(() => {
+        opener.settled = true;
+      });
+      let pid: number | undefined;
+      while (pid === undefined && !opener.settled) {
+        const r = await admin.query<{ pid: number }>(`${hubBackends} AND wait_event_type = 'Lock'`);
+        pid = r.rows[0]?.pid;
+      }
+      assert.ok(pid !== undefined, 'the update waits for the row');
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await assert.rejects(blocked, { code: 'unavailable' });
+      await admin.query('ROLLBACK');
+    });
+    await store.setAdmin(u.id, true);
+    assert.equal((await store.getUser('olga'))?.admin, true, 'a new connection is used');
+
+    // An idle pooled connection cut the same way is reported and replaced, not fatal.
+    await withClient(url, (admin) =>
+      admin.query(`SELECT pg_terminate_backend(pid) FROM (${hubBackends}) AS hub`),
+    );
+    await idleError;
+    assert.equal((await store.getUser('olga'))?.name, 'olga');
+    await store.close();
+  });
+
   it('lists users in the same order as the SQLite store', async () => {
     const names = ['b', 'B', 'ä', 'a', 'Z', 'élise', '_x', '名前'];
     const dir = mkdtempSync(join(tmpdir(), 'ganymede-order-'));
