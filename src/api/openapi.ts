@@ -87,6 +87,10 @@ const errorResponse = (description: string) => ({
 function responses(route: ApiRoute): Json {
   const out: Json = {};
   for (const [status, doc] of Object.entries(route.responses)) {
+    if (Number(status) >= 400) {
+      out[status] = errorResponse(doc.description);
+      continue;
+    }
     const type = doc.contentType ?? 'application/json';
     out[status] = {
       description: doc.description,

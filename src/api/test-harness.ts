@@ -23,10 +23,18 @@ interface OpenApi {
 // ajv-formats is CommonJS with a default export; under Node's ESM interop it arrives wrapped.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
-export async function setupApi(options: { mode?: FakeMode } = {}) {
+export interface ApiHarnessOptions {
+  readonly mode?: FakeMode;
+  readonly pageDefaultLimit?: number;
+  readonly slowStopMs?: number;
+}
+
+export async function setupApi(options: ApiHarnessOptions = {}) {
   const config = parseConfig({});
   const store = openSqliteStore(':memory:');
-  const auth = createAuthService({ store, ...config.auth, cacheMs: 0 });
+  // One clock for the auth service and the API, moved by tests (never slept on).
+  const clock = { ms: Date.now() };
+  const auth = createAuthService({ store, ...config.auth, cacheMs: 0, now: () => clock.ms });
   const backend = createFakeBackend({ mode: options.mode ?? 'ok' });
   const servers = createServerService({
     store,
@@ -41,6 +49,11 @@ export async function setupApi(options: { mode?: FakeMode } = {}) {
     log: silentLogger,
     publicUrl: undefined,
     sessionHours: 1,
+    api: {
+      now: () => new Date(clock.ms),
+      ...(options.pageDefaultLimit ? { pageDefaultLimit: options.pageDefaultLimit } : {}),
+      ...(options.slowStopMs ? { slowStopMs: options.slowStopMs } : {}),
+    },
   });
   const admin = await auth.createUser('root', 'root-password', true);
   const alice = await auth.createUser('alice', 'alice-password', false);
@@ -133,6 +146,7 @@ export async function setupApi(options: { mode?: FakeMode } = {}) {
 
   return {
     app,
+    clock,
     store,
     auth,
     backend,

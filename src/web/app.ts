@@ -11,7 +11,7 @@ import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { z } from 'zod';
-import { createApiApp } from '../api/api-app.ts';
+import { createApiApp, type ApiDeps } from '../api/api-app.ts';
 import type { AuthService, Identity } from '../auth/auth-service.ts';
 import type { OidcSignIn } from '../auth/oidc/oidc-sign-in.ts';
 import { GanymedeError, isGanymedeError } from '../errors/ganymede-error.ts';
@@ -39,6 +39,8 @@ export interface WebDeps {
   readonly sessionHours: number;
   /** Sign-in with an organisation's OpenID Connect provider, when configured. */
   readonly oidc?: OidcSignIn | undefined;
+  /** REST API settings (page sizes, slow-stop wait, clock); defaults are JupyterHub's. */
+  readonly api?: Pick<ApiDeps, 'pageDefaultLimit' | 'pageMaxLimit' | 'slowStopMs' | 'now'>;
 }
 
 interface Env {
@@ -277,7 +279,7 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     return c.redirect('/hub/home');
   });
 
-  app.route('/hub/api', createApiApp({ auth, servers, store, log }));
+  app.route('/hub/api', createApiApp({ auth, servers, store, log, ...deps.api }));
 
   app.get('/hub/admin', async (c) => {
     const identity = signedIn(c);

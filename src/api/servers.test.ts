@@ -1,0 +1,274 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setupApi } from './test-harness.ts';
+
+const START = '/users/{name}/server';
+const NAMED = '/users/{name}/servers/{server_name}';
+const PROGRESS = '/users/{name}/server/progress';
+
+describe('REST API: servers', () => {
+  it('starts the default server with a profile, and refuses a second start while it runs', async () => {
+    const t = await setupApi();
+    await t.documented(
+      await t.api('POST', '/users/alice/server', {
+        token: t.tokens.alice,
+        body: { profile: 'standard' },
+      }),
+      'POST',
+      START,
+      201,
+    );
+    assert.equal(t.backend.calls[0]?.options?.profile.name, 'standard');
+    const again = (await t.documented(
+      await t.api('POST', '/users/alice/server', { token: t.tokens.alice }),
+      'POST',
+      START,
+      400,
+    )) as { message: string };
+    assert.match(again.message, /already running/);
+    assert.equal(t.backend.calls.length, 1);
+  });
+
+  it('refuses an unknown profile or option, naming the field, and starts nothing', async () => {
+    const t = await setupApi();
+    for (const [body, field] of [
+      [{ profile: 'huge' }, 'profile'],
+      [{ profil: 'standard' }, 'body'],
+      [{ profile: 7 }, 'profile'],
+    ] as const) {
+      const res = (await t.documented(
+        await t.api('POST', '/users/alice/server', { token: t.tokens.alice, body }),
+        'POST',
+        START,
+        400,
+      )) as { field: string };
+      assert.equal(res.field, field, JSON.stringify(body));
+    }
+    const notJson = await t.app.request('http://hub.test/hub/api/users/alice/server', {
+      method: 'POST',
+      headers: { authorization: `token ${t.tokens.alice}`, 'content-type': 'application/json' },
+      body: '{',
+    });
+    assert.equal(
+      ((await t.documented(notJson, 'POST', START, 400)) as { field: string }).field,
+      'body',
+    );
+    assert.equal(t.backend.calls.length, 0);
+  });
+
+  it('answers 202 while a start is pending, and a stop then cancels it', async () => {
+    const t = await setupApi({ mode: 'never-starts' });
+    await t.documented(
+      await t.api('POST', '/users/alice/server', { token: t.tokens.alice }),
+      'POST',
+      START,
+      202,
+    );
+    await t.documented(
+      await t.api('POST', '/users/alice/server', { token: t.tokens.alice }),
+      'POST',
+      START,
+      202,
+    );
+    const user = (await (await t.api('GET', '/users/alice', { token: t.tokens.alice })).json()) as {
+      pending: string;
+      servers: Record<string, { pending: string; ready: boolean }>;
+    };
+    assert.equal(user.pending, 'spawn');
+    assert.equal(user.servers['']?.ready, false);
+    await t.documented(
+      await t.api('DELETE', '/users/alice/server', { token: t.tokens.alice }),
+      'DELETE',
+      START,
+      204,
+    );
+    assert.deepEqual(
+      t.backend.calls.map((c) => c.op),
+      ['start', 'stop'],
+    );
+  });
+
+  it('stops a running server (204), and a stopped one is not an error', async () => {
+    const t = await setupApi();
+    await t.api('POST', '/users/alice/server', { token: t.tokens.alice });
+    await t.documented(
+      await t.api('DELETE', '/users/alice/server', { token: t.tokens.alice }),
+      'DELETE',
+      START,
+      204,
+    );
+    await t.documented(
+      await t.api('DELETE', '/users/alice/server', { token: t.tokens.alice }),
+      'DELETE',
+      START,
+      204,
+    );
+    assert.equal((await t.store.getServer(t.users.alice.id, ''))?.state, 'stopped');
+    const remove = (await t.documented(
+      await t.api('DELETE', '/users/alice/server', {
+        token: t.tokens.alice,
+        body: { remove: true },
+      }),
+      'DELETE',
+      START,
+      400,
+    )) as { field: string };
+    assert.equal(remove.field, 'remove');
+  });
+
+  it('answers 202 when a stop takes longer than the slow-stop wait', async () => {
+    const t = await setupApi({ slowStopMs: 20 });
+    await t.api('POST', '/users/alice/server', { token: t.tokens.alice });
+    let finish: () => void = () => undefined;
+    const stop = t.backend.stop.bind(t.backend);
+    t.backend.stop = (ref) =>
+      new Promise<void>((resolve) => {
+        finish = () => {
+          void stop(ref).then(resolve);
+        };
+      });
+    await t.documented(
+      await t.api('DELETE', '/users/alice/server', { token: t.tokens.alice }),
+      'DELETE',
+      START,
+      202,
+    );
+    await t.documented(
+      await t.api('DELETE', '/users/alice/server', { token: t.tokens.alice }),
+      'DELETE',
+      START,
+      202,
+    );
+    finish();
+  });
+
+  it('lets an admin start and stop anyone’s server, but no user another’s', async () => {
+    const t = await setupApi();
+    await t.documented(
+      await t.api('POST', '/users/bob/server', { token: t.tokens.alice }),
+      'POST',
+      START,
+      404,
+    );
+    assert.equal(t.backend.calls.length, 0);
+    await t.documented(
+      await t.api('POST', '/users/bob/server', { token: t.tokens.admin }),
+      'POST',
+      START,
+      201,
+    );
+    await t.documented(
+      await t.api('DELETE', '/users/bob/server', { token: t.tokens.alice }),
+      'DELETE',
+      START,
+      404,
+    );
+    assert.equal(t.backend.calls.length, 1, 'alice could not stop it');
+    await t.documented(
+      await t.api('DELETE', '/users/bob/server', { token: t.tokens.admin }),
+      'DELETE',
+      START,
+      204,
+    );
+  });
+
+  it('lets a read-only token follow progress but not start or stop', async () => {
+    const t = await setupApi();
+    const { token } = await t.auth.createToken(t.users.alice.id, 'watch', {
+      scopes: ['read:servers!user=alice'],
+    });
+    await t.documented(await t.api('POST', '/users/alice/server', { token }), 'POST', START, 404);
+    await t.api('POST', '/users/alice/server', { token: t.tokens.alice });
+    await t.documented(
+      await t.api('DELETE', '/users/alice/server', { token }),
+      'DELETE',
+      START,
+      404,
+    );
+    const events = (await t.documented(
+      await t.api('GET', '/users/alice/server/progress', { token }),
+      'GET',
+      PROGRESS,
+      200,
+    )) as string;
+    const parsed = events
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)) as { ready?: boolean; url?: string });
+    assert.equal(parsed.at(-1)?.ready, true);
+    assert.equal(parsed.at(-1)?.url, '/user/alice/');
+    await t.documented(
+      await t.api('GET', '/users/bob/server/progress', { token }),
+      'GET',
+      PROGRESS,
+      404,
+    );
+  });
+
+  it('reports a failed start as a failed progress event', async () => {
+    const t = await setupApi({ mode: 'fails' });
+    await t.api('POST', '/users/alice/server', { token: t.tokens.alice });
+    const events = await (
+      await t.api('GET', '/users/alice/server/progress', { token: t.tokens.alice })
+    ).text();
+    assert.match(events, /"failed":true/);
+    assert.doesNotMatch(events, /"ready":true/);
+  });
+
+  it('lets a server-management token stop servers but not manage users or tokens', async () => {
+    const t = await setupApi();
+    const { token } = await t.auth.createToken(t.users.admin.id, 'culler', {
+      scopes: ['list:users', 'read:users:activity', 'users:activity', 'servers'],
+    });
+    await t.api('POST', '/users/alice/server', { token: t.tokens.alice });
+    await t.documented(await t.api('GET', '/users?state=ready', { token }), 'GET', '/users', 200);
+    await t.documented(
+      await t.api('DELETE', '/users/alice/server', { token }),
+      'DELETE',
+      START,
+      204,
+    );
+    await t.documented(
+      await t.api('POST', '/users', { token, body: { usernames: ['mallory'] } }),
+      'POST',
+      '/users',
+      403,
+    );
+    await t.documented(
+      await t.api('DELETE', '/users/alice', { token }),
+      'DELETE',
+      '/users/{name}',
+      404,
+    );
+    await t.documented(
+      await t.api('GET', '/users/alice/tokens', { token }),
+      'GET',
+      '/users/{name}/tokens',
+      404,
+    );
+  });
+
+  it('says named servers are not enabled, after the same 404 rule', async () => {
+    const t = await setupApi();
+    const own = (await t.documented(
+      await t.api('POST', '/users/alice/servers/gpu', { token: t.tokens.alice }),
+      'POST',
+      NAMED,
+      400,
+    )) as { message: string };
+    assert.equal(own.message, 'Named servers are not enabled.');
+    await t.documented(
+      await t.api('DELETE', '/users/alice/servers/gpu', { token: t.tokens.alice }),
+      'DELETE',
+      NAMED,
+      400,
+    );
+    await t.documented(
+      await t.api('POST', '/users/bob/servers/gpu', { token: t.tokens.alice }),
+      'POST',
+      NAMED,
+      404,
+    );
+    assert.equal(t.backend.calls.length, 0);
+  });
+});
