@@ -88,6 +88,8 @@ describe('culler with real Jupyter', { timeout: 600_000 }, () => {
     assert.ok(existsSync(file));
     assert.equal(readFileSync(file, 'utf8'), 'still here');
     assert.match(await ctx.hub.metrics.render(), /^ganymede_culls_total\{reason="idle"\} 1$/m);
+    const home = await (await alice.fetch('/hub/home')).text();
+    assert.match(home, /stopped after 8 seconds without activity\. Your files are kept\./);
   });
 
   it('keeps a server whose kernel is busy past the timeout; an open tab alone does not', async () => {
