@@ -1,0 +1,94 @@
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { GanymedeError } from '../../errors/ganymede-error.ts';
+import { startOperator } from '../../kubernetes/operator/operator.ts';
+import { defaultBuildSettings } from '../../kubernetes/resources/settings.ts';
+import { createLogger } from '../../logging/logger.ts';
+import type { CliCommand } from '../command.ts';
+
+const usage = `Usage: ganymede operator [--kubeconfig FILE] [--namespace NS] [--leader-elect]
+
+Runs the JupyterNotebook operator: turns each JupyterNotebook resource into its Secret,
+volume claim, Deployment, Service, NetworkPolicy and Ingress, and reports its status.
+Stops cleanly on SIGTERM or SIGINT.
+
+Options:
+      --kubeconfig FILE      cluster credentials (default: in-cluster, else $KUBECONFIG or ~/.kube/config)
+  -n, --namespace NS         manage notebooks in NS only (default: all namespaces)
+      --leader-elect         run as one of several replicas, leading through a Lease
+      --lease-namespace NS   namespace of the Lease (default: $POD_NAMESPACE, else "default")
+      --identity ID          this replica's name in the Lease (default: <hostname>_<pid>)
+      --workers N            notebooks reconciled at once (default 4)
+      --hub-namespace NS     namespace of the hub, admitted by each notebook's NetworkPolicy
+                             (default: the notebook's own namespace)`;
+
+export const operatorCommand: CliCommand = {
+  name: 'operator',
+  summary: 'Run the JupyterNotebook operator against a cluster',
+  usage,
+  async run(args) {
+    const { values } = parseArgs({
+      args: [...args],
+      strict: true,
+      options: {
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string', short: 'n' },
+        'leader-elect': { type: 'boolean', default: false },
+        'lease-namespace': { type: 'string' },
+        identity: { type: 'string' },
+        workers: { type: 'string', default: '4' },
+        'hub-namespace': { type: 'string' },
+      },
+    });
+    const workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+      throw new GanymedeError('bad_request', '--workers must be a whole number from 1 to 64.', {
+        field: 'workers',
+      });
+    }
+    const kubeConfig = new KubeConfig();
+    try {
+      if (values.kubeconfig === undefined) kubeConfig.loadFromDefault();
+      else kubeConfig.loadFromFile(values.kubeconfig);
+    } catch (e) {
+      throw new GanymedeError('bad_request', 'Cannot read the cluster credentials.', {
+        field: 'kubeconfig',
+        detail: (e as Error).message,
+      });
+    }
+    const log = createLogger({ name: 'ganymede-operator' });
+    let exitCode = 0;
+    let wake: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (wake = resolve));
+    const operator = startOperator({
+      kubeConfig,
+      namespace: values.namespace,
+      workers,
+      settings: { ...defaultBuildSettings, hubNamespace: values['hub-namespace'] },
+      leaderElection: values['leader-elect']
+        ? {
+            namespace: values['lease-namespace'] ?? process.env['POD_NAMESPACE'] ?? 'default',
+            ...(values.identity === undefined ? {} : { identity: values.identity }),
+          }
+        : undefined,
+      onLostLeadership: () => {
+        exitCode = 1;
+        wake();
+      },
+      log,
+    });
+    const onSignal = (): void => {
+      wake();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    operator.ready.catch((e: unknown) => {
+      log.error({ err: e }, 'operator could not start');
+      exitCode = 1;
+      wake();
+    });
+    await finished;
+    await operator.stop();
+    return exitCode;
+  },
+};

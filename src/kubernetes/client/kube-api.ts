@@ -1,0 +1,186 @@
+/**
+ * A small JSON client for the Kubernetes API, on node:https with the credentials of a
+ * client-node `KubeConfig`. Written instead of using client-node's typed APIs because those
+ * (de)serialise through model classes that rename fields and turn times into `Date`s, while
+ * the operator sends the builders' plain objects as they are, as server-side apply needs
+ * (https://kubernetes.io/docs/reference/using-api/server-side-apply/).
+ */
+import { Agent, request, type RequestOptions } from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeObject } from '../plain.ts';
+import { objectPath, type KindRef } from './resource-paths.ts';
+
+export class KubeApiError extends Error {
+  readonly status: number;
+  /** `reason` of the API's Status object (`AlreadyExists`, `Conflict`, `Invalid`, …). */
+  readonly reason: string | undefined;
+  constructor(status: number, reason: string | undefined, message: string) {
+    super(message);
+    this.name = 'KubeApiError';
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+export interface KubeList<T> {
+  readonly items: T[];
+  readonly metadata: { readonly resourceVersion?: string };
+}
+
+export interface RequestSpec {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | undefined>>;
+  readonly body?: unknown;
+  readonly contentType?: string;
+  /** Answer text as is (pod logs) instead of parsing JSON. */
+  readonly text?: boolean;
+}
+
+export interface KubeApi {
+  request(spec: RequestSpec): Promise<unknown>;
+  /** undefined on 404. */
+  get<T>(ref: KindRef, namespace: string, name: string): Promise<T | undefined>;
+  list<T>(path: string, query?: Readonly<Record<string, string | undefined>>): Promise<KubeList<T>>;
+  /** Server-side apply under `fieldManager`, taking over fields another manager set (force). */
+  apply<T extends KubeObject>(
+    object: T,
+    fieldManager: string,
+    options?: { dryRun?: boolean },
+  ): Promise<T>;
+  /** Server-side apply of the status subresource. */
+  applyStatus(object: KubeObject & { status: unknown }, fieldManager: string): Promise<unknown>;
+  /** POST; resolves 'exists' on 409 AlreadyExists. */
+  create(object: KubeObject, fieldManager: string): Promise<'created' | 'exists'>;
+  close(): void;
+}
+
+function refOf(object: KubeObject): { ref: KindRef; namespace: string; name: string } {
+  const { apiVersion, kind, metadata } = object;
+  if (!apiVersion || !kind || !metadata?.name || !metadata.namespace) {
+    throw new Error('object needs apiVersion, kind, metadata.name and metadata.namespace');
+  }
+  return { ref: { apiVersion, kind }, namespace: metadata.namespace, name: metadata.name };
+}
+
+export async function createKubeApi(kubeConfig: KubeConfig): Promise<KubeApi> {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const server = new URL(cluster.server);
+  const base: RequestOptions = {};
+  await kubeConfig.applyToHTTPSOptions(base);
+  // Keep-alive: a reconcile makes several requests in a row to the same server.
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+  const send = (spec: RequestSpec): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const url = new URL(spec.path, server);
+      for (const [k, v] of Object.entries(spec.query ?? {})) {
+        if (v !== undefined) url.searchParams.set(k, v);
+      }
+      const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+      const req = request(
+        url,
+        {
+          ...base,
+          agent,
+          method: spec.method,
+          headers: {
+            ...(base.headers as Record<string, string> | undefined),
+            accept: spec.text ? '*/*' : 'application/json',
+            ...(body === undefined
+              ? {}
+              : {
+                  'content-type': spec.contentType ?? 'application/json',
+                  'content-length': Buffer.byteLength(body),
+                }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) {
+              if (spec.text) resolve(text);
+              else resolve(text === '' ? undefined : JSON.parse(text));
+              return;
+            }
+            let reason: string | undefined;
+            let message = text;
+            try {
+              const parsed = JSON.parse(text) as { reason?: string; message?: string };
+              reason = parsed.reason;
+              message = parsed.message ?? text;
+            } catch {
+              // Not a Status object (a proxy's HTML page): keep the text.
+            }
+            reject(
+              new KubeApiError(status, reason, `${spec.method} ${spec.path}: ${status} ${message}`),
+            );
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  return {
+    request: send,
+    async get<T>(ref: KindRef, namespace: string, name: string) {
+      try {
+        return (await send({ method: 'GET', path: objectPath(ref, namespace, name) })) as T;
+      } catch (e) {
+        if (e instanceof KubeApiError && e.status === 404) return undefined;
+        throw e;
+      }
+    },
+    async list<T>(path: string, query?: Readonly<Record<string, string | undefined>>) {
+      return (await send({ method: 'GET', path, ...(query ? { query } : {}) })) as KubeList<T>;
+    },
+    async apply<T extends KubeObject>(
+      object: T,
+      fieldManager: string,
+      options: { dryRun?: boolean } = {},
+    ) {
+      const { ref, namespace, name } = refOf(object);
+      return (await send({
+        method: 'PATCH',
+        path: objectPath(ref, namespace, name),
+        query: { fieldManager, force: 'true', ...(options.dryRun ? { dryRun: 'All' } : {}) },
+        body: object,
+        contentType: 'application/apply-patch+yaml',
+      })) as T;
+    },
+    async applyStatus(object, fieldManager) {
+      const { ref, namespace, name } = refOf(object);
+      return send({
+        method: 'PATCH',
+        path: `${objectPath(ref, namespace, name)}/status`,
+        query: { fieldManager, force: 'true' },
+        body: object,
+        contentType: 'application/apply-patch+yaml',
+      });
+    },
+    async create(object, fieldManager) {
+      const { ref, namespace } = refOf(object);
+      try {
+        await send({
+          method: 'POST',
+          path: objectPath(ref, namespace, '').replace(/\/$/, ''),
+          query: { fieldManager },
+          body: object,
+        });
+        return 'created';
+      } catch (e) {
+        if (e instanceof KubeApiError && e.status === 409) return 'exists';
+        throw e;
+      }
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The operator's view of the cluster: one list+watch cache per kind (client-node's
+ * `ListWatch`, fed raw JSON by our list function), each event mapped to the key of the
+ * notebook it concerns. Owned objects are found by the `managed-by` label and mapped back by
+ * the raw-name annotation; Warning events are mapped through the pod or claim they are about.
+ */
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { NOTEBOOK_API_VERSION, NOTEBOOK_KIND } from '../../notebook-spec/resource.ts';
+import type { KubeApi } from '../client/kube-api.ts';
+import { collectionPath, type KindRef } from '../client/resource-paths.ts';
+import { annotationKeys, managedSelector } from '../labels.ts';
+import type { CoreEvent, KubeObject, PersistentVolumeClaim, Pod } from '../plain.ts';
+
+export interface Cache<T> {
+  get(name: string, namespace: string): T | undefined;
+  list(namespace?: string): readonly T[];
+}
+
+export interface Caches {
+  readonly notebooks: Cache<KubeObject & { spec?: unknown; status?: unknown }>;
+  readonly deployments: Cache<KubeObject>;
+  readonly services: Cache<KubeObject>;
+  readonly secrets: Cache<KubeObject>;
+  readonly claims: Cache<PersistentVolumeClaim>;
+  readonly ingresses: Cache<KubeObject>;
+  readonly networkPolicies: Cache<KubeObject>;
+  readonly pods: Cache<Pod>;
+  readonly events: Cache<CoreEvent>;
+}
+
+export const kinds = {
+  notebooks: { apiVersion: NOTEBOOK_API_VERSION, kind: NOTEBOOK_KIND },
+  deployments: { apiVersion: 'apps/v1', kind: 'Deployment' },
+  services: { apiVersion: 'v1', kind: 'Service' },
+  secrets: { apiVersion: 'v1', kind: 'Secret' },
+  claims: { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+  ingresses: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  networkPolicies: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+  pods: { apiVersion: 'v1', kind: 'Pod' },
+  events: { apiVersion: 'v1', kind: 'Event' },
+} as const satisfies Record<keyof Caches, KindRef>;
+
+export function keyOf(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+export function splitKey(key: string): { namespace: string; name: string } {
+  const i = key.indexOf('/');
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+/** The notebook an owned object belongs to, from the annotation every builder sets. */
+export function notebookKeyOfOwned(object: KubeObject): string | undefined {
+  const ns = object.metadata?.namespace;
+  const name = object.metadata?.annotations?.[annotationKeys.notebookName];
+  return ns && name ? keyOf(ns, name) : undefined;
+}
+
+export interface InformerSet {
+  readonly caches: Caches;
+  /** Lists every kind, then watches; resolves when all caches are filled. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface InformerOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly api: KubeApi;
+  /** Watch one namespace; undefined watches all. */
+  readonly namespace?: string | undefined;
+  /** Called with the key of every notebook something happened to. */
+  readonly onChange: (key: string) => void;
+  readonly onError: (kind: string, error: unknown) => void;
+  /** Delay before re-listing after a watch error. Injected for tests; default 1 s doubling to 30 s. */
+  readonly retryDelayMs?: (attempt: number) => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export function createInformers(options: InformerOptions): InformerSet {
+  const watch = new Watch(options.kubeConfig);
+  const watchers: ListWatch<KubernetesObject>[] = [];
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const retryDelay = options.retryDelayMs ?? ((n: number) => Math.min(1000 * 2 ** n, 30_000));
+  let stopped = false;
+
+  function make<T>(
+    name: keyof Caches,
+    selectors: { label?: string; field?: string },
+    toKey: (o: T) => string | undefined,
+  ): Cache<T> {
+    const path = collectionPath(kinds[name], options.namespace);
+    const query = { labelSelector: selectors.label, fieldSelector: selectors.field };
+    // client-node's ListWatch is typed for its model classes; the objects are raw JSON here.
+    const lw = new ListWatch<KubernetesObject>(
+      path,
+      watch,
+      () => options.api.list(path, query) as never,
+      false,
+      selectors.label,
+      selectors.field,
+    );
+    const notify = (o: KubernetesObject): void => {
+      const key = toKey(o as T);
+      if (key !== undefined) options.onChange(key);
+    };
+    lw.on('add', notify);
+    lw.on('update', notify);
+    lw.on('delete', notify);
+    let attempt = 0;
+    lw.on('connect', () => {
+      attempt = 0;
+    });
+    // ListWatch stops on errors other than 410 Gone and timeouts; it is restarted here.
+    lw.on('error', (err: unknown) => {
+      if (stopped) return;
+      options.onError(name, err);
+      const delay = retryDelay(attempt++);
+      void sleep(delay).then(async () => {
+        if (stopped) return;
+        try {
+          await lw.start();
+        } catch (e) {
+          options.onError(name, e);
+        }
+      });
+    });
+    watchers.push(lw);
+    return {
+      get: (n, ns) => lw.get(n, ns) as T | undefined,
+      list: (ns) => lw.list(ns) as unknown as readonly T[],
+    };
+  }
+
+  const owned = { label: managedSelector };
+  const pods = make<Pod>('pods', owned, notebookKeyOfOwned);
+  const claims = make<PersistentVolumeClaim>('claims', owned, notebookKeyOfOwned);
+  const caches: Caches = {
+    notebooks: make('notebooks', {}, (o: KubeObject) =>
+      o.metadata?.namespace && o.metadata.name
+        ? keyOf(o.metadata.namespace, o.metadata.name)
+        : undefined,
+    ),
+    deployments: make('deployments', owned, notebookKeyOfOwned),
+    services: make('services', owned, notebookKeyOfOwned),
+    secrets: make('secrets', owned, notebookKeyOfOwned),
+    claims,
+    ingresses: make('ingresses', owned, notebookKeyOfOwned),
+    networkPolicies: make('networkPolicies', owned, notebookKeyOfOwned),
+    pods,
+    // Only warnings carry problems worth telling a user about.
+    events: make('events', { field: 'type=Warning' }, (e: CoreEvent) => {
+      const o = e.involvedObject;
+      if (!o.namespace || !o.name) return undefined;
+      const target =
+        o.kind === 'Pod'
+          ? pods.get(o.name, o.namespace)
+          : o.kind === 'PersistentVolumeClaim'
+            ? claims.get(o.name, o.namespace)
+            : undefined;
+      return target ? notebookKeyOfOwned(target) : undefined;
+    }),
+  };
+
+  return {
+    caches,
+    async start() {
+      stopped = false;
+      await Promise.all(watchers.map((w) => w.start()));
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all(watchers.map((w) => w.stop()));
+    },
+  };
+}

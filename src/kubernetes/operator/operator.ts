@@ -1,0 +1,192 @@
+/**
+ * The JupyterNotebook operator: caches filled by watches, a work queue of notebook keys, a
+ * few workers running `reconcileNotebook`, and optional Lease-based leader election. Runs as
+ * `ganymede operator` or inside the hub process (`startOperator`).
+ *
+ * Lifecycle: `startOperator` resolves at once; `ready` resolves when this replica leads (or
+ * leader election is off) and its caches are filled. `stop` is idempotent: it stops the
+ * workers after their current step, closes the watches and hands back the Lease. Killing the
+ * process at any point is safe: reconciles are idempotent and re-derived from the cluster.
+ */
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { silentLogger, type Logger } from '../../logging/logger.ts';
+import { createKubeApi, type KubeApi } from '../client/kube-api.ts';
+import { newToken } from '../resources/secret.ts';
+import { defaultBuildSettings, type BuildSettings } from '../resources/settings.ts';
+import { createInformers, keyOf, type InformerSet } from './informers.ts';
+import {
+  startLeaderElection,
+  type LeaderElectionTiming,
+  type LeaderElector,
+} from './leader-election.ts';
+import { reconcileNotebook, type ReconcileDeps } from './reconcile.ts';
+import { WorkQueue, realTimers, type Timers } from './work-queue.ts';
+
+export interface OperatorOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Watch and manage notebooks in this namespace only; undefined means all namespaces. */
+  readonly namespace?: string | undefined;
+  readonly settings?: BuildSettings;
+  /** Notebooks reconciled at once. Default 4. */
+  readonly workers?: number;
+  /** Lease-based election, for several replicas; off when undefined. */
+  readonly leaderElection?:
+    | {
+        readonly namespace: string;
+        /** Default `ganymede-operator`. */
+        readonly leaseName?: string;
+        /** Default `<hostname>_<pid>`. */
+        readonly identity?: string;
+        readonly timing?: LeaderElectionTiming;
+      }
+    | undefined;
+  /** Called when this replica loses the Lease; the CLI exits so it restarts clean. */
+  readonly onLostLeadership?: () => void;
+  readonly log?: Logger;
+  readonly now?: () => Date;
+  readonly timers?: Timers;
+  /** First and longest retry delay of a failing notebook. Default 100 ms and 60 s. */
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+}
+
+export interface RunningOperator {
+  readonly ready: Promise<void>;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+export function startOperator(options: OperatorOptions): RunningOperator {
+  const log = options.log ?? silentLogger;
+  const workers = options.workers ?? 4;
+  let api: KubeApi | undefined;
+  let informers: InformerSet | undefined;
+  let queue: WorkQueue | undefined;
+  let running: Promise<void>[] = [];
+  let elector: LeaderElector | undefined;
+  let stopping: Promise<void> | undefined;
+  let resolveReady: () => void = () => undefined;
+  let rejectReady: (e: unknown) => void = () => undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+
+  async function worker(q: WorkQueue, deps: ReconcileDeps): Promise<void> {
+    for (;;) {
+      const key = await q.get();
+      if (key === undefined) return;
+      try {
+        const result = await reconcileNotebook(deps, key);
+        if (result.outcome === 'retry') {
+          const delay = q.addRateLimited(key);
+          log.warn(
+            { notebook: key, err: result.error, retryInMs: delay },
+            'reconcile failed; will retry',
+          );
+        } else {
+          q.forget(key);
+          log.debug({ notebook: key, phase: result.phase }, 'reconciled');
+        }
+      } catch (e) {
+        const delay = q.addRateLimited(key);
+        log.error({ notebook: key, err: e, retryInMs: delay }, 'reconcile crashed; will retry');
+      } finally {
+        q.done(key);
+      }
+    }
+  }
+
+  async function startController(kubeApi: KubeApi): Promise<void> {
+    const q = new WorkQueue(
+      options.timers ?? realTimers,
+      options.backoff ?? { baseMs: 100, maxMs: 60_000 },
+    );
+    queue = q;
+    const inf = createInformers({
+      kubeConfig: options.kubeConfig,
+      api: kubeApi,
+      namespace: options.namespace,
+      onChange: (key) => {
+        q.add(key);
+      },
+      onError: (kind, err) => {
+        log.warn({ kind, err }, 'watch failed; re-listing');
+      },
+    });
+    informers = inf;
+    // Workers wait for every cache: a status computed from a half-filled pod cache would be wrong.
+    await inf.start();
+    for (const nb of inf.caches.notebooks.list()) {
+      if (nb.metadata?.namespace && nb.metadata.name)
+        q.add(keyOf(nb.metadata.namespace, nb.metadata.name));
+    }
+    const deps: ReconcileDeps = {
+      api: kubeApi,
+      caches: inf.caches,
+      settings: options.settings ?? defaultBuildSettings,
+      now: options.now ?? (() => new Date()),
+      newToken,
+      applied: new Map(),
+      logTails: new Map(),
+    };
+    running = Array.from({ length: workers }, () => worker(q, deps));
+    log.info({ namespace: options.namespace ?? '(all)', workers }, 'operator reconciling');
+    resolveReady();
+  }
+
+  async function stopController(): Promise<void> {
+    queue?.shutdown();
+    await informers?.stop();
+    await Promise.all(running);
+    running = [];
+  }
+
+  void (async () => {
+    try {
+      const kubeApi = await createKubeApi(options.kubeConfig);
+      api = kubeApi;
+      const le = options.leaderElection;
+      if (!le) {
+        await startController(kubeApi);
+        return;
+      }
+      const identity = le.identity ?? `${hostname()}_${process.pid}`;
+      elector = startLeaderElection({
+        api: kubeApi,
+        namespace: le.namespace,
+        name: le.leaseName ?? 'ganymede-operator',
+        identity,
+        ...(le.timing ? { timing: le.timing } : {}),
+        onStartedLeading: () => {
+          log.info({ identity }, 'leading');
+          startController(kubeApi).catch((e: unknown) => {
+            rejectReady(e);
+          });
+        },
+        onStoppedLeading: () => {
+          log.error({ identity }, 'lost the lease; stopping');
+          void stopController().then(() => options.onLostLeadership?.());
+        },
+        onError: (err) => {
+          log.warn({ err }, 'leader election');
+        },
+      });
+    } catch (e) {
+      rejectReady(e);
+    }
+  })();
+
+  return {
+    ready,
+    isLeader: () => elector?.isLeader() ?? api !== undefined,
+    stop() {
+      stopping ??= (async () => {
+        await stopController();
+        await elector?.stop();
+        api?.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * One idempotent reconcile step for one notebook: read it from the cache, build the desired
+ * objects, create the token Secret if missing, server-side apply the rest, then write the
+ * status computed from the pods, events and claim. Safe to interrupt anywhere: every step
+ * is re-derived from the cluster on the next run, and no step depends on memory of the last.
+ * (The only memory, `applied`, merely skips applies that would change nothing.)
+ */
+import { createHash } from 'node:crypto';
+import {
+  NOTEBOOK_API_VERSION,
+  NOTEBOOK_KIND,
+  describeSpecIssues,
+  type JupyterNotebook,
+} from '../../notebook-spec/resource.ts';
+import { notebookSpecSchema } from '../../notebook-spec/schema.ts';
+import type { NotebookStatus } from '../../notebook-spec/status.ts';
+import { KubeApiError, type KubeApi } from '../client/kube-api.ts';
+import { FIELD_MANAGER, labelKeys } from '../labels.ts';
+import { notebookObjectNames } from '../object-names.ts';
+import type { CoreEvent, KubeObject, Pod } from '../plain.ts';
+import { buildAppliedObjects } from '../resources/notebook-objects.ts';
+import { buildSecret } from '../resources/secret.ts';
+import { notebookUrl } from '../resources/service.ts';
+import { CONTAINER_NAME, type BuildSettings } from '../resources/settings.ts';
+import { diagnose } from './diagnose.ts';
+import { splitKey, type Caches } from './informers.ts';
+import { computeStatus, isTerminating, sameStatus } from './status.ts';
+
+export interface ReconcileDeps {
+  readonly api: KubeApi;
+  readonly caches: Caches;
+  readonly settings: BuildSettings;
+  readonly now: () => Date;
+  readonly newToken: () => string;
+  /** Memory of the last apply per object, to skip applies that would change nothing. */
+  readonly applied: Map<string, { hash: string; version: string }>;
+  /** Log tails already fetched, by pod uid and restart count. */
+  readonly logTails: Map<string, string>;
+}
+
+export type ReconcileResult =
+  | { readonly outcome: 'done'; readonly phase?: string }
+  | { readonly outcome: 'retry'; readonly error: unknown };
+
+const cacheOf: Readonly<Record<string, keyof Caches>> = {
+  PersistentVolumeClaim: 'claims',
+  Service: 'services',
+  NetworkPolicy: 'networkPolicies',
+  Ingress: 'ingresses',
+  Deployment: 'deployments',
+};
+
+function versionOf(o: KubeObject | undefined): string | undefined {
+  if (!o?.metadata) return undefined;
+  return o.metadata.generation === undefined
+    ? o.metadata.resourceVersion
+    : `g${o.metadata.generation}`;
+}
+
+function isPermanent(e: unknown): boolean {
+  return (
+    e instanceof KubeApiError &&
+    e.status >= 400 &&
+    e.status < 500 &&
+    e.status !== 409 &&
+    e.status !== 429
+  );
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function applyIfChanged(deps: ReconcileDeps, desired: KubeObject): Promise<void> {
+  const ns = desired.metadata?.namespace ?? '';
+  const name = desired.metadata?.name ?? '';
+  const id = `${desired.kind ?? ''}/${ns}/${name}`;
+  const hash = createHash('sha256').update(JSON.stringify(desired)).digest('hex');
+  const cacheName = cacheOf[desired.kind ?? ''];
+  const cached = cacheName ? deps.caches[cacheName].get(name, ns) : undefined;
+  const memo = deps.applied.get(id);
+  if (memo?.hash === hash && cached && versionOf(cached) === memo.version) return;
+  const result = await deps.api.apply(desired, FIELD_MANAGER);
+  deps.applied.set(id, { hash, version: versionOf(result) ?? '' });
+}
+
+function eventsFor(caches: Caches, namespace: string, uid: string | undefined): CoreEvent[] {
+  if (uid === undefined) return [];
+  return caches.events
+    .list(namespace)
+    .filter((e) => e.involvedObject.uid === uid)
+    .sort((a, b) => Date.parse(eventTime(a)) - Date.parse(eventTime(b)));
+}
+
+function eventTime(e: CoreEvent): string {
+  return e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? '1970-01-01T00:00:00Z';
+}
+
+/** Best effort: the kubelet copies the log into the termination message only when asked. */
+async function crashLogTail(
+  deps: ReconcileDeps,
+  pod: Pod | undefined,
+): Promise<string | undefined> {
+  const c = pod?.status?.containerStatuses?.find((s) => s.name === CONTAINER_NAME);
+  const terminated = c?.state?.terminated ?? c?.lastState?.terminated;
+  if (
+    !pod?.metadata?.name ||
+    !pod.metadata.namespace ||
+    !c ||
+    !terminated ||
+    terminated.exitCode === 0
+  )
+    return undefined;
+  if (terminated.message?.trim()) return undefined;
+  const memoKey = `${pod.metadata.uid ?? ''}/${c.restartCount}`;
+  const known = deps.logTails.get(memoKey);
+  if (known !== undefined) return known;
+  let tail = '';
+  try {
+    tail = (await deps.api.request({
+      method: 'GET',
+      path: `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/log`,
+      query: {
+        container: CONTAINER_NAME,
+        tailLines: '20',
+        previous: c.state?.terminated ? undefined : 'true',
+      },
+      text: true,
+    })) as string;
+  } catch {
+    // No log (the node is gone, or logs are not served): the message says so.
+  }
+  deps.logTails.set(memoKey, tail);
+  return tail;
+}
+
+async function writeStatus(
+  deps: ReconcileDeps,
+  at: { readonly name: string; readonly namespace: string },
+  current: NotebookStatus | undefined,
+  next: NotebookStatus,
+): Promise<void> {
+  if (sameStatus(current, next)) return;
+  await deps.api.applyStatus(
+    {
+      apiVersion: NOTEBOOK_API_VERSION,
+      kind: NOTEBOOK_KIND,
+      metadata: { name: at.name, namespace: at.namespace },
+      status: next,
+    },
+    FIELD_MANAGER,
+  );
+}
+
+export async function reconcileNotebook(
+  deps: ReconcileDeps,
+  key: string,
+): Promise<ReconcileResult> {
+  const { namespace, name } = splitKey(key);
+  const raw = deps.caches.notebooks.get(name, namespace);
+  // Gone or going: the garbage collector removes what it owned (ownerReferences), and a
+  // retained claim stays, as it should.
+  if (!raw || raw.metadata?.deletionTimestamp !== undefined) return { outcome: 'done' };
+  const currentStatus = raw.status as NotebookStatus | undefined;
+  const generation = raw.metadata?.generation;
+  const parsed = notebookSpecSchema.safeParse(raw.spec);
+  const names = notebookObjectNames(name);
+  if (!parsed.success) {
+    // Possible only if the stored object predates the CRD's current schema.
+    const issues = parsed.error.issues.map((i) => ({ ...i, path: ['spec', ...i.path] }));
+    const message = `This notebook's settings are not valid: ${describeSpecIssues(issues)}`;
+    await writeStatus(deps, { name, namespace }, currentStatus, {
+      phase: 'Failed',
+      message,
+      ...(generation === undefined ? {} : { observedGeneration: generation }),
+    });
+    return { outcome: 'done', phase: 'Failed' };
+  }
+  const notebook: JupyterNotebook = {
+    apiVersion: NOTEBOOK_API_VERSION,
+    kind: NOTEBOOK_KIND,
+    metadata: {
+      name,
+      namespace,
+      uid: raw.metadata?.uid,
+      generation,
+      annotations: raw.metadata?.annotations,
+    },
+    spec: parsed.data,
+  };
+
+  let applyError: { message: string; permanent: boolean } | undefined;
+  let failure: unknown;
+  try {
+    if (!deps.caches.secrets.get(names.secret, namespace)) {
+      // Created once and never overwritten: a new token would lock out the running server.
+      await deps.api.create(buildSecret(notebook, deps.newToken()), FIELD_MANAGER);
+    }
+    await Promise.all(
+      buildAppliedObjects(notebook, deps.settings).map((o) => applyIfChanged(deps, o)),
+    );
+  } catch (e) {
+    failure = e;
+    applyError = { message: messageOf(e), permanent: isPermanent(e) };
+  }
+
+  const pods = deps.caches.pods
+    .list(namespace)
+    .filter((p) => p.metadata?.labels?.[labelKeys.notebook] === names.base)
+    .sort(
+      (a, b) =>
+        Date.parse(b.metadata?.creationTimestamp ?? '') -
+        Date.parse(a.metadata?.creationTimestamp ?? ''),
+    );
+  const pod = pods.find((p) => !isTerminating(p));
+  const claimExpected = parsed.data.storage.existingClaim === undefined;
+  const claim = claimExpected ? deps.caches.claims.get(names.claim, namespace) : undefined;
+  const diagnosis = diagnose({
+    spec: parsed.data,
+    pod,
+    podEvents: eventsFor(deps.caches, namespace, pod?.metadata?.uid),
+    claim,
+    claimExpected,
+    claimEvents: eventsFor(deps.caches, namespace, claim?.metadata?.uid),
+    logTail: await crashLogTail(deps, pod),
+  });
+  const next = computeStatus({
+    spec: parsed.data,
+    generation,
+    previous: currentStatus,
+    pods,
+    diagnosis,
+    applyError,
+    claimBound: claimExpected ? claim?.status?.phase === 'Bound' : undefined,
+    url: notebookUrl(notebook),
+    tokenSecretName: names.secret,
+    now: deps.now(),
+  });
+  try {
+    await writeStatus(deps, { name, namespace }, currentStatus, next);
+  } catch (e) {
+    // 404: deleted meanwhile, nothing left to report on.
+    if (!(e instanceof KubeApiError && e.status === 404)) failure ??= e;
+  }
+  return failure === undefined
+    ? { outcome: 'done', phase: next.phase }
+    : { outcome: 'retry', error: failure };
+}
