@@ -71,7 +71,7 @@ export async function setupApi(options: ApiHarnessOptions = {}) {
   function api(
     method: string,
     path: string,
-    init: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+    init: { token?: string | undefined; body?: unknown; headers?: Record<string, string> } = {},
   ) {
     const headers: Record<string, string> = { ...init.headers };
     if (init.token !== undefined) headers['authorization'] = `token ${init.token}`;
