@@ -24,12 +24,14 @@ import type {
   ServerStatus,
   StartOptions,
 } from '../types.ts';
+import { candidateFromChild, candidateFromState, type Candidate } from './candidate.ts';
 import {
   describeExit,
   launchServer,
   prepareUserFolders,
   rotateLog,
   type ExitInfo,
+  type LaunchedServer,
 } from './launch.ts';
 import { refKey, serverLayout, userLayout } from './layout.ts';
 import { readLogTail } from './log-tail.ts';
@@ -41,39 +43,24 @@ import {
 } from './options.ts';
 import { isProcessAlive, terminateServerProcess, type ServerProcess } from './processes.ts';
 import { MESSAGES, PROGRESS } from './messages.ts';
+import {
+  isAborted,
+  isBusy,
+  processOf,
+  routeOf,
+  runningStatus,
+  startingOf,
+  statusOf,
+  type Entry,
+} from './server-entry.ts';
 import { ProgressLog } from './progress-log.ts';
-import { probeJupyter, waitUntilReady, type Probe } from './readiness.ts';
+import { probeJupyter, waitUntilReady } from './readiness.ts';
 import {
   findStateFiles,
   readServerState,
   removeServerState,
   type ServerState,
 } from './state-file.ts';
-
-interface Entry {
-  readonly ref: ServerRef;
-  status: ServerStatus;
-  /** Set while running (or starting after spawn). */
-  running?:
-    | {
-        readonly state: ServerState;
-        readonly process: ServerProcess;
-        readonly route: Route;
-        /** False for servers adopted from an earlier hub process. */
-        readonly ownChild: boolean;
-      }
-    | undefined;
-  starting?: Promise<ServerStatus>;
-  abortStart?: AbortController;
-  stopping?: Promise<void>;
-  crashing?: Promise<void>;
-  progress?: ProgressLog;
-}
-
-/** Reads `aborted` afresh (TypeScript keeps a narrowing of it across awaits). */
-function isAborted(signal: AbortSignal): boolean {
-  return signal.aborted;
-}
 
 const silent: BackendLogger = {
   debug: () => undefined,
@@ -101,22 +88,6 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
   };
 
   const layoutOf = (ref: ServerRef) => serverLayout(settings.dataDir, ref);
-
-  const runningStatus = (state: ServerState): ServerStatus => ({
-    phase: 'running',
-    profile: state.profile,
-    startedAt: new Date(state.startedAt),
-  });
-
-  const processOf = (state: ServerState): ServerProcess => ({
-    pid: state.pid,
-    identity: state.pidIdentity,
-  });
-
-  const routeOf = (state: ServerState): Route => ({
-    target: `http://127.0.0.1:${state.port}`,
-    token: state.token,
-  });
 
   const terminate = (process: ServerProcess) =>
     terminateServerProcess(process, { graceMs: settings.stopGraceMs, now });
@@ -224,59 +195,17 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     return entry.status;
   };
 
-  /** A server process that has been spawned and must now answer. */
-  interface Candidate {
-    readonly state: ServerState;
-    readonly process: ServerProcess;
-    readonly ownChild: boolean;
-    /** Aborted when the process is seen to exit. */
-    readonly exitSignal: AbortSignal;
-    readonly exitDetail: () => string | undefined;
-    readonly probe: Probe;
-    readonly timeoutMs: number;
-  }
-
-  /** Our own child: its 'exit' event says when it dies. */
-  const childCandidate = (
-    entry: Entry,
-    launched: Awaited<ReturnType<typeof launchServer>>,
-  ): Candidate => {
-    const exited = new AbortController();
-    const observed: { exit?: ExitInfo } = {};
-    void launched.exited.then((exit) => {
-      observed.exit = exit;
-      exited.abort();
-      if (entry.running?.process.pid === launched.process.pid) void noticeCrash(entry, exit);
-    });
-    return {
-      state: launched.state,
-      process: launched.process,
-      ownChild: true,
-      exitSignal: exited.signal,
-      exitDetail: () => (observed.exit === undefined ? undefined : describeExit(observed.exit)),
+  const childCandidate = (entry: Entry, launched: LaunchedServer): Candidate =>
+    candidateFromChild(launched, {
       probe,
       timeoutMs: settings.startTimeoutMs,
-    };
-  };
-
-  /** Started by an earlier hub process: not our child, so each probe checks its pid first. */
-  const adoptedCandidate = (state: ServerState): Candidate => {
-    const exited = new AbortController();
-    const process = processOf(state);
-    return {
-      state,
-      process,
-      ownChild: false,
-      exitSignal: exited.signal,
-      exitDetail: () => undefined,
-      probe: async (target, timeoutMs) => {
-        if (await isProcessAlive(process)) return probe(target, timeoutMs);
-        exited.abort();
-        return false;
+      onExit: (exit) => {
+        if (entry.running?.process.pid === launched.process.pid) void noticeCrash(entry, exit);
       },
-      timeoutMs: Math.max(1, settings.startTimeoutMs - (now() - Date.parse(state.startedAt))),
-    };
-  };
+    });
+
+  const adoptedCandidate = (state: ServerState): Candidate =>
+    candidateFromState(state, { probe, now, startTimeoutMs: settings.startTimeoutMs });
 
   /** Waits for a spawned server to answer; whatever ends the wait early ends the server. */
   const awaitCandidate = async (
@@ -329,7 +258,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     const user = userLayout(settings.dataDir, ref.user);
     const server = layoutOf(ref);
     emit(entry, { progress: PROGRESS.preparing, message: MESSAGES.preparing });
-    let launched: Awaited<ReturnType<typeof launchServer>>;
+    let launched: LaunchedServer;
     try {
       // A server left by an earlier hub process (list() not called yet) is reused or ended,
       // never doubled.
@@ -398,14 +327,6 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     entry.starting = starting;
     return starting;
   };
-
-  const statusOf = (entry: Entry): ServerStatus => entry.status;
-  const isBusy = (entry: Entry): boolean =>
-    entry.starting !== undefined ||
-    entry.stopping !== undefined ||
-    entry.crashing !== undefined ||
-    entry.running !== undefined;
-  const startingOf = (entry: Entry): Promise<ServerStatus> | undefined => entry.starting;
 
   const start = async (ref: ServerRef, options: StartOptions): Promise<ServerStatus> => {
     const baseUrl = parseBaseUrl(options.baseUrl);
