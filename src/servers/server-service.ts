@@ -8,7 +8,7 @@ import type { Profile } from '../config/schema.ts';
 import { GanymedeError } from '../errors/ganymede-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { userPathSegment } from '../names/user-names.ts';
-import type { Store, User } from '../store/types.ts';
+import type { RunOutcome, Store, User } from '../store/types.ts';
 
 export interface ServerServiceOptions {
   readonly store: Store;
@@ -44,6 +44,61 @@ export function createServerService(options: ServerServiceOptions) {
     return profile;
   }
 
+  /**
+   * Who may use a profile: administrators any; others a profile no group rule names, or one
+   * whose groups include one of theirs (set in the admin console, kept in `profile_groups`).
+   */
+  async function profilesFor(user: User): Promise<Profile[]> {
+    if (user.admin) return [...profiles];
+    const rules = await store.listProfileGroups();
+    if (rules.length === 0) return [...profiles];
+    const mine = new Set(await store.listUserGroups(user.id));
+    return profiles.filter((p) => {
+      const groups = rules.filter((r) => r.profile === p.name).map((r) => r.group);
+      return groups.length === 0 || groups.some((g) => mine.has(g));
+    });
+  }
+
+  /** The profile a start uses: the one asked for if allowed, else the default or first allowed. */
+  async function allowedProfile(user: User, name: string | undefined): Promise<Profile> {
+    const wanted = name === undefined || name === '' ? undefined : profileFor(name);
+    const allowed = await profilesFor(user);
+    if (wanted) {
+      if (allowed.some((p) => p.name === wanted.name)) return wanted;
+      throw new GanymedeError(
+        'forbidden',
+        `You may not use the environment "${wanted.displayName}". Choose another one or ask an administrator.`,
+        { field: 'profile' },
+      );
+    }
+    const fallback = allowed.find((p) => p.name === defaultProfile.name) ?? allowed[0];
+    if (!fallback) {
+      throw new GanymedeError(
+        'forbidden',
+        'No environment is available to you yet. Ask an administrator to give you access.',
+        { field: 'profile' },
+      );
+    }
+    return fallback;
+  }
+
+  /** Usage history is secondary: a failure to write it is logged, never fails the action. */
+  function history(what: string, write: () => Promise<void>): Promise<void> {
+    return write().catch((e: unknown) => {
+      log.warn({ err: e }, `recording ${what} failed`);
+    });
+  }
+
+  async function endRun(user: User, serverName: string, outcome: RunOutcome): Promise<void> {
+    await history('the end of a run', () => store.endRun(user.id, serverName, now(), outcome));
+  }
+
+  /** Whether a stop came in while the start was under way. */
+  async function cancelled(user: User, serverName: string): Promise<boolean> {
+    const state = (await store.getServer(user.id, serverName))?.state;
+    return state === 'stopping' || state === 'stopped';
+  }
+
   async function record(
     user: User,
     ref: ServerRef,
@@ -66,16 +121,38 @@ export function createServerService(options: ServerServiceOptions) {
   return {
     profiles,
     profileFor,
+    profilesFor,
+
+    /**
+     * How long a start of `profile` usually takes: the median of its last 10 successful
+     * starts, in ms; undefined before the first one.
+     */
+    async startEstimate(profile: string): Promise<number | undefined> {
+      const durations = (await store.startDurations(profile, 10)).sort((a, b) => a - b);
+      if (durations.length === 0) return undefined;
+      const mid = Math.floor(durations.length / 2);
+      return durations.length % 2
+        ? durations[mid]
+        : ((durations[mid - 1] ?? 0) + (durations[mid] ?? 0)) / 2;
+    },
 
     /**
      * Starts in the background and returns at once; follow it with `progress`. Starting a
      * running or starting server is not an error: the backend joins the existing start.
      */
     async start(user: User, serverName: string, profileName?: string): Promise<void> {
-      const profile = profileFor(profileName);
+      const profile = await allowedProfile(user, profileName);
       const ref: ServerRef = { user: user.name, server: serverName };
       const current = await backend.status(ref);
       if (current.phase === 'running' || current.phase === 'starting') return;
+      await history('a start', () =>
+        store.beginRun({
+          userId: user.id,
+          serverName,
+          profile: profile.name,
+          requestedAt: now(),
+        }),
+      );
       await record(user, ref, {
         profile: profile.name,
         state: 'starting',
@@ -88,12 +165,24 @@ export function createServerService(options: ServerServiceOptions) {
       backend
         .start(ref, { profile, baseUrl: serverBaseUrl(ref) })
         .then(
-          (status) => record(user, ref, { state: status.phase, message: status.message ?? null }),
+          async (status) => {
+            if (await cancelled(user, serverName)) return;
+            await record(user, ref, { state: status.phase, message: status.message ?? null });
+            if (status.phase === 'running') {
+              await history('a ready start', () => store.markRunReady(user.id, serverName, now()));
+            } else if (status.phase === 'failed') {
+              await endRun(user, serverName, 'failed');
+            }
+          },
           async (e: unknown) => {
+            // Stopping a server while it starts makes its start fail; that is a cancel, and
+            // stop() records it, so the failure must not overwrite "stopped".
+            if (await cancelled(user, serverName)) return;
             const message =
               e instanceof GanymedeError ? e.userMessage : 'The server could not start.';
             log.warn({ user: user.name, server: serverName, err: e }, 'start failed');
             await record(user, ref, { state: 'failed', message, stoppedAt: now() });
+            await endRun(user, serverName, 'failed');
           },
         )
         .catch((e: unknown) => {
@@ -104,7 +193,9 @@ export function createServerService(options: ServerServiceOptions) {
     /** `message` tells the user why it stopped (the culler says so); files are always kept. */
     async stop(user: User, serverName: string, options: { message?: string } = {}): Promise<void> {
       const ref: ServerRef = { user: user.name, server: serverName };
+      const before = await store.getServer(user.id, serverName);
       await record(user, ref, { state: 'stopping' });
+      await endRun(user, serverName, before?.state === 'starting' ? 'cancelled' : 'stopped');
       await backend.stop(ref);
       await record(user, ref, {
         state: 'stopped',
@@ -112,6 +203,25 @@ export function createServerService(options: ServerServiceOptions) {
         message: options.message ?? null,
       });
       log.info({ user: user.name, server: serverName }, 'stopped server');
+    },
+
+    /**
+     * Stops the server and forgets it. Its files are kept unless `deleteStorage` is true,
+     * which only an administrator's explicit choice passes (DESIGN.md: never by default).
+     */
+    async remove(
+      user: User,
+      serverName: string,
+      options: { deleteStorage?: boolean } = {},
+    ): Promise<void> {
+      const ref: ServerRef = { user: user.name, server: serverName };
+      await endRun(user, serverName, 'stopped');
+      await backend.delete(ref, { deleteStorage: options.deleteStorage === true });
+      await store.deleteServer(user.id, serverName);
+      log.info(
+        { user: user.name, server: serverName, deleteStorage: options.deleteStorage === true },
+        'removed server',
+      );
     },
 
     status(user: User, serverName: string): Promise<ServerStatus> {
@@ -145,6 +255,7 @@ export function createServerService(options: ServerServiceOptions) {
             await record(user, { user: user.name, server: server.name }, { state: 'running' });
         } else if (server.state !== 'stopped' && server.state !== 'failed') {
           markedStopped++;
+          await endRun(user, server.name, 'stopped');
           await record(
             user,
             { user: user.name, server: server.name },

@@ -93,4 +93,40 @@ CREATE TABLE external_identities (
 CREATE INDEX external_identities_user ON external_identities(user_id);
 `,
   },
+  {
+    version: 3,
+    description: 'server runs (start durations and usage), invitations, profile access by group',
+    // One row per start of a server: `requested_at` → `ready_at` is how long the start took
+    // (the portal's estimate), `ready_at` → `ended_at` how long it ran (the usage chart).
+    // `user_id` has no foreign key on purpose: usage history outlives a removed user.
+    // Invitations and password resets are one-time links; only the SHA-256 hash of the
+    // link's secret is stored, like API tokens.
+    // A profile with no rows in profile_groups may be used by everyone; otherwise only by
+    // members of one of its groups (and administrators).
+    sql: `
+CREATE TABLE server_runs (
+  id {{ID}},
+  user_id INTEGER NOT NULL,
+  server_name TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  requested_at BIGINT NOT NULL,
+  ready_at BIGINT,
+  ended_at BIGINT,
+  outcome TEXT
+);
+CREATE INDEX server_runs_open ON server_runs(user_id, server_name, ended_at);
+CREATE INDEX server_runs_profile ON server_runs(profile, ready_at);
+CREATE TABLE invites (
+  hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE TABLE profile_groups (
+  profile TEXT NOT NULL,
+  group_name TEXT NOT NULL,
+  PRIMARY KEY (profile, group_name)
+);
+`,
+  },
 ];

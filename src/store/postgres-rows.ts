@@ -3,7 +3,15 @@
  * `BIGINT` milliseconds (see migrations.ts), which pg returns as strings because int8 can
  * exceed 2^53; millisecond times never do, so `Number` is exact.
  */
-import type { ApiToken, ServerRecord, Session, User } from './types.ts';
+import type {
+  ApiToken,
+  Invite,
+  RunOutcome,
+  ServerRecord,
+  ServerRun,
+  Session,
+  User,
+} from './types.ts';
 
 type Int8 = string;
 
@@ -83,4 +91,40 @@ export const toServer = (r: ServerRow): ServerRecord => ({
   startedAt: optionalDate(r.started_at),
   stoppedAt: optionalDate(r.stopped_at),
   lastActivity: optionalDate(r.last_activity),
+});
+
+export interface RunRow {
+  id: number;
+  user_id: number;
+  server_name: string;
+  profile: string;
+  requested_at: Int8;
+  ready_at: Int8 | null;
+  ended_at: Int8 | null;
+  outcome: string | null;
+}
+
+export const toRun = (r: RunRow): ServerRun => ({
+  id: r.id,
+  userId: r.user_id,
+  serverName: r.server_name,
+  profile: r.profile,
+  requestedAt: date(r.requested_at),
+  readyAt: optionalDate(r.ready_at),
+  endedAt: optionalDate(r.ended_at),
+  outcome: r.outcome as RunOutcome | null,
+});
+
+export interface InviteRow {
+  hash: string;
+  user_id: number;
+  created_at: Int8;
+  expires_at: Int8;
+}
+
+export const toInvite = (r: InviteRow): Invite => ({
+  hash: r.hash,
+  userId: r.user_id,
+  createdAt: date(r.created_at),
+  expiresAt: date(r.expires_at),
 });

@@ -11,12 +11,17 @@ import pg from 'pg';
 import { GanymedeError } from '../errors/ganymede-error.ts';
 import { isUniqueViolation, storeError } from './postgres-errors.ts';
 import { migratePostgres } from './postgres-migrate.ts';
+import { groupRows } from './group-rows.ts';
 import {
   ms,
+  toInvite,
+  toRun,
   toServer,
   toSession,
   toToken,
   toUser,
+  type InviteRow,
+  type RunRow,
   type ServerRow,
   type SessionRow,
   type TokenRow,
@@ -86,6 +91,26 @@ function postgresStore(pool: pg.Pool): Store {
     return r;
   };
   let closing: Promise<void> | undefined;
+  /** Runs `body` in one transaction on one pooled connection. */
+  const transaction = async (body: (client: pg.PoolClient) => Promise<void>) => {
+    const client = await pool.connect().catch((e: unknown) => {
+      throw storeError(e);
+    });
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      await body(client);
+      await client.query('COMMIT');
+    } catch (e) {
+      broken = e as Error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw storeError(e);
+    } finally {
+      client.release(broken);
+    }
+  };
+  const endRunSql =
+    'UPDATE server_runs SET ended_at = $1, outcome = $2 WHERE user_id = $3 AND server_name = $4 AND ended_at IS NULL';
 
   return {
     async createUser(user) {
@@ -284,6 +309,98 @@ function postgresStore(pool: pg.Pool): Store {
       }
     },
 
+    beginRun: (r) =>
+      transaction(async (client) => {
+        await client.query(endRunSql, [r.requestedAt.getTime(), 'stopped', r.userId, r.serverName]);
+        await client.query(
+          'INSERT INTO server_runs (user_id, server_name, profile, requested_at) VALUES ($1, $2, $3, $4)',
+          [r.userId, r.serverName, r.profile, r.requestedAt.getTime()],
+        );
+      }),
+    markRunReady: async (userId, serverName, at) => {
+      await run(
+        `UPDATE server_runs SET ready_at = $1 WHERE user_id = $2 AND server_name = $3
+         AND ended_at IS NULL AND ready_at IS NULL`,
+        [at.getTime(), userId, serverName],
+      );
+    },
+    endRun: async (userId, serverName, at, outcome) => {
+      await run(endRunSql, [at.getTime(), outcome, userId, serverName]);
+    },
+    startDurations: async (profile, limit) =>
+      (
+        await rows<{ ms: Int8 }>(
+          `SELECT ready_at - requested_at AS ms FROM server_runs
+           WHERE profile = $1 AND ready_at IS NOT NULL ORDER BY ready_at DESC, id DESC LIMIT $2`,
+          [profile, limit],
+        )
+      ).map((r) => Number(r.ms)),
+    listRuns: async (from, to) =>
+      (
+        await rows<RunRow>(
+          `SELECT * FROM server_runs WHERE ready_at IS NOT NULL AND ready_at < $1
+           AND (ended_at IS NULL OR ended_at > $2) ORDER BY requested_at, id`,
+          [to.getTime(), from.getTime()],
+        )
+      ).map(toRun),
+
+    createInvite: (i) =>
+      transaction(async (client) => {
+        await client.query('DELETE FROM invites WHERE user_id = $1', [i.userId]);
+        await client.query(
+          'INSERT INTO invites (hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)',
+          [i.hash, i.userId, i.createdAt.getTime(), i.expiresAt.getTime()],
+        );
+      }),
+    getInvite: async (hash, now) =>
+      opt(
+        await first<InviteRow>('SELECT * FROM invites WHERE hash = $1 AND expires_at > $2', [
+          hash,
+          now.getTime(),
+        ]),
+        toInvite,
+      ),
+    takeInvite: async (hash, now) =>
+      (
+        await first<{ user_id: number }>(
+          'DELETE FROM invites WHERE hash = $1 AND expires_at > $2 RETURNING user_id',
+          [hash, now.getTime()],
+        )
+      )?.user_id,
+
+    listGroups: async () =>
+      groupRows(
+        await rows<{ name: string; member: string | null }>(
+          `SELECT g.name AS name, u.name AS member FROM groups g
+           LEFT JOIN group_members m ON m.group_id = g.id
+           LEFT JOIN users u ON u.id = m.user_id
+           ORDER BY g.name COLLATE "C", u.name COLLATE "C"`,
+        ),
+      ),
+    createGroup: async (name) => {
+      await run('INSERT INTO groups (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
+    },
+    deleteGroup: (name) =>
+      transaction(async (client) => {
+        await client.query('DELETE FROM profile_groups WHERE group_name = $1', [name]);
+        await client.query('DELETE FROM groups WHERE name = $1', [name]);
+      }),
+    listProfileGroups: async () =>
+      (
+        await rows<{ profile: string; group_name: string }>(
+          `SELECT profile, group_name FROM profile_groups
+           ORDER BY profile COLLATE "C", group_name COLLATE "C"`,
+        )
+      ).map((r) => ({ profile: r.profile, group: r.group_name })),
+    setProfileGroups: (profile, groups) =>
+      transaction(async (client) => {
+        await client.query('DELETE FROM profile_groups WHERE profile = $1', [profile]);
+        await client.query(
+          'INSERT INTO profile_groups (profile, group_name) SELECT $1, unnest($2::text[])',
+          [profile, [...new Set(groups)]],
+        );
+      }),
+
     migrations: async () =>
       (
         await rows<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
@@ -292,6 +409,8 @@ function postgresStore(pool: pg.Pool): Store {
     close: () => (closing ??= pool.end()),
   };
 }
+
+type Int8 = string;
 
 function opt<R, T>(row: R | undefined, map: (r: R) => T): T | undefined {
   return row === undefined ? undefined : map(row);

@@ -7,8 +7,19 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { GanymedeError } from '../errors/ganymede-error.ts';
+import { groupRows } from './group-rows.ts';
 import { migrationSql, migrations } from './migrations.ts';
-import type { ApiToken, NewUser, ServerRecord, Session, Store, User } from './types.ts';
+import type {
+  ApiToken,
+  Invite,
+  NewUser,
+  RunOutcome,
+  ServerRecord,
+  ServerRun,
+  Session,
+  Store,
+  User,
+} from './types.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -56,6 +67,28 @@ function toServer(r: Row): ServerRecord {
   };
 }
 
+function toRun(r: Row): ServerRun {
+  return {
+    id: Number(r['id']),
+    userId: Number(r['user_id']),
+    serverName: str(r['server_name']),
+    profile: str(r['profile']),
+    requestedAt: new Date(Number(r['requested_at'])),
+    readyAt: date(r['ready_at']),
+    endedAt: date(r['ended_at']),
+    outcome: strOrNull(r['outcome']) as RunOutcome | null,
+  };
+}
+
+function toInvite(r: Row): Invite {
+  return {
+    hash: str(r['hash']),
+    userId: Number(r['user_id']),
+    createdAt: new Date(Number(r['created_at'])),
+    expiresAt: new Date(Number(r['expires_at'])),
+  };
+}
+
 export function openSqliteStore(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
@@ -66,6 +99,24 @@ export function openSqliteStore(path: string): Store {
     db.prepare(sql).get(...args);
   const all = (sql: string, ...args: SQLInputValue[]): Row[] => db.prepare(sql).all(...args);
   const run = (sql: string, ...args: SQLInputValue[]) => db.prepare(sql).run(...args);
+  const transaction = (body: () => void) => {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      body();
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw e;
+    }
+  };
+  const endRun = (userId: number, serverName: string, at: number, outcome: RunOutcome) =>
+    run(
+      'UPDATE server_runs SET ended_at = ?, outcome = ? WHERE user_id = ? AND server_name = ? AND ended_at IS NULL',
+      at,
+      outcome,
+      userId,
+      serverName,
+    );
 
   return {
     createUser(user: NewUser) {
@@ -256,6 +307,120 @@ export function openSqliteStore(path: string): Store {
         return Promise.reject(asError(e));
       }
     },
+
+    beginRun: (r) =>
+      p(() => {
+        transaction(() => {
+          endRun(r.userId, r.serverName, r.requestedAt.getTime(), 'stopped');
+          run(
+            'INSERT INTO server_runs (user_id, server_name, profile, requested_at) VALUES (?, ?, ?, ?)',
+            r.userId,
+            r.serverName,
+            r.profile,
+            r.requestedAt.getTime(),
+          );
+        });
+      }),
+    markRunReady: (userId, serverName, at) =>
+      p(
+        () =>
+          void run(
+            `UPDATE server_runs SET ready_at = ? WHERE user_id = ? AND server_name = ?
+             AND ended_at IS NULL AND ready_at IS NULL`,
+            at.getTime(),
+            userId,
+            serverName,
+          ),
+      ),
+    endRun: (userId, serverName, at, outcome) =>
+      p(() => void endRun(userId, serverName, at.getTime(), outcome)),
+    startDurations: (profile, limit) =>
+      p(() =>
+        all(
+          `SELECT ready_at - requested_at AS ms FROM server_runs
+           WHERE profile = ? AND ready_at IS NOT NULL ORDER BY ready_at DESC, id DESC LIMIT ?`,
+          profile,
+          limit,
+        ).map((r) => Number(r['ms'])),
+      ),
+    listRuns: (from, to) =>
+      p(() =>
+        all(
+          `SELECT * FROM server_runs WHERE ready_at IS NOT NULL AND ready_at < ?
+           AND (ended_at IS NULL OR ended_at > ?) ORDER BY requested_at, id`,
+          to.getTime(),
+          from.getTime(),
+        ).map(toRun),
+      ),
+
+    createInvite: (i) =>
+      p(() => {
+        transaction(() => {
+          run('DELETE FROM invites WHERE user_id = ?', i.userId);
+          run(
+            'INSERT INTO invites (hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
+            i.hash,
+            i.userId,
+            i.createdAt.getTime(),
+            i.expiresAt.getTime(),
+          );
+        });
+      }),
+    getInvite: (hash, now) =>
+      p(() =>
+        opt(
+          one('SELECT * FROM invites WHERE hash = ? AND expires_at > ?', hash, now.getTime()),
+          toInvite,
+        ),
+      ),
+    takeInvite: (hash, now) =>
+      p(() =>
+        opt(
+          one(
+            'DELETE FROM invites WHERE hash = ? AND expires_at > ? RETURNING user_id',
+            hash,
+            now.getTime(),
+          ),
+          (r) => Number(r['user_id']),
+        ),
+      ),
+
+    listGroups: () =>
+      p(() => {
+        const rows = all(
+          `SELECT g.name AS name, u.name AS member FROM groups g
+           LEFT JOIN group_members m ON m.group_id = g.id
+           LEFT JOIN users u ON u.id = m.user_id
+           ORDER BY g.name, u.name`,
+        );
+        return groupRows(
+          rows.map((r) => ({ name: str(r['name']), member: strOrNull(r['member']) })),
+        );
+      }),
+    createGroup: (name) =>
+      p(() => void run('INSERT INTO groups (name) VALUES (?) ON CONFLICT (name) DO NOTHING', name)),
+    deleteGroup: (name) =>
+      p(() => {
+        transaction(() => {
+          run('DELETE FROM profile_groups WHERE group_name = ?', name);
+          run('DELETE FROM groups WHERE name = ?', name);
+        });
+      }),
+    listProfileGroups: () =>
+      p(() =>
+        all('SELECT profile, group_name FROM profile_groups ORDER BY profile, group_name').map(
+          (r) => ({ profile: str(r['profile']), group: str(r['group_name']) }),
+        ),
+      ),
+    setProfileGroups: (profile, groups) =>
+      p(() => {
+        transaction(() => {
+          run('DELETE FROM profile_groups WHERE profile = ?', profile);
+          for (const group of new Set(groups)) {
+            run('INSERT INTO profile_groups (profile, group_name) VALUES (?, ?)', profile, group);
+          }
+        });
+      }),
 
     migrations: () =>
       p(() =>

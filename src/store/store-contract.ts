@@ -151,5 +151,130 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(await store.listExternalIdentities(u.id), []);
       await store.close();
     });
+
+    it('records server runs: start durations per profile and runs overlapping a period', async () => {
+      const store = await open();
+      const u = await store.createUser({ name: 'jo', admin: false, passwordHash: null });
+      const t = (ms: number) => new Date(ms);
+      await store.beginRun({ userId: u.id, serverName: '', profile: 'gpu', requestedAt: t(1000) });
+      await store.markRunReady(u.id, '', t(4000));
+      await store.markRunReady(u.id, '', t(9000));
+      await store.endRun(u.id, '', t(10_000), 'stopped');
+      await store.endRun(u.id, '', t(11_000), 'failed');
+      await store.beginRun({
+        userId: u.id,
+        serverName: '',
+        profile: 'gpu',
+        requestedAt: t(20_000),
+      });
+      await store.markRunReady(u.id, '', t(22_000));
+      // A failed start is never ready and so gives no duration.
+      await store.beginRun({ userId: u.id, serverName: 'x', profile: 'gpu', requestedAt: t(5000) });
+      await store.endRun(u.id, 'x', t(6000), 'failed');
+      await store.beginRun({ userId: u.id, serverName: 'y', profile: 'cpu', requestedAt: t(1) });
+      await store.markRunReady(u.id, 'y', t(2));
+      assert.deepEqual(
+        await store.startDurations('gpu', 10),
+        [2000, 3000],
+        'newest first; a second ready keeps the first time',
+      );
+      assert.deepEqual(await store.startDurations('gpu', 1), [2000]);
+      assert.deepEqual(await store.startDurations('none', 5), []);
+
+      const all = await store.listRuns(t(0), t(100_000));
+      assert.deepEqual(
+        all.map((r) => [
+          r.serverName,
+          r.profile,
+          r.readyAt?.getTime(),
+          r.endedAt?.getTime() ?? null,
+        ]),
+        [
+          ['y', 'cpu', 2, null],
+          ['', 'gpu', 4000, 10_000],
+          ['', 'gpu', 22_000, null],
+        ],
+      );
+      assert.equal(all[1]?.outcome, 'stopped', 'ending twice keeps the first end');
+      assert.deepEqual(
+        (await store.listRuns(t(10_000), t(21_000))).map((r) => r.serverName),
+        ['y'],
+        'a run that ended at the period start or became ready after its end is outside',
+      );
+      // A new start while one is open ends the open one first.
+      await store.beginRun({
+        userId: u.id,
+        serverName: '',
+        profile: 'gpu',
+        requestedAt: t(30_000),
+      });
+      const again = await store.listRuns(t(0), t(100_000));
+      const closed = again.find((r) => r.readyAt?.getTime() === 22_000);
+      assert.equal(closed?.endedAt?.getTime(), 30_000);
+      assert.equal(closed.outcome, 'stopped');
+      await store.deleteUser(u.id);
+      assert.equal((await store.listRuns(t(0), t(100_000))).length, 3, 'usage outlives users');
+      await store.close();
+    });
+
+    it('uses an invitation once, before it expires, and a new one voids the old', async () => {
+      const store = await open();
+      const u = await store.createUser({ name: 'kim', admin: false, passwordHash: null });
+      const invite = { userId: u.id, createdAt: new Date(0), expiresAt: new Date(1000) };
+      await store.createInvite({ ...invite, hash: 'old' });
+      await store.createInvite({ ...invite, hash: 'new' });
+      assert.equal(await store.getInvite('old', new Date(1)), undefined, 'replaced');
+      assert.equal((await store.getInvite('new', new Date(1)))?.userId, u.id);
+      assert.equal(await store.getInvite('new', new Date(1000)), undefined, 'expired');
+      assert.equal(await store.takeInvite('new', new Date(1000)), undefined, 'expired');
+      const taken = await Promise.all([
+        store.takeInvite('new', new Date(2)),
+        store.takeInvite('new', new Date(2)),
+      ]);
+      assert.deepEqual(
+        taken.filter((x) => x !== undefined),
+        [u.id],
+        'exactly one of two concurrent uses wins',
+      );
+      assert.equal(await store.getInvite('new', new Date(2)), undefined);
+      await store.createInvite({ ...invite, hash: 'gone' });
+      await store.deleteUser(u.id);
+      assert.equal(await store.getInvite('gone', new Date(1)), undefined, 'goes with its user');
+      await store.close();
+    });
+
+    it('lists groups with and without members and keeps which groups may use a profile', async () => {
+      const store = await open();
+      const u = await store.createUser({ name: 'lee', admin: false, passwordHash: null });
+      await store.createGroup('empty');
+      await store.createGroup('empty');
+      await store.setUserGroups(u.id, 'local', ['staff']);
+      await store.setUserGroups(u.id, 'oidc', ['staff', 'physics']);
+      assert.deepEqual(await store.listGroups(), [
+        { name: 'empty', members: [] },
+        { name: 'physics', members: ['lee'] },
+        { name: 'staff', members: ['lee'] },
+      ]);
+      await store.setProfileGroups('gpu', ['physics', 'staff', 'physics']);
+      await store.setProfileGroups('big', ['staff']);
+      await store.setProfileGroups('big', ['empty']);
+      assert.deepEqual(await store.listProfileGroups(), [
+        { profile: 'big', group: 'empty' },
+        { profile: 'gpu', group: 'physics' },
+        { profile: 'gpu', group: 'staff' },
+      ]);
+      await store.deleteGroup('physics');
+      assert.deepEqual(await store.listUserGroups(u.id), ['staff']);
+      assert.deepEqual(
+        (await store.listProfileGroups()).map((r) => `${r.profile}:${r.group}`),
+        ['big:empty', 'gpu:staff'],
+      );
+      await store.setProfileGroups('gpu', []);
+      assert.deepEqual(
+        (await store.listProfileGroups()).map((r) => r.profile),
+        ['big'],
+      );
+      await store.close();
+    });
   });
 }

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createFakeBackend, type FakeMode } from '../backends/fake/fake-backend.ts';
+import { parseConfig } from '../config/load.ts';
+import { silentLogger } from '../logging/logger.ts';
+import { openSqliteStore } from '../store/sqlite-store.ts';
+import { createServerService } from './server-service.ts';
+
+async function setup(mode: FakeMode = 'ok') {
+  const config = parseConfig({
+    profiles: [
+      { name: 'small', displayName: 'Small', default: true },
+      { name: 'gpu', displayName: 'GPU', gpu: 1 },
+    ],
+  });
+  const store = openSqliteStore(':memory:');
+  let clock = 1_000_000;
+  const servers = createServerService({
+    store,
+    backend: createFakeBackend({ mode }),
+    profiles: config.profiles,
+    log: silentLogger,
+    now: () => new Date(clock),
+  });
+  const alice = await store.createUser({ name: 'alice', admin: false, passwordHash: null });
+  const root = await store.createUser({ name: 'root', admin: true, passwordHash: null });
+  const settle = () => new Promise((r) => setImmediate(r));
+  return {
+    store,
+    servers,
+    alice,
+    root,
+    settle,
+    tick: (ms: number) => {
+      clock += ms;
+    },
+  };
+}
+
+describe('server service', () => {
+  it('lets only members of a profile’s groups (and admins) start it', async () => {
+    const t = await setup();
+    await t.store.setProfileGroups('gpu', ['physics']);
+    assert.deepEqual(
+      (await t.servers.profilesFor(t.alice)).map((p) => p.name),
+      ['small'],
+    );
+    await assert.rejects(t.servers.start(t.alice, '', 'gpu'), { code: 'forbidden' });
+    assert.equal(await t.store.getServer(t.alice.id, ''), undefined, 'nothing recorded');
+    assert.deepEqual(
+      (await t.servers.profilesFor(t.root)).map((p) => p.name),
+      ['small', 'gpu'],
+    );
+    await t.store.setUserGroups(t.alice.id, 'local', ['physics']);
+    await t.servers.start(t.alice, '', 'gpu');
+    await t.settle();
+    assert.equal((await t.store.getServer(t.alice.id, ''))?.profile, 'gpu');
+  });
+
+  it('falls back to the first allowed profile and refuses when none is allowed', async () => {
+    const t = await setup();
+    await t.store.setProfileGroups('small', ['staff']);
+    await t.servers.start(t.alice, '');
+    await t.settle();
+    assert.equal((await t.store.getServer(t.alice.id, ''))?.profile, 'gpu');
+    await t.store.setProfileGroups('gpu', ['staff']);
+    await t.servers.stop(t.alice, '');
+    await assert.rejects(t.servers.start(t.alice, ''), { code: 'forbidden', field: 'profile' });
+  });
+
+  it('estimates a start from the median of past ready starts of the profile', async () => {
+    const t = await setup();
+    assert.equal(await t.servers.startEstimate('small'), undefined);
+    await t.servers.start(t.alice, '', 'small');
+    t.tick(4000);
+    await t.settle();
+    await t.servers.stop(t.alice, '');
+    await t.servers.start(t.alice, '', 'small');
+    t.tick(0);
+    await t.settle();
+    await t.servers.stop(t.alice, '');
+    // The fake backend is ready at once; the clock moved 4 s, then 0 s, before the ready record.
+    assert.deepEqual(await t.store.startDurations('small', 10), [0, 4000]);
+    assert.equal(await t.servers.startEstimate('small'), 2000);
+    assert.equal(await t.servers.startEstimate('gpu'), undefined);
+  });
+
+  it('records a stop during a start as cancelled and leaves the server stopped', async () => {
+    const t = await setup('never-starts');
+    await t.servers.start(t.alice, '', 'small');
+    t.tick(1000);
+    await t.servers.stop(t.alice, '');
+    await t.settle();
+    assert.equal((await t.store.getServer(t.alice.id, ''))?.state, 'stopped');
+    const runs = await t.store.listRuns(new Date(0), new Date(10_000_000));
+    assert.equal(runs.length, 0, 'a cancelled start never ran');
+    assert.deepEqual(await t.store.startDurations('small', 10), []);
+  });
+
+  it('records a failed start as failed with its plain message', async () => {
+    const t = await setup('fails');
+    await t.servers.start(t.alice, '', 'small');
+    await t.settle();
+    const record = await t.store.getServer(t.alice.id, '');
+    assert.equal(record?.state, 'failed');
+    assert.deepEqual(await t.store.startDurations('small', 10), []);
+  });
+});
