@@ -274,6 +274,8 @@ const machine = {
   node: process.version,
   loadAverageAtStart: loadBefore.map((l) => Number(l.toFixed(2))),
   goBuildRunning: busyBefore || busyAfter,
+  /** Scheduling priority (nice) the benchmark processes ran at. */
+  nice: os.getPriority(),
 };
 const method = {
   loadGenerator: tool,
@@ -317,7 +319,7 @@ Per-round HTTP req/s: ${(['direct', 'chp', 'ganymede'] as const).map((n) => `${n
 
 ${r.machine.cores} × ${r.machine.cpu}, ${r.machine.memoryGiB} GiB, ${r.machine.os}, Node ${r.machine.node}.
 Load average at start ${r.machine.loadAverageAtStart.join(' / ')}; a \`go build\` was ${r.machine.goBuildRunning ? '**running** during the run (numbers are less reliable)' : 'not running'}.
-Load generator, upstream and proxy share these cores.
+Load generator, upstream and proxy share these cores; they ran at nice ${r.machine.nice}.
 
 ## Method
 

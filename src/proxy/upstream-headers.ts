@@ -65,6 +65,9 @@ export function upstreamRequestHeaders(
     }
     if (connectionListed?.has(lower) === true) continue;
     if (lower === 'authorization' || isIdentityHeader(lower)) continue;
+    // The hub's node:http server has already answered `Expect: 100-continue` itself (it sends
+    // the 100 when no 'checkContinue' listener is set); undici refuses to send the header.
+    if (lower === 'expect') continue;
     if (lower === 'cookie') {
       const kept = removeCookie(value, ctx.sessionCookieName);
       if (kept !== undefined) out.push(name, kept);

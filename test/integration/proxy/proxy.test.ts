@@ -178,6 +178,25 @@ describe('forwarding', () => {
     assert.equal(res.status, 200);
   });
 
+  it('forwards a body sent with Expect: 100-continue (curl does so above 1 KB)', async () => {
+    const req = httpRequest(`${hub.url}/user/alice/api/echo`, {
+      method: 'POST',
+      headers: {
+        cookie: aliceCookie,
+        origin: hub.origin,
+        expect: '100-continue',
+        'content-length': '500',
+      },
+    });
+    await once(req, 'continue');
+    req.end(Buffer.alloc(500));
+    const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
+    let body = '';
+    for await (const chunk of res) body += String(chunk);
+    assert.equal(res.statusCode, 200);
+    assert.equal((JSON.parse(body) as Received).bodyBytes, 500);
+  });
+
   it('records activity on requests, throttled per server', async () => {
     hub.advanceClock(5000);
     const count = hub.activity.length;
