@@ -11,7 +11,18 @@
  *   an earlier hub process, so not our children) are checked by pid on `status` and every
  *   `checkIntervalMs`.
  * - `list` (at hub start-up) adopts every server whose state.json names a live process of
- *   ours that answers its token, and cleans up the rest.
+ *   ours that answers its token, keeps waiting for one that is still within its start
+ *   timeout, and ends and forgets the rest. `start` does the same for its own server first,
+ *   so a hub that skipped `list` still never runs two servers for one name.
+ * - `progress` follows the start in flight (replay + live); when none is in flight it yields
+ *   the last start's terminal event (its `failed` event, or `ready` while the server still
+ *   runs); after a stop or a crash it yields nothing. Called before any start: nothing.
+ * - `close` stops timers and stops waiting on starts; it never ends a server. A start cut
+ *   short by `close` resolves with phase `starting`; the next hub's `list` finishes it.
+ *
+ * For notebooks to survive a hub restart under systemd, the hub's unit needs
+ * `KillMode=process`: the default (control-group) kills every process of the unit, detached
+ * or not (systemd.kill(5)).
  */
 import { rm } from 'node:fs/promises';
 import { GanymedeError, isGanymedeError } from '../../errors/ganymede-error.ts';
@@ -329,6 +340,11 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
   };
 
   const start = async (ref: ServerRef, options: StartOptions): Promise<ServerStatus> => {
+    if (closed) {
+      throw new GanymedeError('unavailable', 'The hub is restarting. Please try again shortly.', {
+        detail: 'start() after close()',
+      });
+    }
     const baseUrl = parseBaseUrl(options.baseUrl);
     const entry = entryOf(ref);
     while (entry.stopping !== undefined || entry.crashing !== undefined) {

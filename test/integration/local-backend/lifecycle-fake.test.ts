@@ -438,6 +438,10 @@ describe('local backend, with a fake Jupyter', () => {
     }
     await first.close();
     assert.equal((await starting).phase, 'starting', 'closing the hub leaves the server starting');
+    await assert.rejects(
+      first.start(ref, { profile: fakeProfile(), baseUrl: baseUrlOf(ref) }),
+      (e: unknown) => isGanymedeError(e) && e.code === 'unavailable',
+    );
     assert.equal(readRecord(record).length, 0, 'not listening yet');
 
     const second = newBackend();
