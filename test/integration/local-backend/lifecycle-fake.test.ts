@@ -105,8 +105,13 @@ describe('local backend, with a fake Jupyter', () => {
     assert.equal(state['baseUrl'], baseUrlOf(ref));
     assert.equal(state['profile'], 'test');
     assert.equal(route.target, `http://127.0.0.1:${String(state['port'])}`);
+    // While it runs, progress yields the ready event only.
+    assert.deepEqual(await collect(backend.progress(ref)), [
+      { progress: 100, message: MESSAGES.ready, ready: true },
+    ]);
 
     await backend.stop(ref);
+    assert.deepEqual(await collect(backend.progress(ref)), [], 'nothing after a stop');
     assert.equal(pidAlive(pid), false);
     assert.equal(existsSync(layout.stateFile), false, 'state.json removed');
     assert.equal(existsSync(layout.logFile), true, 'log kept');
