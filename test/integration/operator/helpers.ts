@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Watch } from '@kubernetes/client-node';
 import type { TestCluster } from '../../cluster/harness.ts';
 
 export const crdPath = new URL(
@@ -65,4 +66,120 @@ export function notebookYaml(
     metadata: { name, namespace },
     spec,
   });
+}
+
+/**
+ * Resolves with the first object at `path` (a collection, narrowed by `fieldSelector`) for
+ * which `predicate` holds, watching rather than polling; a watch without resourceVersion
+ * first replays the current objects, so a state reached before the call counts too.
+ */
+export function watchFor<T>(
+  cluster: TestCluster,
+  path: string,
+  predicate: (obj: T, type: string) => boolean,
+  options: {
+    fieldSelector?: string;
+    labelSelector?: string;
+    timeoutMs?: number;
+    what?: string;
+  } = {},
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let last: unknown;
+  return new Promise<T>((resolve, reject) => {
+    let abort: AbortController | undefined;
+    let done = false;
+    const finish = (e: Error | undefined, v?: T): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      abort?.abort();
+      if (e) reject(e);
+      else resolve(v as T);
+    };
+    const timer = setTimeout(() => {
+      finish(
+        new Error(
+          `timed out after ${timeoutMs} ms waiting for ${options.what ?? path}; last seen: ${JSON.stringify({ last }).slice(0, 3000)}`,
+        ),
+      );
+    }, timeoutMs);
+    const start = (): void => {
+      const query: Record<string, string> = {};
+      if (options.fieldSelector) query['fieldSelector'] = options.fieldSelector;
+      if (options.labelSelector) query['labelSelector'] = options.labelSelector;
+      new Watch(cluster.kubeConfig)
+        .watch(
+          path,
+          query,
+          (type, obj: T) => {
+            last = obj;
+            if (predicate(obj, type)) finish(undefined, obj);
+          },
+          () => {
+            // The server ends watches after a while; carry on until the deadline.
+            if (!done) start();
+          },
+        )
+        .then((c) => {
+          abort = c;
+          if (done) c.abort();
+        })
+        .catch((e: unknown) => {
+          finish(e instanceof Error ? e : new Error(String(e)));
+        });
+    };
+    start();
+  });
+}
+
+export interface NotebookObject {
+  metadata: { name: string; namespace: string; uid: string };
+  status?: {
+    phase?: string;
+    message?: string;
+    url?: string;
+    readyAt?: string;
+    tokenSecretName?: string;
+  };
+}
+
+export function waitForNotebook(
+  cluster: TestCluster,
+  namespace: string,
+  name: string,
+  predicate: (nb: NotebookObject) => boolean,
+  what: string,
+  timeoutMs = 120_000,
+): Promise<NotebookObject> {
+  return watchFor<NotebookObject>(
+    cluster,
+    `/apis/ganymede.dev/v1alpha1/namespaces/${namespace}/jupyternotebooks`,
+    (nb, type) => type !== 'DELETED' && predicate(nb),
+    { fieldSelector: `metadata.name=${name}`, timeoutMs, what: `${namespace}/${name}: ${what}` },
+  );
+}
+
+/** Resolves once `kubectl get <kind> -l <selector>` would list nothing. */
+export async function waitForNone(
+  cluster: TestCluster,
+  namespace: string,
+  resource: string,
+  selector: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const r = await cluster.kubectl([
+    'wait',
+    '--for=delete',
+    `--timeout=${Math.round(timeoutMs / 1000)}s`,
+    '-n',
+    namespace,
+    resource,
+    '-l',
+    selector,
+  ]);
+  // "no matching resources found" means there was nothing to wait for.
+  if (r.code !== 0 && !r.stderr.includes('no matching resources found')) {
+    throw new Error(`waiting for ${resource} -l ${selector} to go: ${r.stderr}`);
+  }
 }

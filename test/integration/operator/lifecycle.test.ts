@@ -1,0 +1,246 @@
+/**
+ * The operator on the real control plane with real Jupyter servers run by the node agent,
+ * in a namespace that enforces the `restricted` Pod Security Standard: start, token, files,
+ * stop, start again, delete; and the failure paths a user meets (unknown image, too much
+ * memory) with their plain-language messages.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startCluster, type TestCluster } from '../../cluster/harness.ts';
+import { startOperator, type RunningOperator } from '../../../src/kubernetes/operator/operator.ts';
+import {
+  installCrd,
+  kubectlOk,
+  notebookYaml,
+  restrictedNamespace,
+  waitForNone,
+  waitForNotebook,
+} from './helpers.ts';
+
+let cluster: TestCluster;
+let operator: RunningOperator;
+let ns: string;
+
+before(async () => {
+  cluster = await startCluster();
+  await installCrd(cluster);
+  ns = await restrictedNamespace(cluster, 'life');
+  operator = startOperator({ kubeConfig: cluster.kubeConfig, namespace: ns });
+  await operator.ready;
+});
+after(async () => {
+  await operator.stop();
+  await cluster.stop();
+});
+
+interface PodList {
+  items: { metadata: { name: string; deletionTimestamp?: string }; status?: { podIP?: string } }[];
+}
+
+async function podsOf(name: string): Promise<PodList['items']> {
+  const out = await kubectlOk(cluster, [
+    'get',
+    'pods',
+    '-n',
+    ns,
+    '-l',
+    `ganymede.dev/notebook=${name}`,
+    '-o',
+    'json',
+  ]);
+  return (JSON.parse(out) as PodList).items;
+}
+
+async function tokenOf(secretName: string): Promise<string> {
+  const out = await kubectlOk(cluster, [
+    'get',
+    'secret',
+    '-n',
+    ns,
+    secretName,
+    '-o',
+    'jsonpath={.data.token}',
+  ]);
+  return Buffer.from(out, 'base64').toString('utf8');
+}
+
+async function serverBase(name: string): Promise<string> {
+  const live = (await podsOf(name)).filter((p) => !p.metadata.deletionTimestamp);
+  assert.equal(live.length, 1, 'one pod');
+  const ip = live[0]?.status?.podIP;
+  assert.ok(ip, 'the pod has an IP');
+  return `http://${ip}:8888/user/alice/`;
+}
+
+describe('a notebook from apply to delete', () => {
+  const name = 'alice';
+  let token = '';
+
+  it('apply → Running; the server answers with its token at the pod IP', async () => {
+    await kubectlOk(
+      cluster,
+      ['apply', '-f', '-'],
+      notebookYaml(name, ns, {
+        image: 'quay.io/jupyter/minimal-notebook:latest',
+        baseUrl: '/user/alice/',
+        resources: { cpu: '100m', memory: '1Gi' },
+      }),
+    );
+    const nb = await waitForNotebook(
+      cluster,
+      ns,
+      name,
+      (n) => n.status?.phase === 'Running',
+      'Running',
+    );
+    assert.equal(nb.status?.message, 'The notebook server is running.');
+    assert.equal(nb.status.url, `http://alice.${ns}.svc:8888/user/alice/`);
+    assert.ok(nb.status.readyAt && !Number.isNaN(Date.parse(nb.status.readyAt)));
+    token = await tokenOf(nb.status.tokenSecretName ?? '');
+    assert.match(token, /^[0-9a-f]{64}$/);
+    const base = await serverBase(name);
+    const ok = await fetch(`${base}api/status`, { headers: { authorization: `token ${token}` } });
+    assert.equal(ok.status, 200);
+    const refused = await fetch(`${base}api/status`);
+    assert.equal(refused.status, 403, 'no token, no access');
+  });
+
+  it('writes a file into the home volume', async () => {
+    const base = await serverBase(name);
+    const put = await fetch(`${base}api/contents/kept.txt`, {
+      method: 'PUT',
+      headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'file', format: 'text', content: 'still here' }),
+    });
+    assert.equal(put.status, 201, await put.text());
+  });
+
+  it('kubectl get jnb shows the printer columns', async () => {
+    const out = await kubectlOk(cluster, ['get', 'jnb', '-n', ns, name]);
+    const [header, row] = out.trim().split('\n');
+    assert.match(header ?? '', /^NAME\s+PHASE\s+URL\s+AGE$/);
+    assert.match(
+      row ?? '',
+      new RegExp(`^alice\\s+Running\\s+http://alice\\.${ns}\\.svc:8888/user/alice/\\s+\\d+s$`),
+    );
+    const wide = await kubectlOk(cluster, [
+      'get',
+      'jupyternotebooks.ganymede.dev',
+      '-n',
+      ns,
+      name,
+      '-o',
+      'wide',
+    ]);
+    assert.match(wide, /MESSAGE/);
+    assert.match(wide, /The notebook server is running\./);
+  });
+
+  it('stopped: true → Stopped, pods gone, claim kept', async () => {
+    await kubectlOk(cluster, [
+      'patch',
+      'jnb',
+      '-n',
+      ns,
+      name,
+      '--type=merge',
+      '-p',
+      '{"spec":{"stopped":true}}',
+    ]);
+    const nb = await waitForNotebook(
+      cluster,
+      ns,
+      name,
+      (n) => n.status?.phase === 'Stopped',
+      'Stopped',
+    );
+    assert.equal(nb.status?.message, 'The notebook server is stopped. Your files are kept.');
+    assert.equal(nb.status.readyAt, undefined);
+    assert.deepEqual(await podsOf(name), []);
+    await kubectlOk(cluster, ['get', 'pvc', '-n', ns, 'alice-home']);
+  });
+
+  it('stopped: false → Running again, the file is still there, same token', async () => {
+    await kubectlOk(cluster, [
+      'patch',
+      'jnb',
+      '-n',
+      ns,
+      name,
+      '--type=merge',
+      '-p',
+      '{"spec":{"stopped":false}}',
+    ]);
+    await waitForNotebook(cluster, ns, name, (n) => n.status?.phase === 'Running', 'Running again');
+    const base = await serverBase(name);
+    const get = await fetch(`${base}api/contents/kept.txt`, {
+      headers: { authorization: `token ${token}` },
+    });
+    assert.equal(get.status, 200);
+    assert.equal(((await get.json()) as { content: string }).content, 'still here');
+  });
+
+  it('delete → owned objects gone, claim kept', async () => {
+    await kubectlOk(cluster, ['delete', 'jnb', '-n', ns, name, '--wait=true']);
+    const selector = `ganymede.dev/notebook=${name}`;
+    for (const kind of ['deployments', 'services', 'secrets', 'networkpolicies', 'pods']) {
+      await waitForNone(cluster, ns, kind, selector);
+    }
+    const left = await kubectlOk(cluster, [
+      'get',
+      'all,secrets,networkpolicies,pvc',
+      '-n',
+      ns,
+      '-l',
+      selector,
+      '-o',
+      'name',
+    ]);
+    assert.deepEqual(left.trim().split('\n'), ['persistentvolumeclaim/alice-home']);
+  });
+});
+
+describe('what a user is told when a notebook cannot start', () => {
+  it('an unknown image: Failed, "could not be downloaded"', async () => {
+    await kubectlOk(
+      cluster,
+      ['apply', '-f', '-'],
+      notebookYaml('ghost', ns, { image: 'registry.example.org/nobody/nothing:1' }),
+    );
+    const nb = await waitForNotebook(
+      cluster,
+      ns,
+      'ghost',
+      (n) => (n.status?.message ?? '').includes('could not be downloaded'),
+      'image message',
+    );
+    assert.equal(nb.status?.phase, 'Failed');
+    assert.equal(
+      nb.status.message,
+      'The environment image "registry.example.org/nobody/nothing:1" could not be downloaded. Check that its name and tag are right; if they are, ask your administrator whether the cluster can reach that registry.',
+    );
+  });
+
+  it('an impossible memory request: Pending, "No machine … has 100Ti memory free"', async () => {
+    await kubectlOk(
+      cluster,
+      ['apply', '-f', '-'],
+      notebookYaml('huge', ns, {
+        image: 'quay.io/jupyter/minimal-notebook:latest',
+        resources: { memory: '100Ti' },
+      }),
+    );
+    const nb = await waitForNotebook(
+      cluster,
+      ns,
+      'huge',
+      (n) => (n.status?.message ?? '').includes('No machine'),
+      'unschedulable message',
+    );
+    assert.equal(nb.status?.phase, 'Pending');
+    assert.match(
+      nb.status.message ?? '',
+      /^No machine in the cluster has 100Ti memory free that this notebook asks for\./,
+    );
+  });
+});
