@@ -99,8 +99,8 @@ export class NodeAgentApi {
       await this.core.deleteNamespacedPod({
         name: pod.metadata?.name ?? '',
         namespace: pod.metadata?.namespace ?? '',
-        gracePeriodSeconds: 0,
-        body: { preconditions: { uid: pod.metadata?.uid ?? '' } },
+        // With a body, the API server reads DeleteOptions from it and ignores query parameters.
+        body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid ?? '' } },
       });
     } catch (e) {
       if (!isStatus(e, 404) && !isStatus(e, 409)) throw e;
