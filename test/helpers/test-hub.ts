@@ -3,6 +3,7 @@
  * directory, and a small cookie-keeping client to talk to it like a browser does.
  */
 import { mkdtempSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalBackend } from '../../src/backends/local/index.ts';
@@ -45,6 +46,8 @@ export async function startTestHub(
 export class Browser {
   readonly base: string;
   readonly cookies = new Map<string, string>();
+  /** The normalised name the hub gave us at sign-in (from GET /hub/api/user). */
+  user = '';
 
   constructor(base: string) {
     this.base = base;
@@ -83,6 +86,42 @@ export class Browser {
   async signIn(username: string, password: string): Promise<void> {
     const res = await this.form('/hub/login', { username, password });
     if (res.status !== 302) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
+    const me = await this.fetch('/hub/api/user');
+    this.user = ((await me.json()) as { name: string }).name;
+  }
+
+  /**
+   * A top-level navigation, with the headers a browser sends for one. Through node:http,
+   * because fetch() always sends `Sec-Fetch-Mode: cors` and may not be told otherwise.
+   */
+  navigate(path: string): Promise<Response> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(`${this.base}${path}`, {
+        headers: {
+          cookie: this.cookieHeader,
+          accept: 'text/html,application/xhtml+xml',
+          'sec-fetch-mode': 'navigate',
+          'sec-fetch-site': 'none',
+        },
+      });
+      req.on('error', reject);
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) {
+            for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v])
+              headers.append(k, one);
+          }
+          const status = res.statusCode ?? 0;
+          const body = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+          resolve(new Response(body, { status, headers }));
+        });
+      });
+      req.end();
+    });
   }
 
   /** The per-session _xsrf value, read from the home page like a browser would. */
@@ -100,16 +139,10 @@ export class Browser {
       ...(profile ? { profile } : {}),
     });
     if (res.status !== 302) throw new Error(`spawn failed: ${res.status} ${await res.text()}`);
-    const user = decodeURIComponent(/\/user\/([^/]+)\//.exec(await this.whoamiUrl())?.[1] ?? '');
     const events = await (
-      await this.fetch(`/hub/api/users/${encodeURIComponent(user)}/server/progress`)
+      await this.fetch(`/hub/api/users/${encodeURIComponent(this.user)}/server/progress`)
     ).text();
     if (!events.includes('"ready":true')) throw new Error(`start did not become ready:\n${events}`);
     return events;
-  }
-
-  async whoamiUrl(): Promise<string> {
-    const html = await (await this.fetch('/hub/spawn-pending')).text();
-    return /data-next="([^"]+)"/.exec(html)?.[1] ?? '';
   }
 }

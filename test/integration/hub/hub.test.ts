@@ -36,7 +36,7 @@ describe('hub in local mode with real Jupyter', { timeout: 600_000 }, () => {
   });
 
   it('a stopped server URL offers to start it instead of a 502', async () => {
-    const res = await alice.fetch('/user/alice/lab');
+    const res = await alice.navigate('/user/alice/lab');
     assert.equal(res.status, 503);
     const page = await res.text();
     assert.match(page, /Your server is not running/);
@@ -44,9 +44,15 @@ describe('hub in local mode with real Jupyter', { timeout: 600_000 }, () => {
   });
 
   it('unauthenticated requests are sent to sign in', async () => {
-    const res = await new Browser(ctx.hub.url).fetch('/user/alice/lab');
-    assert.equal(res.status, 302);
-    assert.match(res.headers.get('location') ?? '', /^\/hub\/login\?next=/);
+    const anonymous = new Browser(ctx.hub.url);
+    const page = await anonymous.navigate('/user/alice/lab');
+    assert.equal(page.status, 302);
+    assert.match(page.headers.get('location') ?? '', /^\/hub\/login\?next=/);
+    // API clients get a status code, not a login page.
+    const api = await anonymous.fetch('/user/alice/api/status', {
+      headers: { accept: 'application/json' },
+    });
+    assert.equal(api.status, 401);
   });
 
   let kernelId = '';
@@ -54,7 +60,7 @@ describe('hub in local mode with real Jupyter', { timeout: 600_000 }, () => {
   it('starts, serves JupyterLab through the proxy and runs 1+1 on a kernel', async () => {
     const events = await alice.startServer();
     assert.match(events, /Starting Jupyter/);
-    const lab = await alice.fetch('/user/alice/lab');
+    const lab = await alice.navigate('/user/alice/lab');
     assert.equal(lab.status, 200);
     assert.match(await lab.text(), /JupyterLab/);
     const kernel = await alice.fetch('/user/alice/api/kernels', {
@@ -136,7 +142,9 @@ describe('hub in local mode with real Jupyter', { timeout: 600_000 }, () => {
       }),
       '42',
     );
-    const home = await (await alice.fetch('/hub/home')).text();
-    assert.match(home, /Your server is running/);
+    const me = (await (await alice.fetch('/hub/api/users/alice')).json()) as {
+      servers: Record<string, { ready: boolean }>;
+    };
+    assert.equal(me.servers['']?.ready, true, JSON.stringify(me));
   });
 });
