@@ -187,6 +187,17 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
       body: chunked ? 'chunked' : length !== undefined && length > 0 ? 'length' : 'none',
       maxBodyBytes: options.maxBodyBytes,
       onUnreachable: (error) => {
+        if (error.code === 'UND_ERR_INVALID_ARG' || error.code === 'UND_ERR_NOT_SUPPORTED') {
+          // undici refused to send the request as given (a header it does not allow): the
+          // server is fine, the request is not; say so instead of "not running".
+          log?.warn({ ref, err: error }, 'request could not be forwarded as sent');
+          sendError(
+            res,
+            new GanymedeError('bad_request', 'This request could not be forwarded.'),
+            asPage,
+          );
+          return;
+        }
         log?.warn({ ref, code: error.code, target: route.target }, 'notebook server unreachable');
         noServer(req, res, ref, identity, asPage);
       },

@@ -188,9 +188,10 @@ describe('forwarding', () => {
         'content-length': '500',
       },
     });
-    await once(req, 'continue');
+    const response = once(req, 'response');
+    await Promise.race([once(req, 'continue'), response]);
     req.end(Buffer.alloc(500));
-    const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
+    const [res] = (await response) as [import('node:http').IncomingMessage];
     let body = '';
     for await (const chunk of res) body += String(chunk);
     assert.equal(res.statusCode, 200);
