@@ -380,6 +380,22 @@ function postgresStore(pool: pg.Pool): Store {
     createGroup: async (name) => {
       await run('INSERT INTO groups (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
     },
+    setGroupMembers: (group, source, userIds) =>
+      transaction(async (client) => {
+        await client.query('INSERT INTO groups (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [
+          group,
+        ]);
+        await client.query(
+          `DELETE FROM group_members WHERE source = $2
+           AND group_id = (SELECT id FROM groups WHERE name = $1)`,
+          [group, source],
+        );
+        await client.query(
+          `INSERT INTO group_members (group_id, user_id, source)
+           SELECT g.id, u, $2 FROM groups g, unnest($3::int[]) AS u WHERE g.name = $1`,
+          [group, source, [...new Set(userIds)]],
+        );
+      }),
     deleteGroup: (name) =>
       transaction(async (client) => {
         await client.query('DELETE FROM profile_groups WHERE group_name = $1', [name]);

@@ -399,6 +399,22 @@ export function openSqliteStore(path: string): Store {
       }),
     createGroup: (name) =>
       p(() => void run('INSERT INTO groups (name) VALUES (?) ON CONFLICT (name) DO NOTHING', name)),
+    setGroupMembers: (group, source, userIds) =>
+      p(() => {
+        transaction(() => {
+          run('INSERT INTO groups (name) VALUES (?) ON CONFLICT (name) DO NOTHING', group);
+          const id = Number(must(one('SELECT id FROM groups WHERE name = ?', group))['id']);
+          run('DELETE FROM group_members WHERE group_id = ? AND source = ?', id, source);
+          for (const userId of new Set(userIds)) {
+            run(
+              'INSERT INTO group_members (group_id, user_id, source) VALUES (?, ?, ?)',
+              id,
+              userId,
+              source,
+            );
+          }
+        });
+      }),
     deleteGroup: (name) =>
       p(() => {
         transaction(() => {

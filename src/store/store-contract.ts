@@ -263,6 +263,15 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         { profile: 'gpu', group: 'physics' },
         { profile: 'gpu', group: 'staff' },
       ]);
+      const v = await store.createUser({ name: 'max', admin: false, passwordHash: null });
+      await store.setGroupMembers('physics', 'local', [v.id, u.id, v.id]);
+      await store.setGroupMembers('physics', 'local', [v.id]);
+      await store.setGroupMembers('new', 'local', [v.id]);
+      assert.deepEqual(
+        (await store.listGroups()).map((g) => `${g.name}:${g.members.join(',')}`),
+        ['empty:', 'new:max', 'physics:lee,max', 'staff:lee'],
+        "lee's membership from the provider stays; the group is created",
+      );
       await store.deleteGroup('physics');
       assert.deepEqual(await store.listUserGroups(u.id), ['staff']);
       assert.deepEqual(

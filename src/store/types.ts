@@ -170,6 +170,11 @@ export interface Store {
   listGroups(): Promise<GroupWithMembers[]>;
   /** Creates an empty group; creating one that exists does nothing. */
   createGroup(name: string): Promise<void>;
+  /**
+   * Replaces the group's memberships from `source` with `userIds` (the admin console edits a
+   * group's 'local' members; the provider's 'oidc' ones are left alone). Creates the group.
+   */
+  setGroupMembers(group: string, source: GroupSource, userIds: readonly number[]): Promise<void>;
   /** Deletes the group, its memberships and the profile rules naming it. */
   deleteGroup(name: string): Promise<void>;
   /** Which groups may use which profile; a profile not listed may be used by everyone. */

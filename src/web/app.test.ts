@@ -181,7 +181,9 @@ describe('web app', () => {
     });
     assert.equal(res.status, 400, 'such a name is refused outright');
     const page = await (
-      await t.request('/hub/admin?notice=%3Cimg%20src%3Dx%3E', { headers: { cookie: root.cookie } })
+      await t.request('/hub/admin?done=removed&name=%3Cimg%20src%3Dx%3E', {
+        headers: { cookie: root.cookie },
+      })
     ).text();
     assert.ok(!page.includes('<img src=x>'));
     assert.ok(page.includes('&lt;img src=x&gt;'));

@@ -16,13 +16,13 @@ import type { AuthService, Identity } from '../auth/auth-service.ts';
 import type { OidcSignIn } from '../auth/oidc/oidc-sign-in.ts';
 import { GanymedeError, isGanymedeError } from '../errors/ganymede-error.ts';
 import type { Logger } from '../logging/logger.ts';
-import { parseUserName } from '../names/user-names.ts';
-import { serverBaseUrl, type ServerService } from '../servers/server-service.ts';
-import type { Store, User } from '../store/types.ts';
+import type { ServerService } from '../servers/server-service.ts';
+import type { Store } from '../store/types.ts';
+import { createAdminRoutes } from './admin/admin-routes.ts';
 import { layout } from './layout.ts';
-import { adminPage } from './pages/admin.ts';
-import { homePage, pendingPage } from './pages/home.ts';
 import { loginPage, type SignInProvider } from './pages/login.ts';
+import { createGuards, type WebEnv } from './portal/guards.ts';
+import { createPortalRoutes } from './portal/portal-routes.ts';
 import { safeNext } from './safe-next.ts';
 
 export const SESSION_COOKIE = 'ganymede-session';
@@ -43,9 +43,7 @@ export interface WebDeps {
   readonly api?: Pick<ApiDeps, 'pageDefaultLimit' | 'pageMaxLimit' | 'slowStopMs' | 'now'>;
 }
 
-interface Env {
-  Variables: { identity: Identity | undefined };
-}
+type Env = WebEnv;
 
 const staticFiles: Record<string, { type: string; body: string }> = {
   'style.css': { type: 'text/css; charset=utf-8', body: read('style.css') },
@@ -107,7 +105,7 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     }),
   );
   // Cross-site form posts are refused outright (Origin and Sec-Fetch-Site); forms also carry
-  // a per-session _xsrf value, checked in requireForm below.
+  // a per-session _xsrf value, checked in portal/guards.ts.
   // API clients send an Authorization header and no Origin; a browser never adds that header
   // to a cross-site request by itself, so such requests cannot be forged and skip the guard.
   const crossSiteGuard = csrf();
@@ -120,34 +118,7 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     await next();
   });
 
-  const userOf = async (identity: Identity): Promise<User> => {
-    const user = await store.getUserById(identity.userId);
-    if (!user) throw new GanymedeError('unauthorized', 'Please sign in again.');
-    return user;
-  };
-
-  function signedIn(c: Context<Env>): Identity {
-    const identity = c.get('identity');
-    if (!identity) throw new GanymedeError('unauthorized', 'Please sign in.');
-    return identity;
-  }
-
-  async function requireForm(
-    c: Context<Env>,
-  ): Promise<{ identity: Identity; form: Record<string, unknown> }> {
-    const identity = signedIn(c);
-    const form = await c.req.parseBody();
-    if (form['_xsrf'] !== auth.xsrfToken(identity)) {
-      throw new GanymedeError(
-        'forbidden',
-        'This form has expired. Reload the page and try again.',
-        {
-          field: '_xsrf',
-        },
-      );
-    }
-    return { identity, form };
-  }
+  const guards = createGuards(auth, store);
 
   app.get('/', (c) => c.redirect('/hub/home'));
   app.get('/hub', (c) => c.redirect('/hub/home'));
@@ -226,89 +197,24 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
   }
 
   app.post('/hub/logout', async (c) => {
-    await requireForm(c);
+    await guards.form(c);
     const sessionId = getCookie(c, SESSION_COOKIE);
     if (sessionId) await auth.logout(sessionId);
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.redirect('/hub/login');
   });
 
-  app.get('/hub/home', async (c) => {
-    const identity = signedIn(c);
-    const user = await userOf(identity);
-    const ref = { user: user.name, server: '' };
-    const [status, record] = await Promise.all([
-      servers.status(user, ''),
-      store.getServer(user.id, ''),
-    ]);
-    const message = status.message ?? record?.message ?? undefined;
-    return c.html(
-      homePage({
-        identity,
-        xsrf: auth.xsrfToken(identity),
-        status: message ? { ...status, message } : status,
-        serverUrl: serverBaseUrl(ref),
-        profiles: servers.profiles,
-        lastProfile: record?.profile,
-      }),
-    );
-  });
-
-  app.post('/hub/spawn', async (c) => {
-    const { identity, form } = await requireForm(c);
-    const user = await userOf(identity);
-    const profile = typeof form['profile'] === 'string' ? form['profile'] : undefined;
-    await servers.start(user, '', profile);
-    const next = c.req.query('next');
-    return c.redirect(
-      `/hub/spawn-pending${next ? `?next=${encodeURIComponent(safeNext(next))}` : ''}`,
-    );
-  });
-
-  app.get('/hub/spawn-pending', (c) => {
-    const identity = signedIn(c);
-    const base = serverBaseUrl({ user: identity.user, server: '' });
-    const next = safeNext(c.req.query('next'), `${base}lab`);
-    const events = `/hub/api/users/${encodeURIComponent(identity.user)}/server/progress`;
-    return c.html(pendingPage(identity, auth.xsrfToken(identity), events, next));
-  });
-
-  app.post('/hub/stop', async (c) => {
-    const { identity } = await requireForm(c);
-    await servers.stop(await userOf(identity), '');
-    return c.redirect('/hub/home');
-  });
+  app.route(
+    '/',
+    createPortalRoutes({ auth, servers, store, log, guards, setSession: setSessionCookie }),
+  );
 
   app.route('/hub/api', createApiApp({ auth, servers, store, log, ...deps.api }));
 
-  app.get('/hub/admin', async (c) => {
-    const identity = signedIn(c);
-    if (!identity.admin)
-      throw new GanymedeError('forbidden', 'Only administrators can see this page.');
-    const [users, records] = await Promise.all([store.listUsers(), store.listServers()]);
-    const rows = users.map((user) => ({
-      user,
-      server: records.find((s) => s.userId === user.id && s.name === ''),
-    }));
-    return c.html(adminPage(identity, auth.xsrfToken(identity), rows, c.req.query('notice')));
-  });
-
-  app.post('/hub/admin/stop', async (c) => {
-    const { identity, form } = await requireForm(c);
-    if (!identity.admin) throw new GanymedeError('forbidden', 'Only administrators can do this.');
-    const user = await store.getUser(parseUserName(form['user'], 'user'));
-    if (!user) throw new GanymedeError('not_found', 'No such user.', { field: 'user' });
-    await servers.stop(user, '');
-    return c.redirect(`/hub/admin?notice=${encodeURIComponent(`Stopped ${user.name}'s server.`)}`);
-  });
-
-  app.post('/hub/admin/users', async (c) => {
-    const { identity, form } = await requireForm(c);
-    if (!identity.admin) throw new GanymedeError('forbidden', 'Only administrators can do this.');
-    const password = typeof form['password'] === 'string' ? form['password'] : '';
-    const user = await auth.createUser(form['name'], password, form['admin'] === '1');
-    return c.redirect(`/hub/admin?notice=${encodeURIComponent(`Added ${user.name}.`)}`);
-  });
+  app.route(
+    '/',
+    createAdminRoutes({ auth, servers, store, log, guards, publicUrl: deps.publicUrl }),
+  );
 
   app.notFound(() => {
     throw new GanymedeError('not_found', 'There is nothing at this address.');

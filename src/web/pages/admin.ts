@@ -1,71 +1,500 @@
+/** The admin console's pages: users, groups and environment access, servers, usage. */
 import { html } from 'hono/html';
 import type { Identity } from '../../auth/auth-service.ts';
-import type { ServerRecord, User } from '../../store/types.ts';
-import { layout } from '../layout.ts';
+import type { Profile } from '../../config/schema.ts';
+import type { GroupWithMembers, ServerRecord, User } from '../../store/types.ts';
+import { colourOf, usageChart } from '../admin/usage-chart.ts';
+import type { Usage } from '../admin/usage.ts';
+import { layout, type Html } from '../layout.ts';
+import { ago, formatDay, formatTime } from './format.ts';
 
-export interface AdminRow {
+export type AdminTab = 'users' | 'groups' | 'servers' | 'usage';
+
+const tabs: { id: AdminTab; href: string; label: string }[] = [
+  { id: 'users', href: '/hub/admin', label: 'Users' },
+  { id: 'groups', href: '/hub/admin/groups', label: 'Groups and access' },
+  { id: 'servers', href: '/hub/admin/servers', label: 'Servers' },
+  { id: 'usage', href: '/hub/admin/usage', label: 'Usage' },
+];
+
+/** A notice after an action: plain text, or a one-time link shown once. */
+export interface AdminNotice {
+  readonly text: string;
+  readonly link?: string;
+}
+
+function adminShell(
+  identity: Identity,
+  xsrf: string,
+  tab: AdminTab,
+  title: string,
+  notice: AdminNotice | undefined,
+  body: Html,
+) {
+  return layout(
+    title,
+    identity,
+    html`<div class="admin-head">
+        <h1>${title}</h1>
+        <nav aria-label="Admin console" class="tabs">
+          ${tabs.map(
+            (t) =>
+              html`<a href="${t.href}" aria-current="${t.id === tab ? 'page' : 'false'}"
+                >${t.label}</a
+              >`,
+          )}
+        </nav>
+      </div>
+      ${
+        notice
+          ? html`<div class="alert alert-success" role="status">
+              <p>${notice.text}</p>
+              ${
+                notice.link
+                  ? html`<label for="one-time-link">One-time link (shown only now)</label>
+                      <input
+                        id="one-time-link"
+                        class="token-value"
+                        type="text"
+                        readonly
+                        value="${notice.link}"
+                      />`
+                  : ''
+              }
+            </div>`
+          : ''
+      }
+      ${body}`,
+    xsrf,
+    { section: 'admin', wide: true },
+  );
+}
+
+const hidden = (name: string, value: string) =>
+  html`<input type="hidden" name="${name}" value="${value}" />`;
+
+export interface UserRow {
   readonly user: User;
+  readonly groups: readonly string[];
   readonly server: ServerRecord | undefined;
 }
 
-export function adminPage(
+export function adminUsersPage(
   identity: Identity,
   xsrf: string,
-  rows: readonly AdminRow[],
-  notice?: string,
+  rows: readonly UserRow[],
+  notice?: AdminNotice,
 ) {
-  return layout(
-    'Admin',
+  const x = hidden('_xsrf', xsrf);
+  return adminShell(
     identity,
-    html`<div class="card">
-        <h1>Users and servers</h1>
-        ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
-        <table>
-          <thead>
-            <tr>
-              <th>User</th>
-              <th>Role</th>
-              <th>Server</th>
-              <th>Last activity</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${rows.map(
-              ({ user, server }) =>
-                html`<tr>
-                  <td>${user.name}</td>
-                  <td>${user.admin ? 'admin' : 'user'}</td>
-                  <td>${server ? `${server.state} (${server.profile})` : 'never started'}</td>
-                  <td>${server?.lastActivity ? server.lastActivity.toISOString() : ''}</td>
+    xsrf,
+    'users',
+    'Users',
+    notice,
+    html`<section class="card" aria-labelledby="users-title">
+        <h2 id="users-title">People (${rows.length})</h2>
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Role</th>
+                <th scope="col">Groups</th>
+                <th scope="col">Sign-in</th>
+                <th scope="col">Server</th>
+                <th scope="col"><span class="visually-hidden">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              ${rows.map(({ user, groups, server }) => {
+                const self = user.id === identity.userId;
+                return html`<tr>
+                  <th scope="row">
+                    ${user.name}${self ? html` <span class="muted">(you)</span>` : ''}
+                  </th>
+                  <td>${user.admin ? html`<span class="pill pill-admin">Admin</span>` : 'User'}</td>
                   <td>
+                    ${groups.length ? groups.join(', ') : html`<span class="muted">none</span>`}
+                  </td>
+                  <td>
+                    ${user.passwordHash ? 'Password' : html`<span class="muted">Link not used yet</span>`}
+                  </td>
+                  <td>
+                    ${server ? html`<span class="pill pill-${server.state}">${server.state}</span>` : html`<span class="muted">never started</span>`}
+                  </td>
+                  <td class="row-actions">
+                    <form method="post" action="/hub/admin/users/reset">
+                      ${x}${hidden('user', user.name)}
+                      <button
+                        type="submit"
+                        class="quiet small"
+                        aria-label="Password link for ${user.name}"
+                      >
+                        Password link
+                      </button>
+                    </form>
                     ${
-                      server && server.state !== 'stopped'
-                        ? html`<form method="post" action="/hub/admin/stop">
-                            <input type="hidden" name="_xsrf" value="${xsrf}" />
-                            <input type="hidden" name="user" value="${user.name}" />
-                            <button type="submit" class="secondary">Stop</button>
-                          </form>`
-                        : ''
+                      self
+                        ? ''
+                        : html`<form method="post" action="/hub/admin/users/admin">
+                              ${x}${hidden('user', user.name)}${hidden('admin', user.admin ? '0' : '1')}
+                              <button
+                                type="submit"
+                                class="quiet small"
+                                aria-label="${user.admin ? 'Remove admin from' : 'Make admin'} ${user.name}"
+                              >
+                                ${user.admin ? 'Remove admin' : 'Make admin'}
+                              </button>
+                            </form>
+                            <a
+                              class="button danger small"
+                              href="/hub/admin/users/remove?user=${encodeURIComponent(user.name)}"
+                              aria-label="Remove ${user.name}"
+                              >Remove…</a
+                            >`
                     }
                   </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>
-      <div class="card">
-        <h2>Add a user</h2>
-        <form method="post" action="/hub/admin/users">
-          <input type="hidden" name="_xsrf" value="${xsrf}" />
+                </tr>`;
+              })}
+            </tbody>
+          </table>
+        </div>
+      </section>
+      <section class="card" aria-labelledby="add-title">
+        <h2 id="add-title">Add a person</h2>
+        <form method="post" action="/hub/admin/users" class="stack">
+          ${x}
           <label for="new-name">User name</label>
-          <input id="new-name" name="name" type="text" required />
-          <label for="new-password">Password (at least 8 characters)</label>
-          <input id="new-password" name="password" type="password" required minlength="8" />
-          <label><input type="checkbox" name="admin" value="1" /> Administrator</label>
-          <button type="submit">Add user</button>
+          <input
+            id="new-name"
+            name="name"
+            type="text"
+            required
+            maxlength="64"
+            autocomplete="off"
+            aria-describedby="new-name-hint"
+          />
+          <p class="hint" id="new-name-hint">Letters, digits and . _ - @; stored in lower case.</p>
+          <fieldset>
+            <legend>How will they get a password?</legend>
+            <label class="choice"
+              ><input type="radio" name="access" value="invite" checked /> Send them a one-time link
+              to choose one</label
+            >
+            <label class="choice"
+              ><input type="radio" name="access" value="password" /> I set it now</label
+            >
+          </fieldset>
+          <label for="new-password">Password (only if you set it now; at least 8 characters)</label>
+          <input
+            id="new-password"
+            name="password"
+            type="password"
+            minlength="8"
+            autocomplete="new-password"
+          />
+          <label class="choice"
+            ><input type="checkbox" name="admin" value="1" /> Administrator</label
+          >
+          <div><button type="submit" class="primary">Add person</button></div>
         </form>
-      </div>`,
+      </section>`,
+  );
+}
+
+export function removeUserPage(identity: Identity, xsrf: string, user: User, running: boolean) {
+  return adminShell(
+    identity,
     xsrf,
+    'users',
+    'Users',
+    undefined,
+    html`<section class="card narrow" aria-labelledby="remove-title">
+      <h2 id="remove-title">Remove ${user.name}?</h2>
+      <p>
+        ${user.name} will no longer be able to sign in, and their API tokens stop working.
+        ${running ? 'Their running server will be stopped.' : ''}
+      </p>
+      <form method="post" action="/hub/admin/users/remove" class="stack">
+        ${hidden('_xsrf', xsrf)}${hidden('user', user.name)}
+        <fieldset>
+          <legend>Their files</legend>
+          <label class="choice">
+            <input type="checkbox" name="delete_files" value="1" aria-describedby="files-hint" />
+            Also delete ${user.name}'s files
+          </label>
+          <p class="hint" id="files-hint">
+            Left unticked, the files are kept and come back if you add ${user.name} again. Deleting
+            them cannot be undone.
+          </p>
+        </fieldset>
+        <div class="actions">
+          <button type="submit" class="danger">Remove ${user.name}</button>
+          <a class="button quiet" href="/hub/admin">Keep ${user.name}</a>
+        </div>
+      </form>
+    </section>`,
+  );
+}
+
+export interface ProfileAccess {
+  readonly profile: Profile;
+  readonly groups: readonly string[];
+}
+
+export function adminGroupsPage(
+  identity: Identity,
+  xsrf: string,
+  groups: readonly GroupWithMembers[],
+  access: readonly ProfileAccess[],
+  notice?: AdminNotice,
+) {
+  const x = hidden('_xsrf', xsrf);
+  return adminShell(
+    identity,
+    xsrf,
+    'groups',
+    'Groups and access',
+    notice,
+    html`<section class="card" aria-labelledby="access-title">
+        <h2 id="access-title">Who may use each environment</h2>
+        <p class="muted">
+          An environment with no group ticked is open to everyone. Administrators may use all.
+        </p>
+        ${groups.length === 0 ? html`<p>Create a group below to limit an environment to it.</p>` : ''}
+        <div class="access-list">
+          ${access.map(
+            ({ profile, groups: allowed }) =>
+              html`<form method="post" action="/hub/admin/access" class="access">
+                ${x}${hidden('profile', profile.name)}
+                <fieldset>
+                  <legend>
+                    ${profile.displayName}
+                    <span class="muted">(${allowed.length ? allowed.join(', ') : 'everyone'})</span>
+                  </legend>
+                  <div class="checks">
+                    ${groups.map(
+                      (g) =>
+                        html`<label class="choice"
+                          ><input
+                            type="checkbox"
+                            name="groups"
+                            value="${g.name}"
+                            ${allowed.includes(g.name) ? 'checked' : ''}
+                          />
+                          ${g.name}</label
+                        >`,
+                    )}
+                  </div>
+                  ${groups.length ? html`<button type="submit" class="quiet small">Save access to ${profile.displayName}</button>` : ''}
+                </fieldset>
+              </form>`,
+          )}
+        </div>
+      </section>
+      <section class="card" aria-labelledby="groups-title">
+        <h2 id="groups-title">Groups</h2>
+        ${groups.length === 0 ? html`<p class="muted">There are no groups yet.</p>` : ''}
+        ${groups.map(
+          (g, i) =>
+            html`<div class="group">
+              <form method="post" action="/hub/admin/groups/members" class="stack">
+                ${x}${hidden('group', g.name)}
+                <label for="members-${i}">Members of ${g.name}</label>
+                <textarea id="members-${i}" name="members" rows="2" aria-describedby="members-hint">
+${g.members.join(', ')}</textarea>
+                <div class="actions">
+                  <button type="submit" class="quiet small">Save members of ${g.name}</button>
+                </div>
+              </form>
+              <form method="post" action="/hub/admin/groups/delete">
+                ${x}${hidden('group', g.name)}
+                <button type="submit" class="danger small" aria-label="Delete group ${g.name}">
+                  Delete group
+                </button>
+              </form>
+            </div>`,
+        )}
+        <p class="hint" id="members-hint">
+          User names separated by commas or new lines. Memberships from your organisation's sign-in
+          are kept as they are.
+        </p>
+      </section>
+      <section class="card" aria-labelledby="new-group-title">
+        <h2 id="new-group-title">Create a group</h2>
+        <form method="post" action="/hub/admin/groups" class="stack">
+          ${x}
+          <label for="group-name">Group name</label>
+          <input id="group-name" name="group" type="text" required maxlength="100" />
+          <label for="group-members">Members (optional)</label>
+          <textarea id="group-members" name="members" rows="2"></textarea>
+          <div><button type="submit" class="primary">Create group</button></div>
+        </form>
+      </section>`,
+  );
+}
+
+export interface ServerRow {
+  readonly user: string;
+  readonly record: ServerRecord;
+  readonly profile: string;
+}
+
+export function adminServersPage(
+  identity: Identity,
+  xsrf: string,
+  now: Date,
+  rows: readonly ServerRow[],
+  notice?: AdminNotice,
+) {
+  const x = hidden('_xsrf', xsrf);
+  const active = rows.filter((r) => r.record.state === 'running' || r.record.state === 'starting');
+  return adminShell(
+    identity,
+    xsrf,
+    'servers',
+    'Servers',
+    notice,
+    html`<section class="card" aria-labelledby="servers-title">
+      <div class="server-head">
+        <h2 id="servers-title">All servers (${active.length} running or starting)</h2>
+        ${
+          active.length
+            ? html`<details class="confirm">
+                <summary class="button danger small">Stop all…</summary>
+                <form method="post" action="/hub/admin/servers/stop-all">
+                  ${x}
+                  <p>Stop all ${active.length} servers? Everyone's files are kept.</p>
+                  <button type="submit" class="danger small">Yes, stop all servers</button>
+                </form>
+              </details>`
+            : ''
+        }
+      </div>
+      ${
+        rows.length === 0
+          ? html`<p class="muted">No server has been started yet.</p>`
+          : html`<div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">User</th>
+                    <th scope="col">Environment</th>
+                    <th scope="col">State</th>
+                    <th scope="col">Started</th>
+                    <th scope="col">Last activity</th>
+                    <th scope="col"><span class="visually-hidden">Actions</span></th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${rows.map(
+                    ({ user, record, profile }) =>
+                      html`<tr>
+                        <th scope="row">${user}</th>
+                        <td>${profile}</td>
+                        <td><span class="pill pill-${record.state}">${record.state}</span></td>
+                        <td>${record.startedAt ? formatTime(record.startedAt) : ''}</td>
+                        <td>${record.lastActivity ? ago(record.lastActivity, now) : ''}</td>
+                        <td>
+                          ${
+                            record.state === 'running' || record.state === 'starting'
+                              ? html`<form method="post" action="/hub/admin/stop">
+                                  ${x}${hidden('user', user)}
+                                  <button
+                                    type="submit"
+                                    class="quiet small"
+                                    aria-label="Stop ${user}'s server"
+                                  >
+                                    Stop
+                                  </button>
+                                </form>`
+                              : ''
+                          }
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+      }
+    </section>`,
+  );
+}
+
+export function adminUsagePage(
+  identity: Identity,
+  xsrf: string,
+  usage: Usage,
+  labels: ReadonlyMap<string, string>,
+  days: number,
+) {
+  const fmt = (h: number) => (Math.round(h * 10) / 10).toString();
+  return adminShell(
+    identity,
+    xsrf,
+    'usage',
+    'Usage',
+    undefined,
+    html`<section class="card" aria-labelledby="usage-title">
+        <div class="server-head">
+          <h2 id="usage-title">Last ${days} days</h2>
+          <nav aria-label="Period" class="tabs small">
+            ${[7, 30, 90].map(
+              (d) =>
+                html`<a
+                  href="/hub/admin/usage?days=${d}"
+                  aria-current="${d === days ? 'page' : 'false'}"
+                  >${d} days</a
+                >`,
+            )}
+          </nav>
+        </div>
+        ${
+          usage.profiles.length === 0
+            ? html`<p class="muted">No server ran in this period.</p>`
+            : html`<ul class="legend">
+                  ${usage.profiles.map((p) => {
+                    const total = usage.totals.get(p);
+                    return html`<li>
+                      <svg width="14" height="14" aria-hidden="true">
+                        <rect width="14" height="14" rx="3" fill="${colourOf(usage.profiles, p)}" />
+                      </svg>
+                      ${labels.get(p) ?? p}: ${fmt(total?.hours ?? 0)} h, ${total?.servers ?? 0}
+                      server${total?.servers === 1 ? '' : 's'}
+                    </li>`;
+                  })}
+                </ul>
+                ${usageChart(usage, labels)}`
+        }
+      </section>
+      <section class="card" aria-labelledby="usage-table-title">
+        <h2 id="usage-table-title">By day</h2>
+        <div class="table-wrap">
+          <table class="numbers">
+            <thead>
+              <tr>
+                <th scope="col">Day</th>
+                ${usage.profiles.map((p) => html`<th scope="col">${labels.get(p) ?? p}<br /><span class="muted">servers · hours</span></th>`)}
+              </tr>
+            </thead>
+            <tbody>
+              ${[...usage.days]
+                .reverse()
+                .filter((d) => d.byProfile.size > 0)
+                .map(
+                  (d) =>
+                    html`<tr>
+                      <th scope="row">${formatDay(d.day)}</th>
+                      ${usage.profiles.map((p) => {
+                        const c = d.byProfile.get(p);
+                        return html`<td>${c ? `${c.servers} · ${fmt(c.hours)}` : '–'}</td>`;
+                      })}
+                    </tr>`,
+                )}
+            </tbody>
+          </table>
+        </div>
+      </section>`,
   );
 }

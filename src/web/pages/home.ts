@@ -1,90 +1,262 @@
+/**
+ * The portal's home: the user's server with one obvious action (Start, Open, or follow a
+ * start), environments as cards chosen with radio inputs, and a failure told in plain words
+ * with what to try and the technical detail folded away. Also the start-progress page and the
+ * page the proxy shows for a stopped server.
+ */
 import { html } from 'hono/html';
 import type { Identity } from '../../auth/auth-service.ts';
-import type { ServerStatus } from '../../backends/types.ts';
+import type { ServerPhase } from '../../backends/types.ts';
 import type { Profile } from '../../config/schema.ts';
 import { layout } from '../layout.ts';
+import { aboutDuration, ago, formatTime, profileSize } from './format.ts';
+
+export interface ServerView {
+  readonly phase: ServerPhase;
+  readonly profile: Profile | undefined;
+  /** `/user/<name>/`. */
+  readonly url: string;
+  readonly startedAt: Date | undefined;
+  readonly lastActivity: Date | undefined;
+  /** Why it stopped or failed, in plain words. */
+  readonly message: string | undefined;
+  readonly detail: string | undefined;
+}
 
 export interface HomeView {
   readonly identity: Identity;
   readonly xsrf: string;
-  readonly status: ServerStatus;
-  readonly serverUrl: string;
+  readonly now: Date;
+  readonly server: ServerView;
+  /** The environments this user may start. */
   readonly profiles: readonly Profile[];
   readonly lastProfile: string | undefined;
+  readonly notice: string | undefined;
 }
 
-function size(p: Profile): string {
-  const parts = [
-    p.cpu ? `${p.cpu} CPU` : '',
-    p.memory ? `${p.memory} memory` : '',
-    p.gpu ? `${p.gpu} GPU` : '',
+const phaseLabel: Record<ServerPhase, string> = {
+  stopped: 'Stopped',
+  starting: 'Starting',
+  running: 'Running',
+  stopping: 'Stopping',
+  failed: 'Could not start',
+};
+
+/** What to try after a failed start, most useful first. */
+export function adviceAfterFailure(profileCount: number): string[] {
+  return [
+    'Start it again: many problems go away on a second try.',
+    ...(profileCount > 1 ? ['If it fails again, choose another environment below.'] : []),
+    'If it keeps failing, ask your administrator for help and send them the technical details.',
   ];
-  return parts.filter(Boolean).join(', ');
+}
+
+function environmentCards(view: HomeView) {
+  const chosen =
+    view.profiles.find((p) => p.name === view.lastProfile) ??
+    view.profiles.find((p) => p.default) ??
+    view.profiles[0];
+  return html`<fieldset class="environments">
+    <legend>Choose an environment</legend>
+    <div class="cards">
+      ${view.profiles.map((p) => {
+        const id = `profile-${p.name}`;
+        const size = profileSize(p);
+        return html`<label class="env-card" for="${id}">
+          <input
+            type="radio"
+            name="profile"
+            id="${id}"
+            value="${p.name}"
+            ${p.name === chosen?.name ? 'checked' : ''}
+            aria-describedby="${id}-about"
+          />
+          <span class="env-name">${p.displayName}</span>
+          <span class="env-about" id="${id}-about">
+            ${p.description ? html`<span class="env-description">${p.description}</span>` : ''}
+            <span class="env-meta">
+              ${size ? html`<span class="tag">${size}</span>` : ''}
+              ${
+                p.gpu > 0
+                  ? html`<span class="tag tag-gpu">GPU included (${p.gpu})</span>`
+                  : html`<span class="tag">No GPU</span>`
+              }
+            </span>
+          </span>
+        </label>`;
+      })}
+    </div>
+  </fieldset>`;
+}
+
+function failure(view: HomeView) {
+  const { server } = view;
+  return html`<section class="alert alert-error" role="alert" aria-labelledby="failure-title">
+    <h2 id="failure-title">Your server could not start</h2>
+    <p>${server.message ?? 'Something went wrong while starting it.'} Your files are safe.</p>
+    <h3>What you can try</h3>
+    <ul>
+      ${adviceAfterFailure(view.profiles.length).map((a) => html`<li>${a}</li>`)}
+    </ul>
+    ${
+      server.detail
+        ? html`<details>
+            <summary>Technical details</summary>
+            <pre>${server.detail}</pre>
+          </details>`
+        : ''
+    }
+  </section>`;
+}
+
+function action(view: HomeView) {
+  const { server, xsrf } = view;
+  switch (server.phase) {
+    case 'running':
+      return html`<div class="actions">
+        <a class="button primary" href="${server.url}lab" id="open">Open JupyterLab</a>
+        <form method="post" action="/hub/stop">
+          <input type="hidden" name="_xsrf" value="${xsrf}" />
+          <button type="submit" class="quiet" id="stop">Stop server</button>
+        </form>
+      </div>`;
+    case 'starting':
+      return html`<div class="actions">
+        <a class="button primary" href="/hub/spawn-pending">Follow the start</a>
+      </div>`;
+    case 'stopping':
+      return html`<p>Your server is stopping. Reload this page in a moment.</p>`;
+    default:
+      return view.profiles.length === 0
+        ? html`<p class="alert">
+            No environment is available to you yet. Ask your administrator to give you access.
+          </p>`
+        : html`<form method="post" action="/hub/spawn" class="start-form">
+            <input type="hidden" name="_xsrf" value="${xsrf}" />
+            ${environmentCards(view)}
+            <button type="submit" class="primary" id="start">
+              ${server.phase === 'failed' ? 'Try again' : 'Start my server'}
+            </button>
+          </form>`;
+  }
 }
 
 export function homePage(view: HomeView) {
-  const { status } = view;
-  const running = status.phase === 'running';
-  const starting = status.phase === 'starting';
-  const body = html`<div class="card">
-    <h1>Your notebook server</h1>
+  const { server } = view;
+  const facts = [
+    server.profile
+      ? html`<div>
+          <dt>Environment</dt>
+          <dd>${server.profile.displayName}</dd>
+        </div>`
+      : '',
+    server.phase === 'running' && server.startedAt
+      ? html`<div>
+          <dt>Started</dt>
+          <dd>${formatTime(server.startedAt)}</dd>
+        </div>`
+      : '',
+    server.phase === 'running' && server.lastActivity
+      ? html`<div>
+          <dt>Last used</dt>
+          <dd>${ago(server.lastActivity, view.now)}</dd>
+        </div>`
+      : '',
+  ];
+  const body = html`<h1>Hello, ${view.identity.user}</h1>
+    ${view.notice ? html`<p class="alert alert-info" role="status">${view.notice}</p>` : ''}
+    ${server.phase === 'failed' ? failure(view) : ''}
     ${
-      running
-        ? html`<p>Your server is running.</p>
-            <a class="button" href="${view.serverUrl}lab" id="open">Open JupyterLab</a>
-            <form method="post" action="/hub/stop">
-              <input type="hidden" name="_xsrf" value="${view.xsrf}" />
-              <button type="submit" class="secondary" id="stop">Stop my server</button>
-            </form>`
-        : starting
-          ? html`<p>Your server is starting.</p>
-              <a class="button" href="/hub/spawn-pending">Follow its progress</a>`
-          : html`${status.message ? html`<p class="notice">${status.message}</p>` : ''}
-              ${
-                status.detail
-                  ? html`<details>
-                      <summary>Technical details</summary>
-                      <pre>${status.detail}</pre>
-                    </details>`
-                  : ''
-              }
-              <form method="post" action="/hub/spawn">
-                <input type="hidden" name="_xsrf" value="${view.xsrf}" />
-                <label for="profile">Environment</label>
-                <select id="profile" name="profile">
-                  ${view.profiles.map(
-                    (p) =>
-                      html`<option
-                        value="${p.name}"
-                        ${(view.lastProfile ?? '') === p.name ? 'selected' : ''}
-                      >
-                        ${p.displayName}${size(p) ? ` (${size(p)})` : ''} — ${p.description}
-                      </option>`,
-                  )}
-                </select>
-                <button type="submit" id="start">Start my server</button>
-              </form>`
+      server.phase === 'stopped' && server.message
+        ? html`<p class="alert alert-info">${server.message}</p>`
+        : ''
     }
-  </div>`;
-  return layout('Home', view.identity, body, view.xsrf);
+    <section class="card server" aria-labelledby="server-title">
+      <div class="server-head">
+        <h2 id="server-title">Your notebook server</h2>
+        <span class="pill pill-${server.phase}">${phaseLabel[server.phase]}</span>
+      </div>
+      ${facts.some((f) => f !== '') ? html`<dl class="facts">${facts}</dl>` : ''}
+      ${
+        server.phase === 'running'
+          ? html`<p class="muted">Your files are kept when the server stops.</p>`
+          : ''
+      }
+      ${action(view)}
+    </section>`;
+  return layout('Home', view.identity, body, view.xsrf, { section: 'home' });
 }
 
-export function pendingPage(identity: Identity, xsrf: string, eventsUrl: string, next: string) {
+export interface PendingView {
+  readonly identity: Identity;
+  readonly xsrf: string;
+  readonly eventsUrl: string;
+  readonly next: string;
+  readonly profile: Profile | undefined;
+  /** Median of past start times of this profile, ms. */
+  readonly estimateMs: number | undefined;
+  readonly profileCount: number;
+}
+
+export function pendingPage(view: PendingView) {
+  const estimate =
+    view.estimateMs === undefined
+      ? 'This is the first start of this environment here, so there is no estimate yet.'
+      : `This usually takes ${aboutDuration(view.estimateMs)}.`;
   return layout(
     'Starting',
-    identity,
-    html`<div class="card" id="progress" data-events="${eventsUrl}" data-next="${next}">
-        <h1>Starting your server</h1>
-        <progress max="100" value="0" aria-label="Start progress"></progress>
-        <p class="message" aria-live="polite">Getting ready…</p>
-        <details class="detail" hidden>
+    view.identity,
+    html`<section
+      class="card progress-card"
+      id="progress"
+      data-events="${view.eventsUrl}"
+      data-next="${view.next}"
+      data-estimate="${view.estimateMs ?? ''}"
+      aria-labelledby="progress-title"
+    >
+      <h1 id="progress-title">Starting your server</h1>
+      ${
+        view.profile
+          ? html`<p class="muted">Environment: <strong>${view.profile.displayName}</strong></p>`
+          : ''
+      }
+      <div class="progress-block">
+        <progress id="bar" max="100" value="0" aria-labelledby="progress-title"></progress>
+        <p class="estimate">
+          <span id="estimate">${estimate}</span>
+          <span id="elapsed" class="muted" aria-hidden="true"></span>
+        </p>
+      </div>
+      <ol class="steps" id="steps" aria-live="polite" aria-label="Steps">
+        <li class="step current">Getting ready</li>
+      </ol>
+      <noscript>
+        <p class="alert">
+          This page needs JavaScript to follow the start.
+          <a href="/hub/home">Check your home page</a> in a moment instead.
+        </p>
+      </noscript>
+      <section class="alert alert-error" id="failure" role="alert" hidden>
+        <h2>Your server could not start</h2>
+        <p><span id="failure-message"></span> Your files are safe.</p>
+        <h3>What you can try</h3>
+        <ul>
+          ${adviceAfterFailure(view.profileCount).map((a) => html`<li>${a}</li>`)}
+        </ul>
+        <details id="failure-detail" hidden>
           <summary>Technical details</summary>
           <pre></pre>
         </details>
-        <p id="retry" hidden><a class="button" href="/hub/home">Back to the start page</a></p>
-      </div>
-      <script src="/hub/static/progress.js" type="module"></script>`,
-    xsrf,
+        <p><a class="button primary" href="/hub/home">Back to the start page</a></p>
+      </section>
+      <form method="post" action="/hub/stop" id="cancel-form">
+        <input type="hidden" name="_xsrf" value="${view.xsrf}" />
+        <input type="hidden" name="cancel" value="1" />
+        <button type="submit" class="quiet" id="cancel">Cancel the start</button>
+      </form>
+    </section>`,
+    view.xsrf,
+    { section: 'home', scripts: ['progress.js'] },
   );
 }
 
@@ -93,18 +265,18 @@ export function notRunningPage(identity: Identity, xsrf: string, owner: string, 
   return layout(
     'Server not running',
     identity,
-    html`<div class="card">
+    html`<section class="card">
       <h1>${own ? 'Your server is not running' : `${owner}'s server is not running`}</h1>
       <p>Your files are safe. Start the server to continue where you left off.</p>
       ${
         own
           ? html`<form method="post" action="/hub/spawn?next=${encodeURIComponent(next)}">
               <input type="hidden" name="_xsrf" value="${xsrf}" />
-              <button type="submit" id="start">Start my server</button>
+              <button type="submit" class="primary" id="start">Start my server</button>
             </form>`
-          : html`<a class="button" href="/hub/admin">Back to the admin page</a>`
+          : html`<a class="button" href="/hub/admin/servers">Back to the admin console</a>`
       }
-    </div>`,
+    </section>`,
     xsrf,
   );
 }

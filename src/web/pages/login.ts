@@ -12,20 +12,21 @@ export function loginPage(next: string, error?: string, provider?: SignInProvide
   return layout(
     'Sign in',
     undefined,
-    html`<div class="card">
-      <h1>Sign in</h1>
-      ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+    html`<section class="card narrow" aria-labelledby="sign-in-title">
+      <h1 id="sign-in-title">Sign in</h1>
+      <p class="muted">Your notebooks, ready where you left them.</p>
+      ${error ? html`<p class="alert alert-error" role="alert">${error}</p>` : ''}
       ${
         provider
           ? html`<p>
-                <a class="button" id="sign-in-provider" href="/hub/oauth/login${nextQuery}"
+                <a class="button primary" id="sign-in-provider" href="/hub/oauth/login${nextQuery}"
                   >Sign in with ${provider.displayName}</a
                 >
               </p>
               <p>Or sign in with a user name and password on this service:</p>`
           : ''
       }
-      <form method="post" action="/hub/login${nextQuery}">
+      <form method="post" action="/hub/login${nextQuery}" class="stack">
         <label for="username">User name</label>
         <input
           id="username"
@@ -43,8 +44,8 @@ export function loginPage(next: string, error?: string, provider?: SignInProvide
           autocomplete="current-password"
           required
         />
-        <button type="submit">Sign in</button>
+        <div><button type="submit" class="primary">Sign in</button></div>
       </form>
-    </div>`,
+    </section>`,
   );
 }

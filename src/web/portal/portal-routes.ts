@@ -1,0 +1,211 @@
+/**
+ * The portal for people who are not engineers: home (their server, one obvious action),
+ * starting with progress and Cancel, personal API tokens, and the one-time link that lets an
+ * invited person choose a password. Handlers: validate → authorise → service → respond.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AuthService } from '../../auth/auth-service.ts';
+import { hashPassword } from '../../auth/passwords.ts';
+import { hashSecret } from '../../auth/secrets.ts';
+import { GanymedeError } from '../../errors/ganymede-error.ts';
+import type { Logger } from '../../logging/logger.ts';
+import { serverBaseUrl, type ServerService } from '../../servers/server-service.ts';
+import type { Store } from '../../store/types.ts';
+import { homePage, pendingPage } from '../pages/home.ts';
+import { invalidInvitePage, invitePage } from '../pages/invite.ts';
+import { TOKEN_LIFETIMES, tokensPage } from '../pages/tokens.ts';
+import { safeNext } from '../safe-next.ts';
+import { text, type Guards, type WebContext, type WebEnv } from './guards.ts';
+
+export interface PortalDeps {
+  readonly auth: AuthService;
+  readonly servers: ServerService;
+  readonly store: Store;
+  readonly log: Logger;
+  readonly guards: Guards;
+  /** Sets the session cookie (app.ts owns its attributes). */
+  readonly setSession: (c: WebContext, sessionId: string) => void;
+  readonly now?: () => Date;
+}
+
+/** Messages after a redirect, by code: the query never carries text shown on the page. */
+const notices: Record<string, string> = {
+  stopped: 'Your server was stopped. Your files are kept.',
+  cancelled: 'The start was cancelled. Your files are kept.',
+  revoked: 'The token was revoked. Programs using it can no longer sign in with it.',
+};
+
+const tokenForm = z.object({
+  note: z.string().trim().min(1, 'Say what the token is for.').max(200),
+  expires_days: z.coerce
+    .number()
+    .refine(
+      (d) => TOKEN_LIFETIMES.some((l) => l.days === d),
+      'Choose one of the listed lifetimes.',
+    ),
+});
+
+export function createPortalRoutes(deps: PortalDeps): Hono<WebEnv> {
+  const { auth, servers, store, log, guards } = deps;
+  const now = deps.now ?? (() => new Date());
+  const app = new Hono<WebEnv>();
+
+  app.get('/hub/home', async (c) => {
+    const identity = guards.signedIn(c);
+    const user = await guards.userOf(identity);
+    const [status, record, profiles] = await Promise.all([
+      servers.status(user, ''),
+      store.getServer(user.id, ''),
+      servers.profilesFor(user),
+    ]);
+    const profileName = status.profile ?? record?.profile;
+    return c.html(
+      homePage({
+        identity,
+        xsrf: guards.xsrf(identity),
+        now: now(),
+        server: {
+          phase: status.phase,
+          profile: servers.profiles.find((p) => p.name === profileName),
+          url: serverBaseUrl({ user: user.name, server: '' }),
+          startedAt: status.startedAt ?? record?.startedAt ?? undefined,
+          lastActivity: record?.lastActivity ?? undefined,
+          message: status.message ?? record?.message ?? undefined,
+          detail: status.detail,
+        },
+        profiles,
+        lastProfile: record?.profile,
+        notice: notices[c.req.query('done') ?? ''],
+      }),
+    );
+  });
+
+  app.post('/hub/spawn', async (c) => {
+    const { identity, form } = await guards.form(c);
+    const user = await guards.userOf(identity);
+    const profile = text(form, 'profile');
+    await servers.start(user, '', profile === '' ? undefined : profile);
+    const next = c.req.query('next');
+    return c.redirect(
+      `/hub/spawn-pending${next ? `?next=${encodeURIComponent(safeNext(next))}` : ''}`,
+    );
+  });
+
+  app.get('/hub/spawn-pending', async (c) => {
+    const identity = guards.signedIn(c);
+    const user = await guards.userOf(identity);
+    const base = serverBaseUrl({ user: user.name, server: '' });
+    const record = await store.getServer(user.id, '');
+    const profile = servers.profiles.find((p) => p.name === record?.profile);
+    const [estimateMs, allowed] = await Promise.all([
+      profile ? servers.startEstimate(profile.name) : undefined,
+      servers.profilesFor(user),
+    ]);
+    c.header('cache-control', 'no-store');
+    return c.html(
+      pendingPage({
+        identity,
+        xsrf: guards.xsrf(identity),
+        eventsUrl: `/hub/api/users/${encodeURIComponent(user.name)}/server/progress`,
+        next: safeNext(c.req.query('next'), `${base}lab`),
+        profile,
+        estimateMs,
+        profileCount: allowed.length,
+      }),
+    );
+  });
+
+  app.post('/hub/stop', async (c) => {
+    const { identity, form } = await guards.form(c);
+    await servers.stop(await guards.userOf(identity), '');
+    return c.redirect(`/hub/home?done=${text(form, 'cancel') === '1' ? 'cancelled' : 'stopped'}`);
+  });
+
+  const showTokens = async (
+    c: WebContext,
+    extra: { created?: { token: string; note: string }; notice?: string | undefined } = {},
+  ) => {
+    const identity = guards.signedIn(c);
+    const at = now();
+    const tokens = (await store.listApiTokens(identity.userId)).filter(
+      (t) => !t.expiresAt || t.expiresAt > at,
+    );
+    c.header('cache-control', 'no-store');
+    return c.html(
+      tokensPage({ identity, xsrf: guards.xsrf(identity), now: at, tokens, ...extra }),
+      extra.created ? 201 : 200,
+    );
+  };
+
+  app.get('/hub/token', (c) => showTokens(c, { notice: notices[c.req.query('done') ?? ''] }));
+
+  app.post('/hub/token', async (c) => {
+    const { identity, form } = await guards.form(c);
+    const parsed = tokenForm.safeParse({
+      note: text(form, 'note'),
+      expires_days: text(form, 'expires_days'),
+    });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new GanymedeError('bad_request', issue?.message ?? 'Check the form.', {
+        field: String(issue?.path[0] ?? 'note'),
+      });
+    }
+    const { note, expires_days: days } = parsed.data;
+    const { token } = await auth.createToken(identity.userId, note, {
+      expiresAt: days > 0 ? new Date(now().getTime() + days * 86_400_000) : null,
+    });
+    log.info({ user: identity.user }, 'created an API token in the portal');
+    // Rendered, not redirected: the secret exists only in this response.
+    return showTokens(c, { created: { token, note } });
+  });
+
+  app.post('/hub/token/revoke', async (c) => {
+    const { identity, form } = await guards.form(c);
+    const id = Number(text(form, 'id'));
+    if (!Number.isSafeInteger(id) || !(await store.deleteApiToken(identity.userId, id))) {
+      throw new GanymedeError('not_found', 'There is no such token.', { field: 'id' });
+    }
+    auth.forget(); // a revoked token must not live on in this replica's identity cache
+    return c.redirect('/hub/token?done=revoked');
+  });
+
+  // The link's secret is the credential: only its hash is stored, it works once (the POST
+  // takes it in one statement) and expires. GET only shows the form, so a link preview or
+  // scanner opening the URL does not use it up.
+  app.get('/hub/invite/:secret', async (c) => {
+    const invite = await store.getInvite(hashSecret(c.req.param('secret')), now());
+    const user = invite && (await store.getUserById(invite.userId));
+    c.header('cache-control', 'no-store');
+    if (!user) return c.html(invalidInvitePage(), 404);
+    return c.html(invitePage(user.name, c.req.path));
+  });
+
+  app.post('/hub/invite/:secret', async (c) => {
+    const hash = hashSecret(c.req.param('secret'));
+    const invite = await store.getInvite(hash, now());
+    const user = invite && (await store.getUserById(invite.userId));
+    if (!user) return c.html(invalidInvitePage(), 404);
+    const form = await c.req.parseBody();
+    const password = typeof form['password'] === 'string' ? form['password'] : '';
+    const problem =
+      password.length < 8 || password.length > 1024
+        ? 'Passwords are 8 to 1024 characters.'
+        : password !== form['confirm']
+          ? 'The two passwords are not the same.'
+          : undefined;
+    if (problem) return c.html(invitePage(user.name, c.req.path, problem), 400);
+    const userId = await store.takeInvite(hash, now());
+    if (userId !== user.id) return c.html(invalidInvitePage(), 404);
+    await store.setPasswordHash(user.id, await hashPassword(password));
+    await store.deleteUserSessions(user.id);
+    auth.forget();
+    const { sessionId } = await auth.openSession(user);
+    deps.setSession(c, sessionId);
+    log.info({ user: user.name }, 'password set through a one-time link');
+    return c.redirect('/hub/home');
+  });
+
+  return app;
+}
