@@ -15,7 +15,6 @@ import { createAuthService } from '../../src/auth/auth-service.ts';
 import { readCookie } from '../../src/hub/cookie.ts';
 import { createProxy } from '../../src/proxy/index.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
-import { identify } from '../../src/web/app.ts';
 
 const SESSION_COOKIE = 'ganymede-session';
 const upstreamPort = Number(process.argv[2]);
