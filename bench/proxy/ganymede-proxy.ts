@@ -31,8 +31,9 @@ await auth.ensureAdmin('alice', password);
 const { sessionId } = await auth.login('alice', password, '127.0.0.1');
 
 const proxy = createProxy({
-  authenticate: (req) =>
-    identify(auth, readCookie(req.headers.cookie, SESSION_COOKIE), req.headers.authorization),
+  // What the hub's `identify` (src/web/app.ts) does for a request without Authorization;
+  // called directly so the benchmark does not load the whole web app.
+  authenticate: (req) => auth.fromSession(readCookie(req.headers.cookie, SESSION_COOKIE)),
   route: (ref) =>
     ref.user === 'alice'
       ? { target: `http://127.0.0.1:${upstreamPort}`, token: 'upstream-token' }
