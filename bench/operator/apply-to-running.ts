@@ -4,9 +4,11 @@
  * The operator runs as its own process (as in a cluster). Two figures per notebook:
  *
  * - end to end: `kubectl apply` started → this process sees `status.phase: Running`;
- * - the operator's share: this process sees the pod's Ready condition turn True → it sees
- *   `status.phase: Running`. Both times come from watches in this one process, so the share
- *   includes two watch deliveries besides the operator's own work (an upper bound).
+ * - the operator's share, measured inside the operator: its watch delivers the pod with
+ *   Ready=True → the API server has accepted the status `Running` (`onRunning` hook);
+ * - the same share as an outside observer sees it: this process's pod watch sees Ready →
+ *   its notebook watch sees Running. Under load the two watches lag differently (the pod
+ *   event can even arrive after the status), so this figure is reported but not the target's.
  *
  * Target (issue 4): operator's share under 100 ms median.
  *
@@ -83,11 +85,20 @@ async function runRound(cluster: TestCluster, count: number): Promise<Record<str
   const operator = spawn(process.execPath, [runner, cluster.kubeconfigPath, ns, '4'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const internal: number[] = [];
   await new Promise<void>((resolve, reject) => {
     let out = '';
     operator.stdout.setEncoding('utf8').on('data', (c: string) => {
       out += c;
-      if (out.includes('ready\n')) resolve();
+      const lines = out.split('\n');
+      out = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line === 'ready') resolve();
+        else if (line.startsWith('{')) {
+          const e = JSON.parse(line) as { operatorLatencyMs?: number };
+          if (e.operatorLatencyMs !== undefined) internal.push(e.operatorLatencyMs);
+        }
+      }
     });
     operator.once('exit', (code) => {
       reject(new Error(`operator exited (${code})`));
@@ -137,6 +148,8 @@ async function runRound(cluster: TestCluster, count: number): Promise<Record<str
   const share = names.flatMap((n) =>
     runningAt.has(n) && podReadyAt.has(n) ? [runningAt.get(n)! - podReadyAt.get(n)!] : [],
   );
+  // The operator reports a notebook only after its status write returned; let the last
+  // report arrive before stopping it.
   operator.kill('SIGTERM');
   await new Promise((r) => operator.once('exit', r));
   await kubectlOk(cluster, ['delete', 'namespace', ns, '--wait=false']);
@@ -144,7 +157,8 @@ async function runRound(cluster: TestCluster, count: number): Promise<Record<str
     notebooks: count,
     reachedRunning: runningAt.size,
     endToEndMs: summary(endToEnd),
-    operatorShareMs: summary(share),
+    operatorShareMs: summary(internal),
+    observedShareMs: summary(share),
   };
 }
 

@@ -58,6 +58,9 @@ export function notebookKeyOfOwned(object: KubeObject): string | undefined {
 
 export interface InformerSet {
   readonly caches: Caches;
+  /** When (`performance.now()`) this process first saw the pod with this uid Ready, for the
+   * operator's latency figure (pod ready → status Running). */
+  podReadyObservedAt(uid: string): number | undefined;
   /** Lists every kind, then watches; resolves when all caches are filled. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -132,7 +135,19 @@ export function createInformers(options: InformerOptions): InformerSet {
   }
 
   const owned = { label: managedSelector };
-  const pods = make<Pod>('pods', owned, notebookKeyOfOwned);
+  const readySeen = new Map<string, number>();
+  const pods = make<Pod>('pods', owned, (p) => {
+    const uid = p.metadata?.uid;
+    const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    if (uid !== undefined) {
+      if (!ready) readySeen.delete(uid);
+      else if (!readySeen.has(uid)) {
+        if (readySeen.size > 10_000) readySeen.clear();
+        readySeen.set(uid, performance.now());
+      }
+    }
+    return notebookKeyOfOwned(p);
+  });
   const claims = make<PersistentVolumeClaim>('claims', owned, notebookKeyOfOwned);
   const caches: Caches = {
     notebooks: make('notebooks', {}, (o: KubeObject) =>
@@ -163,6 +178,7 @@ export function createInformers(options: InformerOptions): InformerSet {
 
   return {
     caches,
+    podReadyObservedAt: (uid) => readySeen.get(uid),
     async start() {
       stopped = false;
       await Promise.all(watchers.map((w) => w.start()));

@@ -20,7 +20,7 @@ import {
   type LeaderElectionTiming,
   type LeaderElector,
 } from './leader-election.ts';
-import { reconcileNotebook, type ReconcileDeps } from './reconcile.ts';
+import { reconcileNotebook, type ReconcileDeps, type RunningEvent } from './reconcile.ts';
 import { WorkQueue, realTimers, type Timers } from './work-queue.ts';
 
 export interface OperatorOptions {
@@ -46,6 +46,9 @@ export interface OperatorOptions {
   readonly log?: Logger;
   readonly now?: () => Date;
   readonly timers?: Timers;
+  /** Called when a notebook turns Running, with the operator's own share of the latency
+   * (its watch saw the pod Ready → the API server accepted status Running). */
+  readonly onRunning?: (event: RunningEvent) => void;
   /** First and longest retry delay of a failing notebook. Default 100 ms and 60 s. */
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
 }
@@ -129,6 +132,8 @@ export function startOperator(options: OperatorOptions): RunningOperator {
       newToken,
       applied: new Map(),
       logTails: new Map(),
+      podReadyObservedAt: (uid) => inf.podReadyObservedAt(uid),
+      ...(options.onRunning ? { onRunning: options.onRunning } : {}),
     };
     running = Array.from({ length: workers }, () => worker(q, deps));
     log.info({ namespace: options.namespace ?? '(all)', workers }, 'operator reconciling');

@@ -24,7 +24,7 @@ import { notebookUrl } from '../resources/service.ts';
 import { CONTAINER_NAME, type BuildSettings } from '../resources/settings.ts';
 import { diagnose } from './diagnose.ts';
 import { splitKey, type Caches } from './informers.ts';
-import { computeStatus, isTerminating, sameStatus } from './status.ts';
+import { computeStatus, isPodReady, isTerminating, sameStatus } from './status.ts';
 
 export interface ReconcileDeps {
   readonly api: KubeApi;
@@ -36,6 +36,16 @@ export interface ReconcileDeps {
   readonly applied: Map<string, { hash: string; version: string }>;
   /** Log tails already fetched, by pod uid and restart count. */
   readonly logTails: Map<string, string>;
+  /** When the operator first saw a pod Ready (performance.now()), for `onRunning`. */
+  readonly podReadyObservedAt?: (uid: string) => number | undefined;
+  /** Called after a notebook's status turned Running, with the operator's own latency. */
+  readonly onRunning?: (event: RunningEvent) => void;
+}
+
+export interface RunningEvent {
+  readonly notebook: string;
+  /** Pod Ready seen by the operator's watch → status Running accepted by the API server. */
+  readonly operatorLatencyMs: number | undefined;
 }
 
 export type ReconcileResult =
@@ -130,6 +140,7 @@ async function crashLogTail(
   } catch {
     // No log (the node is gone, or logs are not served): the message says so.
   }
+  if (deps.logTails.size >= MAX_LOG_TAILS) deps.logTails.clear();
   deps.logTails.set(memoKey, tail);
   return tail;
 }
@@ -139,8 +150,8 @@ async function writeStatus(
   at: { readonly name: string; readonly namespace: string },
   current: NotebookStatus | undefined,
   next: NotebookStatus,
-): Promise<void> {
-  if (sameStatus(current, next)) return;
+): Promise<boolean> {
+  if (sameStatus(current, next)) return false;
   await deps.api.applyStatus(
     {
       apiVersion: NOTEBOOK_API_VERSION,
@@ -150,7 +161,19 @@ async function writeStatus(
     },
     FIELD_MANAGER,
   );
+  return true;
 }
+
+/** Drops the apply memory of a deleted notebook's objects. */
+function forgetNotebook(deps: ReconcileDeps, namespace: string, name: string): void {
+  const names = notebookObjectNames(name);
+  for (const kind of Object.keys(cacheOf)) {
+    deps.applied.delete(`${kind}/${namespace}/${names.base}`);
+    deps.applied.delete(`${kind}/${namespace}/${names.claim}`);
+  }
+}
+
+const MAX_LOG_TAILS = 1000;
 
 export async function reconcileNotebook(
   deps: ReconcileDeps,
@@ -160,7 +183,10 @@ export async function reconcileNotebook(
   const raw = deps.caches.notebooks.get(name, namespace);
   // Gone or going: the garbage collector removes what it owned (ownerReferences), and a
   // retained claim stays, as it should.
-  if (!raw || raw.metadata?.deletionTimestamp !== undefined) return { outcome: 'done' };
+  if (!raw || raw.metadata?.deletionTimestamp !== undefined) {
+    forgetNotebook(deps, namespace, name);
+    return { outcome: 'done' };
+  }
   const currentStatus = raw.status as NotebookStatus | undefined;
   const generation = raw.metadata?.generation;
   const parsed = notebookSpecSchema.safeParse(raw.spec);
@@ -237,7 +263,17 @@ export async function reconcileNotebook(
     now: deps.now(),
   });
   try {
-    await writeStatus(deps, { name, namespace }, currentStatus, next);
+    const written = await writeStatus(deps, { name, namespace }, currentStatus, next);
+    if (written && next.phase === 'Running' && currentStatus?.phase !== 'Running') {
+      const readyPod = pods.find((p) => !isTerminating(p) && isPodReady(p));
+      const seen = readyPod?.metadata?.uid
+        ? deps.podReadyObservedAt?.(readyPod.metadata.uid)
+        : undefined;
+      deps.onRunning?.({
+        notebook: key,
+        operatorLatencyMs: seen === undefined ? undefined : performance.now() - seen,
+      });
+    }
   } catch (e) {
     // 404: deleted meanwhile, nothing left to report on.
     if (!(e instanceof KubeApiError && e.status === 404)) failure ??= e;

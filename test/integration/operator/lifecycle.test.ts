@@ -15,6 +15,7 @@ import {
   restrictedNamespace,
   waitForNone,
   waitForNotebook,
+  watchFor,
 } from './helpers.ts';
 
 let cluster: TestCluster;
@@ -136,6 +137,27 @@ describe('a notebook from apply to delete', () => {
     assert.match(wide, /The notebook server is running\./);
   });
 
+  it('puts back an owned object someone deleted', async () => {
+    const before = await kubectlOk(cluster, [
+      'get',
+      'service',
+      '-n',
+      ns,
+      name,
+      '-o',
+      'jsonpath={.metadata.uid}',
+    ]);
+    await kubectlOk(cluster, ['delete', 'service', '-n', ns, name]);
+    const back = await watchFor<{ metadata: { name: string; uid: string } }>(
+      cluster,
+      `/api/v1/namespaces/${ns}/services`,
+      (svc, type) =>
+        type !== 'DELETED' && svc.metadata.name === name && svc.metadata.uid !== before,
+      { what: 'the Service to be re-created' },
+    );
+    assert.notEqual(back.metadata.uid, before);
+  });
+
   it('stopped: true → Stopped, pods gone, claim kept', async () => {
     await kubectlOk(cluster, [
       'patch',
@@ -197,6 +219,35 @@ describe('a notebook from apply to delete', () => {
       'name',
     ]);
     assert.deepEqual(left.trim().split('\n'), ['persistentvolumeclaim/alice-home']);
+  });
+});
+
+describe('storage.retain: false', () => {
+  it('deletes the claim with the notebook', async () => {
+    await kubectlOk(
+      cluster,
+      ['apply', '-f', '-'],
+      notebookYaml('scratch', ns, {
+        image: 'quay.io/jupyter/minimal-notebook:latest',
+        stopped: true,
+        storage: { retain: false },
+      }),
+    );
+    await waitForNotebook(cluster, ns, 'scratch', (n) => n.status?.phase === 'Stopped', 'Stopped');
+    await kubectlOk(cluster, ['get', 'pvc', '-n', ns, 'scratch-home']);
+    await kubectlOk(cluster, ['delete', 'jnb', '-n', ns, 'scratch']);
+    await waitForNone(cluster, ns, 'pvc', 'ganymede.dev/notebook=scratch');
+    const left = await kubectlOk(cluster, [
+      'get',
+      'pvc,deployments,secrets',
+      '-n',
+      ns,
+      '-l',
+      'ganymede.dev/notebook=scratch',
+      '-o',
+      'name',
+    ]);
+    assert.equal(left.trim(), '');
   });
 });
 

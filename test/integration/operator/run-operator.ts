@@ -22,6 +22,12 @@ const operator = startOperator({
         timing: { leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 },
       }
     : undefined,
+  // For the benchmark: one JSON line per notebook that turned Running.
+  onRunning: (e) => {
+    process.stdout.write(
+      `${JSON.stringify({ running: e.notebook, operatorLatencyMs: e.operatorLatencyMs })}\n`,
+    );
+  },
 });
 await operator.ready;
 process.stdout.write('ready\n');

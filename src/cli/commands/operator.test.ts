@@ -1,0 +1,18 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isGanymedeError } from '../../errors/ganymede-error.ts';
+import { operatorCommand } from './operator.ts';
+
+describe('ganymede operator', () => {
+  it('refuses bad options by name before touching a cluster', async () => {
+    await assert.rejects(
+      operatorCommand.run(['--workers', '0']),
+      (e: unknown) => isGanymedeError(e) && e.field === 'workers',
+    );
+    await assert.rejects(
+      operatorCommand.run(['--kubeconfig', '/nonexistent/kubeconfig']),
+      (e: unknown) => isGanymedeError(e) && e.field === 'kubeconfig',
+    );
+    await assert.rejects(operatorCommand.run(['--frobnicate']), /Unknown option/);
+  });
+});
