@@ -29,6 +29,7 @@ import {
   writeJupyterImageConfig,
 } from './node-agent/default-images.ts';
 import type { ImageRule } from './node-agent/images.ts';
+import { jupyterForPods } from './node-agent/jupyter-runtime.ts';
 import { PodNetwork } from './network/pod-network.ts';
 import { sweepStaleHarnessDirs, writeOwner } from './stale.ts';
 
@@ -110,7 +111,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
       const images =
         options.images ??
         defaultImageRules({
-          jupyter: jupyterCommand(),
+          jupyter: jupyterForPods(jupyterCommand()),
           jupyterConfigDir: writeJupyterImageConfig(dir),
         });
       agent = await NodeAgent.start({ kubeConfig, network, images, dir });

@@ -16,8 +16,14 @@ export interface SpawnOptions {
   readonly logFile: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
-  /** Wraps the command (`nsenter …`, `setpriv --reuid …`); runs before pdeathsig is applied. */
+  /** Wraps the setpriv invocation (`nsenter --net=… --`). */
   readonly prefix?: readonly string[];
+  /**
+   * More setpriv options (`--reuid`, `--regid`, `--groups`). They belong to the same setpriv
+   * that sets pdeathsig: it applies the user change first and pdeathsig last, whereas a
+   * later credential change would clear pdeathsig (prctl(2), PR_SET_PDEATHSIG).
+   */
+  readonly setpriv?: readonly string[];
 }
 
 export interface ExitInfo {
@@ -45,6 +51,7 @@ export class ManagedProcess {
         'setpriv',
         '--pdeathsig',
         'KILL',
+        ...(options.setpriv ?? []),
         '--',
         options.command,
         ...options.args,

@@ -30,11 +30,14 @@ const server = createServer((req, res) => {
         res.writeHead(204).end();
         return;
       }
+      let body: Buffer;
       try {
-        res.writeHead(200).end(await readFile(name));
+        body = await readFile(name);
       } catch {
         res.writeHead(404).end('not found');
+        return;
       }
+      res.writeHead(200).end(body);
       return;
     }
     const env = Object.fromEntries(

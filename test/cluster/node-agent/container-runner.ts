@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { constants } from 'node:os';
 import type { V1Container, V1Pod, V1Probe } from '@kubernetes/client-node';
 import { ManagedProcess } from '../control-plane/managed-process.ts';
-import { ContainerConfigError, resolveEnv, type EnvSources, type PodRuntimeFacts } from './env.ts';
+import {
+  ContainerConfigError,
+  expandReferences,
+  resolveEnv,
+  type EnvSources,
+  type PodRuntimeFacts,
+} from './env.ts';
 import { resolveCommand, type ImageRule } from './images.ts';
 import { translatePath, translateWord, type MountedFolder } from './paths.ts';
 import type { ContainerState, ContainerView, TerminatedState } from './pod-status.ts';
@@ -208,17 +214,17 @@ export class ContainerRunner {
     });
   }
 
-  /** The `nsenter … setpriv …` prefix that puts a command into the pod's network and user. */
-  #prefix(user: { uid: number; gid: number; groups: number[] }): string[] {
+  /** Enters the pod's network namespace (nsenter, util-linux). */
+  #prefix(): string[] {
+    return ['nsenter', `--net=/run/netns/${this.#ctx.netns}`, '--'];
+  }
+
+  /** Becomes the pod's user and groups (setpriv, util-linux). */
+  #setpriv(user: { uid: number; gid: number; groups: number[] }): string[] {
     return [
-      'nsenter',
-      `--net=/run/netns/${this.#ctx.netns}`,
-      '--',
-      'setpriv',
       `--reuid=${user.uid}`,
       `--regid=${user.gid}`,
       user.groups.length > 0 ? `--groups=${user.groups.join(',')}` : '--clear-groups',
-      '--',
     ];
   }
 
@@ -260,7 +266,11 @@ export class ContainerRunner {
       mounts.find((m) => !m.mountPath.startsWith(serviceAccountMountPrefix))?.hostPath ??
       '/tmp';
     await mkdir(cwd, { recursive: true });
-    const [program, ...args] = argv.map((w) => translateWord(w, mounts)) as [string, ...string[]];
+    // $(VAR) in command and args expands from the container's env, as the kubelet does.
+    const [program, ...args] = argv.map((w) => translateWord(expandReferences(w, env), mounts)) as [
+      string,
+      ...string[],
+    ];
     const logs = join(this.#ctx.podDir, 'logs');
     await mkdir(logs, { recursive: true });
     const containerID = `ganymede://${pod.metadata?.uid ?? ''}/${this.name}/${this.#restartCount}`;
@@ -270,7 +280,8 @@ export class ContainerRunner {
       env,
       cwd,
       logFile: join(logs, `${this.name}.log`),
-      prefix: this.#prefix(user),
+      prefix: this.#prefix(),
+      setpriv: this.#setpriv(user),
     });
     this.#process = proc;
     const startedAt = new Date();
@@ -427,7 +438,10 @@ export class ContainerRunner {
     });
     if (!rule.ok) return Promise.resolve(126);
     const [program, ...args] = [
-      ...this.#prefix(user),
+      ...this.#prefix(),
+      'setpriv',
+      ...this.#setpriv(user),
+      '--',
       ...rule.argv.map((w) => translateWord(w, mounts)),
     ] as [string, ...string[]];
     return new Promise((resolve) => {

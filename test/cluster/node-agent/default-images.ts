@@ -46,6 +46,19 @@ export function writeJupyterImageConfig(dir: string): string {
   return configDir;
 }
 
+/** The ENV of Jupyter's docker-stacks images. */
+function dockerStacksEnv(jupyterConfigDir: string): Record<string, string> {
+  return {
+    JUPYTER_PORT: '8888',
+    JUPYTER_CONFIG_PATH: jupyterConfigDir,
+    NB_USER: 'jovyan',
+    NB_UID: '1000',
+    NB_GID: '100',
+    HOME: '/home/jovyan',
+    SHELL: '/bin/bash',
+  };
+}
+
 export function defaultImageRules(input: {
   jupyter: string;
   jupyterConfigDir: string;
@@ -62,15 +75,7 @@ export function defaultImageRules(input: {
         'start.sh': lab,
       },
       defaultCommand: lab,
-      env: {
-        JUPYTER_PORT: '8888',
-        JUPYTER_CONFIG_PATH: input.jupyterConfigDir,
-        NB_USER: 'jovyan',
-        NB_UID: '1000',
-        NB_GID: '100',
-        HOME: '/home/jovyan',
-        SHELL: '/bin/bash',
-      },
+      env: dockerStacksEnv(input.jupyterConfigDir),
       // docker-stacks images run as jovyan (1000) in group users (100).
       user: { uid: 1000, gid: 100 },
     },
@@ -92,4 +97,24 @@ export function defaultImageRules(input: {
       defaultCommand: ['/bin/sh'],
     },
   ];
+}
+
+/**
+ * JupyterHub's single-user images (KubeSpawner's default `quay.io/jupyterhub/singleuser`, the
+ * Helm chart's `quay.io/jupyterhub/k8s-singleuser-sample`) played by a local
+ * `jupyterhub-singleuser`, with the same image ENV and user as the docker-stacks rule (those
+ * images are built on docker-stacks). Not among the defaults: the spawn benchmark
+ * (bench/spawn) adds it for its JupyterHub + KubeSpawner anchor.
+ */
+export function jupyterhubSingleuserImageRule(input: {
+  singleuser: string;
+  jupyterConfigDir: string;
+}): ImageRule {
+  return {
+    pattern: 'quay.io/jupyterhub/*',
+    commands: { 'jupyterhub-singleuser': input.singleuser },
+    defaultCommand: [input.singleuser],
+    env: dockerStacksEnv(input.jupyterConfigDir),
+    user: { uid: 1000, gid: 100 },
+  };
 }

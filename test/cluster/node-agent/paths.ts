@@ -19,13 +19,24 @@ export function translatePath(path: string, mounts: readonly MountedFolder[]): s
   return undefined;
 }
 
-/** Rewrites a word that is a path (`/a/b`) or an option with a path value (`--dir=/a/b`). */
-export function translateWord(word: string, mounts: readonly MountedFolder[]): string {
-  if (word.startsWith('/')) return translatePath(word, mounts) ?? word;
-  const eq = word.indexOf('=');
-  if (eq > 0 && word[eq + 1] === '/') {
-    const translated = translatePath(word.slice(eq + 1), mounts);
-    if (translated !== undefined) return word.slice(0, eq + 1) + translated;
-  }
-  return word;
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Rewrites every mountPath that appears as a path in `text`: the whole word (`/a/b`), an
+ * option's value (`--dir=/a/b`), or a path inside a shell script (`echo x > /a/b/c`). A
+ * mountPath counts only at a path boundary, so `/data` does not touch `/database`.
+ */
+export function translateWord(text: string, mounts: readonly MountedFolder[]): string {
+  const sorted = [...mounts].sort((a, b) => b.mountPath.length - a.mountPath.length);
+  if (sorted.length === 0) return text;
+  const alternatives = sorted.map((m) => escapeRegExp(m.mountPath.replace(/\/+$/, '') || '/'));
+  const pattern = new RegExp(
+    `(^|[\\s='"(:,;>|&])(${alternatives.join('|')})(?=$|[/\\s'"):,;|&])`,
+    'g',
+  );
+  return text.replace(pattern, (_match, before: string, path: string) => {
+    return before + (translatePath(path, sorted) ?? path);
+  });
 }

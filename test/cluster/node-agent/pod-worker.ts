@@ -94,7 +94,9 @@ export class PodWorker {
       }
       this.#gone = true;
       await this.#ctx.network.removePod(this.uid);
-      await rm(this.#podDir, { recursive: true, force: true });
+      // GANYMEDE_CLUSTER_KEEP=1 keeps logs and volumes for a post-mortem.
+      if (process.env['GANYMEDE_CLUSTER_KEEP'] !== '1')
+        await rm(this.#podDir, { recursive: true, force: true });
     })();
     return this.#finished;
   }
