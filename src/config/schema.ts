@@ -4,6 +4,7 @@
  * Unknown keys are errors (a typo must not be silently ignored).
  */
 import { z } from 'zod';
+import { ingressRoutingSchema } from '../ingress/config.ts';
 
 /** Kubernetes quantity (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/). */
 export const quantity = z
@@ -183,6 +184,8 @@ export const configSchema = z.strictObject({
       public: z.boolean().default(false),
     })
     .default({ public: false }),
+  /** Each notebook on its own host behind the cluster's ingress controller (src/ingress). */
+  ingressRouting: ingressRoutingSchema.optional(),
   profiles: z
     .array(profileSchema)
     .min(1)
@@ -231,6 +234,12 @@ export const configExamples: Record<string, string> = {
   'culler.idleTimeoutSecondsOverride': '5 (tests only)',
   metrics: 'metrics: { public: false }',
   'metrics.public': 'false',
+  ingressRouting: '{ baseDomain: nb.example.org }',
+  'ingressRouting.baseDomain': 'nb.example.org',
+  'ingressRouting.cookieDomain': 'example.org',
+  'ingressRouting.scheme': 'https',
+  'ingressRouting.className': 'nginx',
+  'ingressRouting.tlsSecretName': 'notebooks-wildcard-tls',
   profiles: '[{ name: standard, displayName: Standard }]',
   'profiles[].name': 'standard',
   'profiles[].displayName': 'Standard',

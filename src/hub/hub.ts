@@ -16,6 +16,7 @@ import { createCuller, type Culler } from '../culler/culler.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createHubMetrics, type HubMetrics } from '../metrics/hub-metrics.ts';
 import { withSpawnTiming } from '../metrics/timed-backend.ts';
+import { createIngressRouting } from '../ingress/index.ts';
 import { createProxy } from '../proxy/index.ts';
 import { createServerService, type ServerService } from '../servers/server-service.ts';
 import type { Store } from '../store/types.ts';
@@ -90,6 +91,23 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     ...(deps.isLeader ? { isLeader: deps.isLeader } : {}),
   });
 
+  const identifyRequest = (req: IncomingMessage) =>
+    identify(auth, readCookie(req.headers.cookie, SESSION_COOKIE), req.headers.authorization);
+
+  // Ingress routing mode (src/ingress): the cluster's ingress controller is the data path and
+  // asks /hub/auth/forward; the session cookie then spans the notebook hosts.
+  const ingressRouting =
+    config.ingressRouting &&
+    createIngressRouting({
+      config: config.ingressRouting,
+      publicUrl: config.hub.publicUrl,
+      store,
+      authenticate: identifyRequest,
+      hasSessionCookie: (req) => readCookie(req.headers.cookie, SESSION_COOKIE) !== undefined,
+      route: (ref) => backend.route(ref),
+      log,
+    });
+
   const web = createWebApp({
     auth,
     servers,
@@ -97,12 +115,10 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     log,
     publicUrl: config.hub.publicUrl,
     sessionHours: config.auth.sessionHours,
+    cookieDomain: ingressRouting?.cookieDomain,
     oidc,
   });
   const webListener = getRequestListener(web.fetch);
-
-  const identifyRequest = (req: IncomingMessage) =>
-    identify(auth, readCookie(req.headers.cookie, SESSION_COOKIE), req.headers.authorization);
 
   const userIds = new Map<string, number>();
   const proxy = createProxy({
@@ -155,7 +171,9 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
         metrics.proxyResponse(res.statusCode);
       });
       proxy.handleRequest(req, res);
-    } else if (!opsRoutes(req, res)) void webListener(req, res);
+    } else if (!opsRoutes(req, res) && ingressRouting?.handle(req, res) !== true) {
+      void webListener(req, res);
+    }
   });
   server.on('upgrade', (req, socket, head) => {
     if (req.url?.startsWith('/user/')) proxy.handleUpgrade(req, socket, head);

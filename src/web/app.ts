@@ -37,6 +37,11 @@ export interface WebDeps {
   /** `https://…` when served over HTTPS: decides the cookie's Secure flag. */
   readonly publicUrl: string | undefined;
   readonly sessionHours: number;
+  /**
+   * The session cookie's `Domain` (ingress routing mode, src/ingress/config.ts), so browsers
+   * send it to the notebook hosts too; unset: a host-only cookie (the safer default).
+   */
+  readonly cookieDomain?: string | undefined;
   /** Sign-in with an organisation's OpenID Connect provider, when configured. */
   readonly oidc?: OidcSignIn | undefined;
   /** REST API settings (page sizes, slow-stop wait, clock); defaults are JupyterHub's. */
@@ -90,6 +95,7 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
       secure,
       path: '/',
       maxAge: deps.sessionHours * 3600,
+      ...(deps.cookieDomain === undefined ? {} : { domain: deps.cookieDomain }),
     });
   }
 
@@ -200,7 +206,10 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     await guards.form(c);
     const sessionId = getCookie(c, SESSION_COOKIE);
     if (sessionId) await auth.logout(sessionId);
-    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    deleteCookie(c, SESSION_COOKIE, {
+      path: '/',
+      ...(deps.cookieDomain === undefined ? {} : { domain: deps.cookieDomain }),
+    });
     return c.redirect('/hub/login');
   });
 
