@@ -132,6 +132,7 @@ export function startOperator(options: OperatorOptions): RunningOperator {
       newToken,
       applied: new Map(),
       logTails: new Map(),
+      written: new Map(),
       podReadyObservedAt: (uid) => inf.podReadyObservedAt(uid),
       ...(options.onRunning ? { onRunning: options.onRunning } : {}),
     };

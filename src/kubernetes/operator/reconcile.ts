@@ -36,6 +36,9 @@ export interface ReconcileDeps {
   readonly applied: Map<string, { hash: string; version: string }>;
   /** Log tails already fetched, by pod uid and restart count. */
   readonly logTails: Map<string, string>;
+  /** The status this operator last wrote per notebook key (and uid). The cache can lag behind
+   * our own write; comparing with it would write twice and re-stamp `readyAt`. */
+  readonly written: Map<string, { readonly uid: string; readonly status: NotebookStatus }>;
   /** When the operator first saw a pod Ready (performance.now()), for `onRunning`. */
   readonly podReadyObservedAt?: (uid: string) => number | undefined;
   /** Called after a notebook's status turned Running, with the operator's own latency. */
@@ -185,9 +188,13 @@ export async function reconcileNotebook(
   // retained claim stays, as it should.
   if (!raw || raw.metadata?.deletionTimestamp !== undefined) {
     forgetNotebook(deps, namespace, name);
+    deps.written.delete(key);
     return { outcome: 'done' };
   }
-  const currentStatus = raw.status as NotebookStatus | undefined;
+  const uid = raw.metadata?.uid ?? '';
+  const mine = deps.written.get(key);
+  const currentStatus =
+    mine?.uid === uid ? mine.status : (raw.status as NotebookStatus | undefined);
   const generation = raw.metadata?.generation;
   const parsed = notebookSpecSchema.safeParse(raw.spec);
   const names = notebookObjectNames(name);
@@ -195,11 +202,14 @@ export async function reconcileNotebook(
     // Possible only if the stored object predates the CRD's current schema.
     const issues = parsed.error.issues.map((i) => ({ ...i, path: ['spec', ...i.path] }));
     const message = `This notebook's settings are not valid: ${describeSpecIssues(issues)}`;
-    await writeStatus(deps, { name, namespace }, currentStatus, {
-      phase: 'Failed',
+    const failed = {
+      phase: 'Failed' as const,
       message,
       ...(generation === undefined ? {} : { observedGeneration: generation }),
-    });
+    };
+    if (await writeStatus(deps, { name, namespace }, currentStatus, failed)) {
+      deps.written.set(key, { uid, status: failed });
+    }
     return { outcome: 'done', phase: 'Failed' };
   }
   const notebook: JupyterNotebook = {
@@ -264,6 +274,7 @@ export async function reconcileNotebook(
   });
   try {
     const written = await writeStatus(deps, { name, namespace }, currentStatus, next);
+    if (written) deps.written.set(key, { uid, status: next });
     if (written && next.phase === 'Running' && currentStatus?.phase !== 'Running') {
       const readyPod = pods.find((p) => !isTerminating(p) && isPodReady(p));
       const seen = readyPod?.metadata?.uid

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { KubeApi } from '../client/kube-api.ts';
+import { KubeApiError } from '../client/kube-api.ts';
+import type { KubeObject, Pod } from '../plain.ts';
+import { defaultBuildSettings } from '../resources/settings.ts';
+import type { Cache, Caches } from './informers.ts';
+import { reconcileNotebook, type ReconcileDeps } from './reconcile.ts';
+
+function cache<T extends KubeObject>(items: T[] = []): Cache<T> & { items: T[] } {
+  return {
+    items,
+    get: (name, ns) => items.find((i) => i.metadata?.name === name && i.metadata.namespace === ns),
+    list: (ns) => items.filter((i) => ns === undefined || i.metadata?.namespace === ns),
+  };
+}
+
+function setup(spec: Record<string, unknown> = { image: 'img', stopped: false }) {
+  const calls: string[] = [];
+  const notebook = {
+    apiVersion: 'ganymede.dev/v1alpha1',
+    kind: 'JupyterNotebook',
+    metadata: { name: 'nb', namespace: 'ns', uid: 'uid-1', generation: 1 },
+    spec: {
+      interface: 'lab',
+      resources: { gpu: 0 },
+      storage: { size: '1Gi', retain: true },
+      env: {},
+      idleTimeoutMinutes: 0,
+      baseUrl: '/',
+      ...spec,
+    },
+  };
+  const caches = {
+    notebooks: cache([notebook]),
+    deployments: cache(),
+    services: cache(),
+    secrets: cache(),
+    claims: cache(),
+    ingresses: cache(),
+    networkPolicies: cache(),
+    pods: cache<Pod>(),
+    events: cache(),
+  } as unknown as Caches & Record<keyof Caches, { items: KubeObject[] }>;
+  let generation = 0;
+  let failApply: KubeApiError | undefined;
+  const api: KubeApi = {
+    request: () => Promise.resolve(''),
+    get: () => Promise.resolve(undefined),
+    list: () => Promise.resolve({ items: [], metadata: {} }),
+    apply: (o) => {
+      if (failApply) return Promise.reject(failApply);
+      calls.push(`apply ${o.kind ?? ''}/${o.metadata?.name ?? ''}`);
+      const stored = {
+        ...o,
+        metadata: { ...o.metadata, generation: ++generation, resourceVersion: String(generation) },
+      };
+      return Promise.resolve(stored);
+    },
+    applyStatus: (o) => {
+      calls.push(`status ${(o.status as { phase: string }).phase}`);
+      return Promise.resolve(o);
+    },
+    create: (o) => {
+      calls.push(`create ${o.kind ?? ''}/${o.metadata?.name ?? ''}`);
+      return Promise.resolve('created');
+    },
+    close: () => undefined,
+  };
+  let tokens = 0;
+  const deps: ReconcileDeps = {
+    api,
+    caches,
+    settings: defaultBuildSettings,
+    now: () => new Date('2026-01-01T00:00:00Z'),
+    newToken: () => `token-${++tokens}`,
+    applied: new Map(),
+    logTails: new Map(),
+    written: new Map(),
+  };
+  return {
+    deps,
+    calls,
+    caches,
+    failWith: (e: KubeApiError | undefined) => {
+      failApply = e;
+    },
+  };
+}
+
+describe('reconcileNotebook', () => {
+  it('creates the Secret, applies every object, writes status, in that order', async () => {
+    const { deps, calls } = setup();
+    const result = await reconcileNotebook(deps, 'ns/nb');
+    assert.deepEqual(result, { outcome: 'done', phase: 'Pending' });
+    assert.equal(calls[0], 'create Secret/nb');
+    assert.deepEqual(calls.slice(1, -1).sort(), [
+      'apply Deployment/nb',
+      'apply NetworkPolicy/nb',
+      'apply PersistentVolumeClaim/nb-home',
+      'apply Service/nb',
+    ]);
+    assert.equal(calls.at(-1), 'status Pending');
+  });
+
+  it('changes nothing when run again with nothing new, even before the cache shows its write', async () => {
+    const { deps, calls, caches } = setup();
+    await reconcileNotebook(deps, 'ns/nb');
+    // The caches now hold what was applied (as the watches would deliver it).
+    caches.secrets.items.push({ metadata: { name: 'nb', namespace: 'ns' } });
+    for (const [id, memo] of deps.applied) {
+      const [kind, ns, name] = id.split('/');
+      const target = {
+        Deployment: caches.deployments,
+        Service: caches.services,
+        NetworkPolicy: caches.networkPolicies,
+        PersistentVolumeClaim: caches.claims,
+      }[kind ?? ''];
+      target?.items.push({
+        metadata: {
+          name: name ?? '',
+          namespace: ns ?? '',
+          generation: Number(memo.version.slice(1)),
+        },
+      });
+    }
+    calls.length = 0;
+    await reconcileNotebook(deps, 'ns/nb');
+    assert.deepEqual(calls, [], 'no create, no apply, no status write');
+  });
+
+  it('never creates the Secret twice once the cache has it', async () => {
+    const { deps, calls, caches } = setup();
+    caches.secrets.items.push({ metadata: { name: 'nb', namespace: 'ns' } });
+    await reconcileNotebook(deps, 'ns/nb');
+    assert.ok(!calls.some((c) => c.startsWith('create')));
+  });
+
+  it('reports a refused apply as Failed and asks for a retry', async () => {
+    const { deps, calls, failWith } = setup();
+    failWith(new KubeApiError(422, 'Invalid', 'spec.resources.requests: field is immutable'));
+    const result = await reconcileNotebook(deps, 'ns/nb');
+    assert.equal(result.outcome, 'retry');
+    assert.equal(calls.at(-1), 'status Failed');
+  });
+
+  it('does nothing for a deleted notebook (the garbage collector does the rest)', async () => {
+    const { deps, calls, caches } = setup();
+    caches.notebooks.items.length = 0;
+    assert.deepEqual(await reconcileNotebook(deps, 'ns/nb'), { outcome: 'done' });
+    assert.deepEqual(calls, []);
+  });
+
+  it('reports an invalid stored spec without applying anything', async () => {
+    const { deps, calls } = setup({ image: '' });
+    assert.deepEqual(await reconcileNotebook(deps, 'ns/nb'), { outcome: 'done', phase: 'Failed' });
+    assert.deepEqual(calls, ['status Failed']);
+  });
+});
