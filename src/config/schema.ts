@@ -97,6 +97,56 @@ export const oidcSchema = z
   });
 export type OidcConfig = z.infer<typeof oidcSchema>;
 
+/**
+ * The Kubernetes backend: the hub keeps one `JupyterNotebook` per server in `namespace`, and
+ * may run the operator and the culler itself, in whichever replica holds the Lease.
+ */
+const kubernetesBackendDefaults = {
+  namespace: 'default',
+  startTimeoutSeconds: 300,
+  runOperator: false,
+  leaderElection: {
+    leaseName: 'ganymede-hub',
+    leaseDurationSeconds: 15,
+    renewDeadlineSeconds: 10,
+    retryPeriodSeconds: 2,
+  },
+};
+export const kubernetesBackendSchema = z.strictObject({
+  /** Namespace of the users' notebooks (and, by default, of the Lease). */
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name')
+    .default('default'),
+  /** A kubeconfig file; unset: in-cluster credentials, else $KUBECONFIG or ~/.kube/config. */
+  kubeconfig: z.string().min(1).optional(),
+  /** How long a server may take to become ready before its start fails. */
+  startTimeoutSeconds: z.int().min(1).default(300),
+  /** Run the JupyterNotebook operator inside the hub (in the Lease holder only). */
+  runOperator: z.boolean().default(false),
+  /** One Lease elects the replica that runs the operator and the culler. */
+  leaderElection: z
+    .strictObject({
+      leaseName: z
+        .string()
+        .regex(/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes name')
+        .default('ganymede-hub'),
+      /** Default: backend.kubernetes.namespace. */
+      leaseNamespace: z.string().min(1).optional(),
+      /** This replica's name in the Lease; default $POD_NAME, else <hostname>_<pid>. */
+      identity: z.string().min(1).optional(),
+      leaseDurationSeconds: z.int().min(1).default(15),
+      renewDeadlineSeconds: z.int().min(1).default(10),
+      retryPeriodSeconds: z.number().positive().default(2),
+    })
+    .refine((le) => le.renewDeadlineSeconds < le.leaseDurationSeconds, {
+      message: 'renewDeadlineSeconds must be shorter than leaseDurationSeconds',
+      path: ['renewDeadlineSeconds'],
+    })
+    .default(kubernetesBackendDefaults.leaderElection),
+});
+export type KubernetesBackendConfig = z.infer<typeof kubernetesBackendSchema>;
+
 export const configSchema = z.strictObject({
   hub: z
     .strictObject({
@@ -149,8 +199,13 @@ export const configSchema = z.strictObject({
           stopGraceSeconds: z.int().min(0).default(10),
         })
         .default({ startTimeoutSeconds: 120, stopGraceSeconds: 10 }),
+      kubernetes: kubernetesBackendSchema.default(kubernetesBackendDefaults),
     })
-    .default({ type: 'local', local: { startTimeoutSeconds: 120, stopGraceSeconds: 10 } }),
+    .default({
+      type: 'local',
+      local: { startTimeoutSeconds: 120, stopGraceSeconds: 10 },
+      kubernetes: kubernetesBackendDefaults,
+    }),
   culler: z
     .strictObject({
       /**
@@ -227,6 +282,17 @@ export const configExamples: Record<string, string> = {
   'backend.local.jupyter': '/usr/local/bin/jupyter',
   'backend.local.startTimeoutSeconds': '120',
   'backend.local.stopGraceSeconds': '10',
+  'backend.kubernetes': '{ namespace: notebooks, runOperator: true }',
+  'backend.kubernetes.namespace': 'notebooks',
+  'backend.kubernetes.kubeconfig': '/etc/ganymede/kubeconfig (unset: in-cluster)',
+  'backend.kubernetes.startTimeoutSeconds': '300',
+  'backend.kubernetes.runOperator': 'true',
+  'backend.kubernetes.leaderElection.leaseName': 'ganymede-hub',
+  'backend.kubernetes.leaderElection.leaseNamespace': 'ganymede',
+  'backend.kubernetes.leaderElection.identity': 'hub-0',
+  'backend.kubernetes.leaderElection.leaseDurationSeconds': '15',
+  'backend.kubernetes.leaderElection.renewDeadlineSeconds': '10',
+  'backend.kubernetes.leaderElection.retryPeriodSeconds': '2',
   culler: 'culler: { intervalSeconds: 60, maxAgeHours: 0, countOpenConnections: false }',
   'culler.intervalSeconds': '60',
   'culler.maxAgeHours': '24 (0 turns the maximum age off)',

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startKubernetesHubParts } from '../../backends/kubernetes/in-hub.ts';
 import { createLocalBackend } from '../../backends/local/index.ts';
 import type { Backend } from '../../backends/types.ts';
 import { loadConfig } from '../../config/load.ts';
@@ -24,7 +25,9 @@ Options:
 
 Environment:
   GANYMEDE_ADMIN_PASSWORD  password for the first admin account (else one is printed once)
-  GANYMEDE_JUPYTER         the jupyter command for local mode (else jupyter on PATH)`;
+  GANYMEDE_JUPYTER         the jupyter command for local mode (else jupyter on PATH)
+  POD_NAME, POD_NAMESPACE  Kubernetes: this replica's name in the hub Lease, and the
+                           namespace admitted by notebooks' NetworkPolicies`;
 
 /** The jupyter command for local mode: config, then $GANYMEDE_JUPYTER, then PATH. */
 function findJupyter(config: Config): string {
@@ -41,23 +44,27 @@ function findJupyter(config: Config): string {
   }
 }
 
-function createBackend(config: Config, log: Logger): Backend {
+interface BackendParts {
+  readonly backend: Backend;
+  /** Several replicas (Kubernetes): whether this one runs the culler (and the operator). */
+  readonly isLeader?: () => boolean;
+  /** Stops what runs beside the backend (the operator, the Lease); after the hub closed. */
+  readonly close?: () => Promise<void>;
+}
+
+async function createBackend(config: Config, log: Logger): Promise<BackendParts> {
   if (config.backend.type === 'local') {
-    return createLocalBackend({
-      dataDir: resolve(config.hub.dataDir),
-      jupyter: findJupyter(config),
-      startTimeoutMs: config.backend.local.startTimeoutSeconds * 1000,
-      stopGraceMs: config.backend.local.stopGraceSeconds * 1000,
-      log,
-    });
+    return {
+      backend: createLocalBackend({
+        dataDir: resolve(config.hub.dataDir),
+        jupyter: findJupyter(config),
+        startTimeoutMs: config.backend.local.startTimeoutSeconds * 1000,
+        stopGraceMs: config.backend.local.stopGraceSeconds * 1000,
+        log,
+      }),
+    };
   }
-  throw new GanymedeError(
-    'bad_request',
-    'backend.type: "kubernetes" is not available yet in this build.',
-    {
-      field: 'backend.type',
-    },
-  );
+  return startKubernetesHubParts({ config: config.backend.kubernetes, log });
 }
 
 export const serveCommand: CliCommand = {
@@ -102,12 +109,13 @@ export const serveCommand: CliCommand = {
 
     const log = createLogger();
     const store = await openStore(config.store.url, resolve(config.hub.dataDir));
-    const backend = createBackend(config, log);
+    const parts = await createBackend(config, log);
     const hub = await startHub({
       config,
       store,
-      backend,
+      backend: parts.backend,
       log,
+      ...(parts.isLeader ? { isLeader: parts.isLeader } : {}),
       adminPassword: process.env['GANYMEDE_ADMIN_PASSWORD'],
       onAdminCreated: (name, password) => {
         if (password) {
@@ -123,7 +131,10 @@ export const serveCommand: CliCommand = {
     await new Promise<void>((done) => {
       const stop = () => {
         log.info('shutting down; running notebooks keep running');
-        void hub.close().then(done);
+        void hub
+          .close()
+          .then(() => parts.close?.())
+          .then(done);
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -1,0 +1,136 @@
+/**
+ * Everything a hub replica runs against Kubernetes: the backend (in every replica), and one
+ * Lease that elects the single replica that runs the operator (when `runOperator`) and the
+ * culler. Leader election follows client-go's rules (src/kubernetes/operator/leader-election.ts);
+ * the operator reconciles only while this replica holds the Lease, and the culler asks the
+ * same elector at every round, so both act in exactly one replica at a time.
+ */
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { KubernetesBackendConfig } from '../../config/schema.ts';
+import { GanymedeError } from '../../errors/ganymede-error.ts';
+import { createKubeApi } from '../../kubernetes/client/kube-api.ts';
+import {
+  startLeaderElection,
+  type LeaderElectionTiming,
+} from '../../kubernetes/operator/leader-election.ts';
+import { startOperator, type RunningOperator } from '../../kubernetes/operator/operator.ts';
+import { defaultBuildSettings } from '../../kubernetes/resources/settings.ts';
+import type { Logger } from '../../logging/logger.ts';
+import type { Backend } from '../types.ts';
+import { createKubernetesBackend } from './kubernetes-backend.ts';
+
+export interface KubernetesHubParts {
+  readonly backend: Backend;
+  /** True while this replica holds the Lease (runs the operator, if asked, and the culler). */
+  isLeader(): boolean;
+  /** The name this replica writes into the Lease. */
+  readonly identity: string;
+  /** Stops the operator and hands the Lease back; the backend is closed by the hub. */
+  close(): Promise<void>;
+}
+
+/** In-cluster credentials when no file is named (KubeConfig.loadFromDefault tries the
+ * service account, then $KUBECONFIG, then ~/.kube/config). */
+export function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  try {
+    if (file === undefined) kubeConfig.loadFromDefault();
+    else kubeConfig.loadFromFile(file);
+  } catch (e) {
+    throw new GanymedeError('bad_request', 'Cannot read the cluster credentials.', {
+      field: 'backend.kubernetes.kubeconfig',
+      detail: (e as Error).message,
+    });
+  }
+  if (!kubeConfig.getCurrentCluster()) {
+    throw new GanymedeError('bad_request', 'The cluster credentials name no cluster.', {
+      field: 'backend.kubernetes.kubeconfig',
+      detail: 'Set backend.kubernetes.kubeconfig, or run the hub inside the cluster.',
+    });
+  }
+  return kubeConfig;
+}
+
+export async function startKubernetesHubParts(input: {
+  readonly config: KubernetesBackendConfig;
+  readonly log: Logger;
+  readonly env?: NodeJS.ProcessEnv;
+}): Promise<KubernetesHubParts> {
+  const { config, log } = input;
+  const env = input.env ?? process.env;
+  const kubeConfig = loadKubeConfig(config.kubeconfig);
+  const le = config.leaderElection;
+  const identity = le.identity ?? env['POD_NAME'] ?? `${hostname()}_${process.pid}`;
+  const leaseNamespace = le.leaseNamespace ?? config.namespace;
+  const timing: LeaderElectionTiming = {
+    leaseDurationMs: le.leaseDurationSeconds * 1000,
+    renewDeadlineMs: le.renewDeadlineSeconds * 1000,
+    retryPeriodMs: le.retryPeriodSeconds * 1000,
+  };
+  const backend = await createKubernetesBackend({
+    kubeConfig,
+    namespace: config.namespace,
+    startTimeoutMs: config.startTimeoutSeconds * 1000,
+    log,
+  });
+
+  if (config.runOperator) {
+    const operator: RunningOperator = startOperator({
+      kubeConfig,
+      namespace: config.namespace,
+      settings: { ...defaultBuildSettings, hubNamespace: env['POD_NAMESPACE'] },
+      leaderElection: { namespace: leaseNamespace, leaseName: le.leaseName, identity, timing },
+      // The elector keeps campaigning: this replica may lead again later.
+      onLostLeadership: () => {
+        log.warn({ identity }, 'lost the hub lease: operator and culler paused');
+      },
+      log,
+    });
+    operator.ready.catch((e: unknown) => {
+      log.error({ err: e }, 'the in-hub operator could not start');
+    });
+    log.info(
+      { identity, lease: `${leaseNamespace}/${le.leaseName}` },
+      'campaigning for the hub lease (operator and culler)',
+    );
+    return {
+      backend,
+      identity,
+      isLeader: () => operator.isLeader(),
+      close: () => operator.stop(),
+    };
+  }
+
+  // No operator here (it runs as its own Deployment): the Lease still elects the culler.
+  const api = await createKubeApi(kubeConfig);
+  const elector = startLeaderElection({
+    api,
+    namespace: leaseNamespace,
+    name: le.leaseName,
+    identity,
+    timing,
+    onStartedLeading: () => {
+      log.info({ identity }, 'leading: this replica runs the culler');
+    },
+    onStoppedLeading: () => {
+      log.warn({ identity }, 'lost the hub lease: culler paused');
+    },
+    onError: (err) => {
+      log.warn({ err }, 'leader election');
+    },
+  });
+  log.info(
+    { identity, lease: `${leaseNamespace}/${le.leaseName}` },
+    'campaigning for the hub lease (culler)',
+  );
+  return {
+    backend,
+    identity,
+    isLeader: () => elector.isLeader(),
+    async close() {
+      await elector.stop();
+      api.close();
+    },
+  };
+}
