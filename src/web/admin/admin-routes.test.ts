@@ -1,0 +1,299 @@
+/**
+ * The admin console and portal forms in-process: who may reach them, XSRF on every form,
+ * HTML injection, one-time links, and removal that keeps files unless asked.
+ */
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { createAuthService } from '../../auth/auth-service.ts';
+import { createFakeBackend } from '../../backends/fake/fake-backend.ts';
+import { parseConfig } from '../../config/load.ts';
+import { silentLogger } from '../../logging/logger.ts';
+import { createServerService } from '../../servers/server-service.ts';
+import { openSqliteStore } from '../../store/sqlite-store.ts';
+import { createWebApp, SESSION_COOKIE } from '../app.ts';
+
+const origin = 'http://hub.test';
+
+async function setup() {
+  const config = parseConfig({
+    profiles: [
+      { name: 'small', displayName: 'Small', default: true },
+      { name: 'gpu', displayName: 'GPU', gpu: 1 },
+    ],
+  });
+  const store = openSqliteStore(':memory:');
+  const auth = createAuthService({ store, ...config.auth, cacheMs: 0 });
+  const backend = createFakeBackend();
+  const servers = createServerService({
+    store,
+    backend,
+    profiles: config.profiles,
+    log: silentLogger,
+  });
+  const app = createWebApp({
+    auth,
+    servers,
+    store,
+    log: silentLogger,
+    publicUrl: undefined,
+    sessionHours: 1,
+  });
+  await auth.createUser('alice', 'alice-password', false);
+  await auth.createUser('root', 'root-password', true);
+  const request = (path: string, init: RequestInit = {}) => app.request(`${origin}${path}`, init);
+  async function signIn(user: string, password: string) {
+    const res = await request('/hub/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+      body: new URLSearchParams({ username: user, password }).toString(),
+    });
+    const sessionId = /ganymede-session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
+    assert.ok(sessionId);
+    const identity = await auth.fromSession(sessionId);
+    return { cookie: `${SESSION_COOKIE}=${sessionId}`, xsrf: auth.xsrfToken(identity!) };
+  }
+  const post = (path: string, cookie: string, form: Record<string, string | string[]>) => {
+    const body = new URLSearchParams();
+    for (const [k, v] of Object.entries(form)) {
+      for (const one of Array.isArray(v) ? v : [v]) body.append(k, one);
+    }
+    return request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin },
+      body: body.toString(),
+    });
+  };
+  const get = (path: string, cookie: string) => request(path, { headers: { cookie } });
+  return { store, auth, backend, servers, request, signIn, post, get };
+}
+
+/** Every state-changing form of the portal and the console, with otherwise valid fields. */
+const forms: [string, Record<string, string>][] = [
+  ['/hub/spawn', {}],
+  ['/hub/stop', {}],
+  ['/hub/logout', {}],
+  ['/hub/token', { note: 'x', expires_days: '1' }],
+  ['/hub/token/revoke', { id: '1' }],
+  ['/hub/admin/users', { name: 'newbie', access: 'invite' }],
+  ['/hub/admin/users/reset', { user: 'alice' }],
+  ['/hub/admin/users/admin', { user: 'alice', admin: '1' }],
+  ['/hub/admin/users/remove', { user: 'alice' }],
+  ['/hub/admin/groups', { group: 'g' }],
+  ['/hub/admin/groups/members', { group: 'g', members: 'alice' }],
+  ['/hub/admin/groups/delete', { group: 'g' }],
+  ['/hub/admin/access', { profile: 'gpu' }],
+  ['/hub/admin/stop', { user: 'alice' }],
+  ['/hub/admin/servers/stop-all', {}],
+];
+
+const adminPages = [
+  '/hub/admin',
+  '/hub/admin/groups',
+  '/hub/admin/servers',
+  '/hub/admin/usage',
+  '/hub/admin/users/remove?user=root',
+];
+
+describe('admin console and portal forms', () => {
+  let t: Awaited<ReturnType<typeof setup>>;
+  beforeEach(async () => {
+    t = await setup();
+  });
+
+  it('refuses every form without the right _xsrf, and changes nothing', async () => {
+    const root = await t.signIn('root', 'root-password');
+    for (const [path, fields] of forms) {
+      for (const xsrf of [undefined, 'wrong', '']) {
+        const res = await t.post(
+          path,
+          root.cookie,
+          xsrf === undefined ? fields : { ...fields, _xsrf: xsrf },
+        );
+        assert.equal(res.status, 403, `${path} with _xsrf=${String(xsrf)}`);
+      }
+    }
+    assert.equal((await t.store.getUser('alice'))?.admin, false);
+    assert.notEqual(await t.store.getUser('alice'), undefined);
+    assert.equal(await t.store.getUser('newbie'), undefined);
+    assert.deepEqual(t.backend.calls, []);
+  });
+
+  it('answers 403 to a signed-in non-admin on every admin page and form', async () => {
+    const alice = await t.signIn('alice', 'alice-password');
+    for (const path of adminPages) {
+      const res = await t.get(path, alice.cookie);
+      assert.equal(res.status, 403, path);
+      assert.ok(!(await res.text()).includes('root'), `${path} reveals nothing`);
+    }
+    for (const [path, fields] of forms.filter(([p]) => p.startsWith('/hub/admin'))) {
+      const res = await t.post(path, alice.cookie, { ...fields, _xsrf: alice.xsrf, user: 'root' });
+      assert.equal(res.status, 403, path);
+    }
+    assert.equal((await t.store.getUser('root'))?.admin, true);
+    const page = await (await t.get('/hub/home', alice.cookie)).text();
+    assert.ok(!page.includes('href="/hub/admin"'), 'no admin link for a non-admin');
+  });
+
+  it('sends a signed-out visitor of an admin page to sign in', async () => {
+    const res = await t.request('/hub/admin/usage');
+    assert.equal(res.status, 302);
+    assert.match(res.headers.get('location') ?? '', /^\/hub\/login\?next=/);
+  });
+
+  it('escapes group names, token notes and notices everywhere they are shown', async () => {
+    const root = await t.signIn('root', 'root-password');
+    const evil = '<img src=x onerror=alert(1)>';
+    assert.equal(
+      (
+        await t.post('/hub/admin/groups', root.cookie, {
+          _xsrf: root.xsrf,
+          group: evil,
+          members: 'alice',
+        })
+      ).status,
+      302,
+    );
+    await t.post('/hub/admin/access', root.cookie, {
+      _xsrf: root.xsrf,
+      profile: 'gpu',
+      groups: evil,
+    });
+    const token = await t.post('/hub/token', root.cookie, {
+      _xsrf: root.xsrf,
+      note: evil,
+      expires_days: '1',
+    });
+    const pages = [
+      await token.text(),
+      await (await t.get('/hub/admin/groups', root.cookie)).text(),
+      await (await t.get('/hub/admin', root.cookie)).text(),
+      await (
+        await t.get(
+          `/hub/admin/groups?done=group-saved&name=${encodeURIComponent(evil)}`,
+          root.cookie,
+        )
+      ).text(),
+    ];
+    for (const page of pages) {
+      assert.ok(!page.includes('<img'), 'no raw markup');
+      assert.ok(page.includes('&lt;img src=x onerror=alert(1)&gt;'));
+    }
+  });
+
+  it('invites with a one-time link that sets a password and signs the person in', async () => {
+    const root = await t.signIn('root', 'root-password');
+    const res = await t.post('/hub/admin/users', root.cookie, {
+      _xsrf: root.xsrf,
+      name: 'Nia',
+      access: 'invite',
+    });
+    assert.equal(res.status, 201);
+    const link = /value="(http:\/\/hub\.test\/hub\/invite\/[\w-]+)"/.exec(await res.text())?.[1];
+    assert.ok(link, 'the link is shown once');
+    assert.equal((await t.store.getUser('nia'))?.passwordHash, null);
+    const path = new URL(link).pathname;
+    assert.match(await (await t.request(path)).text(), /Welcome, nia/);
+    const set = (password: string, confirm = password) =>
+      t.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+        body: new URLSearchParams({ password, confirm }).toString(),
+      });
+    assert.equal((await set('short')).status, 400);
+    assert.equal((await set('long-enough-1', 'long-enough-2')).status, 400);
+    const ok = await set('nia-password');
+    assert.equal(ok.status, 302);
+    assert.match(ok.headers.get('set-cookie') ?? '', /ganymede-session=/);
+    assert.equal((await set('nia-password')).status, 404, 'the link works once');
+    assert.equal((await t.request(path)).status, 404);
+    await t.signIn('nia', 'nia-password');
+    // A cross-site post to a link is refused before the link is looked at.
+    const forged = await t.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.test' },
+      body: 'password=aaaaaaaa&confirm=aaaaaaaa',
+    });
+    assert.equal(forged.status, 403);
+  });
+
+  it('removes a person keeping their files unless the box was ticked', async () => {
+    const root = await t.signIn('root', 'root-password');
+    await t.auth.createUser('bob', 'bob-password', false);
+    const confirm = await (await t.get('/hub/admin/users/remove?user=bob', root.cookie)).text();
+    assert.match(confirm, /name="delete_files" value="1"/);
+    assert.doesNotMatch(confirm, /name="delete_files"[^>]*checked/, 'never ticked by default');
+    const seen: [string, boolean | undefined][] = [];
+    const real = t.backend.delete.bind(t.backend);
+    t.backend.delete = (ref, options) => {
+      seen.push([ref.user, options?.deleteStorage]);
+      return real(ref, options);
+    };
+    await t.post('/hub/admin/users/remove', root.cookie, { _xsrf: root.xsrf, user: 'alice' });
+    await t.post('/hub/admin/users/remove', root.cookie, {
+      _xsrf: root.xsrf,
+      user: 'bob',
+      delete_files: '1',
+    });
+    assert.equal(await t.store.getUser('alice'), undefined);
+    assert.equal(await t.store.getUser('bob'), undefined);
+    assert.deepEqual(seen, [
+      ['alice', false],
+      ['bob', true],
+    ]);
+    const self = await t.post('/hub/admin/users/remove', root.cookie, {
+      _xsrf: root.xsrf,
+      user: 'root',
+    });
+    assert.equal(self.status, 400);
+  });
+
+  it('limits an environment to a group, in the form and when starting', async () => {
+    const root = await t.signIn('root', 'root-password');
+    const alice = await t.signIn('alice', 'alice-password');
+    await t.post('/hub/admin/groups', root.cookie, { _xsrf: root.xsrf, group: 'physics' });
+    await t.post('/hub/admin/access', root.cookie, {
+      _xsrf: root.xsrf,
+      profile: 'gpu',
+      groups: 'physics',
+    });
+    assert.doesNotMatch(await (await t.get('/hub/home', alice.cookie)).text(), /value="gpu"/);
+    const refused = await t.post('/hub/spawn', alice.cookie, { _xsrf: alice.xsrf, profile: 'gpu' });
+    assert.equal(refused.status, 403);
+    await t.post('/hub/admin/groups/members', root.cookie, {
+      _xsrf: root.xsrf,
+      group: 'physics',
+      members: 'alice',
+    });
+    assert.match(await (await t.get('/hub/home', alice.cookie)).text(), /value="gpu"/);
+    assert.equal(
+      (await t.post('/hub/spawn', alice.cookie, { _xsrf: alice.xsrf, profile: 'gpu' })).status,
+      302,
+    );
+    const unknown = await t.post('/hub/admin/access', root.cookie, {
+      _xsrf: root.xsrf,
+      profile: 'gpu',
+      groups: 'nope',
+    });
+    assert.equal(unknown.status, 400);
+  });
+
+  it('shows every server and stops all of them; draws usage as an SVG chart', async () => {
+    const root = await t.signIn('root', 'root-password');
+    const alice = await t.signIn('alice', 'alice-password');
+    await t.post('/hub/spawn', alice.cookie, { _xsrf: alice.xsrf, profile: 'gpu' });
+    await t.post('/hub/spawn', root.cookie, { _xsrf: root.xsrf });
+    await new Promise((r) => setImmediate(r));
+    const servers = await (await t.get('/hub/admin/servers', root.cookie)).text();
+    assert.match(servers, /All servers \(2 running or starting\)/);
+    assert.match(servers, /alice<\/th>\s*<td>GPU<\/td>/);
+    const usage = await (await t.get('/hub/admin/usage?days=7', root.cookie)).text();
+    assert.match(usage, /<svg[^>]*class="chart"/);
+    assert.match(usage, /<rect [^>]*fill="#/);
+    const all = await t.post('/hub/admin/servers/stop-all', root.cookie, { _xsrf: root.xsrf });
+    assert.equal(all.headers.get('location'), '/hub/admin/servers?done=stopped-all&name=2');
+    assert.equal(
+      (await t.store.getServer((await t.store.getUser('alice'))!.id, ''))?.state,
+      'stopped',
+    );
+  });
+});
