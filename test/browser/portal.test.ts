@@ -187,7 +187,8 @@ describe('the portal in Chromium', { timeout: 600_000 }, () => {
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { name: string }).name, 'maria');
 
-    await page.reload();
+    // Opened again (not reloaded: that would post the form a second time).
+    await page.goto(`${ctx.hub.url}/hub/token`);
     assert.equal(await page.getByLabel('Token', { exact: true }).count(), 0, 'shown only once');
     await page.getByRole('button', { name: 'Revoke <img src=x> sync script' }).click();
     await page.getByText('The token was revoked').waitFor();

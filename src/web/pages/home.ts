@@ -46,7 +46,7 @@ const phaseLabel: Record<ServerPhase, string> = {
 export function adviceAfterFailure(profileCount: number): string[] {
   return [
     'Start it again: many problems go away on a second try.',
-    ...(profileCount > 1 ? ['If it fails again, choose another environment below.'] : []),
+    ...(profileCount > 1 ? ['If it fails again, choose another environment.'] : []),
     'If it keeps failing, ask your administrator for help and send them the technical details.',
   ];
 }
