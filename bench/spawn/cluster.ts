@@ -1,0 +1,105 @@
+/**
+ * The shared test control plane for both systems (test/cluster/harness.ts), with image rules
+ * that run both systems' notebook servers from ONE Python environment (the anchor venv): the
+ * docker-stacks images Ganymede uses run its `jupyter lab`, JupyterHub's singleuser image its
+ * `jupyterhub-singleuser` (the same Jupyter server with JupyterHub's extension).
+ */
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api, V1Namespace, V1ObjectMeta } from '@kubernetes/client-node';
+import { startCluster, type TestCluster } from '../../test/cluster/harness.ts';
+import {
+  defaultImageRules,
+  jupyterhubSingleuserImageRule,
+  writeJupyterImageConfig,
+} from '../../test/cluster/node-agent/default-images.ts';
+
+export interface BenchCluster {
+  readonly cluster: TestCluster;
+  /** The pod bridge's address on the host: what pods reach the host at. */
+  readonly hostIp: string;
+  createNamespace(name: string, labels?: Record<string, string>): Promise<void>;
+  /** Deletes the namespace and waits until it (and so every pod in it) is gone. */
+  deleteNamespace(name: string, timeoutMs?: number): Promise<void>;
+  podCount(): Promise<number>;
+}
+
+async function kubectlOk(cluster: TestCluster, args: string[], input?: string): Promise<string> {
+  const r = await cluster.kubectl(args, input);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+export async function startBenchCluster(venv: string, crdPath: string): Promise<BenchCluster> {
+  // Pods run as uid 1000 and read the image config: the folder must be world-readable.
+  const imagesDir = mkdtempSync(join(tmpdir(), 'ganymede-bench-spawn-'));
+  chmodSync(imagesDir, 0o755);
+  process.on('exit', () => {
+    rmSync(imagesDir, { recursive: true, force: true });
+  });
+  const configDir = writeJupyterImageConfig(imagesDir);
+  const cluster = await startCluster({
+    images: [
+      ...defaultImageRules({ jupyter: join(venv, 'bin', 'jupyter'), jupyterConfigDir: configDir }),
+      jupyterhubSingleuserImageRule({
+        singleuser: join(venv, 'bin', 'jupyterhub-singleuser'),
+        jupyterConfigDir: configDir,
+      }),
+    ],
+  });
+  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+  const nodes = await core.listNode();
+  const hostIp =
+    nodes.items[0]?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '';
+  if (!hostIp) throw new Error('the node agent registered no InternalIP');
+  await kubectlOk(cluster, ['apply', '--server-side', '-f', '-'], readFileSync(crdPath, 'utf8'));
+  await kubectlOk(cluster, [
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/jupyternotebooks.ganymede.dev',
+  ]);
+  return {
+    cluster,
+    hostIp,
+    async createNamespace(name, labels = {}) {
+      const body = new V1Namespace();
+      body.metadata = new V1ObjectMeta();
+      body.metadata.name = name;
+      body.metadata.labels = labels;
+      await core.createNamespace({ body });
+      // The service-account controller must create `default` before pods can be admitted.
+      for (let i = 0; i < 200; i++) {
+        try {
+          await core.readNamespacedServiceAccount({ name: 'default', namespace: name });
+          return;
+        } catch {
+          await sleep(100);
+        }
+      }
+      throw new Error(`namespace ${name}: no default ServiceAccount`);
+    },
+    async deleteNamespace(name, timeoutMs = 300_000) {
+      try {
+        await core.deleteNamespace({ name });
+      } catch {
+        return;
+      }
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        try {
+          await core.readNamespace({ name });
+        } catch {
+          return;
+        }
+        await sleep(500);
+      }
+      throw new Error(`namespace ${name} still terminating after ${String(timeoutMs)} ms`);
+    },
+    async podCount() {
+      return (await core.listPodForAllNamespaces()).items.length;
+    },
+  };
+}
