@@ -136,7 +136,7 @@ describe('the admin console in Chromium', { timeout: 600_000 }, () => {
 
     await page.getByRole('link', { name: 'Usage' }).click();
     await page.locator('svg.chart rect').first().waitFor();
-    assert.match(await page.locator('.legend').innerText(), /Standard: [\d.]+ h, 1 server/);
+    assert.match(await page.locator('.legend').innerText(), /Standard: [\d.]+ (h|min), 1 server/);
     await checkPage(page, 'admin-usage');
   });
 });

@@ -5,7 +5,7 @@
  * for screen readers and for reading exact values.
  */
 import { html } from 'hono/html';
-import { formatDay } from '../pages/format.ts';
+import { formatDay, formatHours } from '../pages/format.ts';
 import type { Usage } from './usage.ts';
 
 /** Distinguishable for common colour-vision deficiencies (Okabe–Ito palette). */
@@ -67,7 +67,7 @@ export function usageChart(usage: Usage, labels: ReadonlyMap<string, string>) {
             stroke="#d8dde6"
           />
           <text x="${pad.left - 6}" y="${y(t) + 4}" text-anchor="end" class="axis"
-            >${round(t)} h</text
+            >${formatHours(t)}</text
           >
         </g>`,
     )}
@@ -87,7 +87,7 @@ export function usageChart(usage: Usage, labels: ReadonlyMap<string, string>) {
             width="${round(barW)}"
             height="${round(Math.max(h, 0.5))}"
             fill="${colourOf(usage.profiles, p)}"
-            ><title>${formatDay(d.day)}: ${labels.get(p) ?? p}, ${round(hours)} h</title></rect
+            ><title>${formatDay(d.day)}: ${labels.get(p) ?? p}, ${formatHours(hours)}</title></rect
           >`;
         })}
         ${

@@ -6,7 +6,7 @@ import type { GroupWithMembers, ServerRecord, User } from '../../store/types.ts'
 import { colourOf, usageChart } from '../admin/usage-chart.ts';
 import type { Usage } from '../admin/usage.ts';
 import { layout, type Html } from '../layout.ts';
-import { ago, formatDay, formatTime } from './format.ts';
+import { ago, formatDay, formatHours, formatTime } from './format.ts';
 
 export type AdminTab = 'users' | 'groups' | 'servers' | 'usage';
 
@@ -429,7 +429,6 @@ export function adminUsagePage(
   labels: ReadonlyMap<string, string>,
   days: number,
 ) {
-  const fmt = (h: number) => (Math.round(h * 10) / 10).toString();
   return adminShell(
     identity,
     xsrf,
@@ -460,8 +459,8 @@ export function adminUsagePage(
                       <svg width="14" height="14" aria-hidden="true">
                         <rect width="14" height="14" rx="3" fill="${colourOf(usage.profiles, p)}" />
                       </svg>
-                      ${labels.get(p) ?? p}: ${fmt(total?.hours ?? 0)} h, ${total?.servers ?? 0}
-                      server${total?.servers === 1 ? '' : 's'}
+                      ${labels.get(p) ?? p}: ${formatHours(total?.hours ?? 0)},
+                      ${total?.servers ?? 0} server${total?.servers === 1 ? '' : 's'}
                     </li>`;
                   })}
                 </ul>
@@ -475,7 +474,7 @@ export function adminUsagePage(
             <thead>
               <tr>
                 <th scope="col">Day</th>
-                ${usage.profiles.map((p) => html`<th scope="col">${labels.get(p) ?? p}<br /><span class="muted">servers · hours</span></th>`)}
+                ${usage.profiles.map((p) => html`<th scope="col">${labels.get(p) ?? p}<br /><span class="muted">servers · time</span></th>`)}
               </tr>
             </thead>
             <tbody>
@@ -488,7 +487,7 @@ export function adminUsagePage(
                       <th scope="row">${formatDay(d.day)}</th>
                       ${usage.profiles.map((p) => {
                         const c = d.byProfile.get(p);
-                        return html`<td>${c ? `${c.servers} · ${fmt(c.hours)}` : '–'}</td>`;
+                        return html`<td>${c ? `${c.servers} · ${formatHours(c.hours)}` : '–'}</td>`;
                       })}
                     </tr>`,
                 )}

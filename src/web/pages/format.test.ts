@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { aboutDuration, ago, formatTime, profileSize } from './format.ts';
+import { aboutDuration, ago, formatHours, formatTime, profileSize } from './format.ts';
 
 it('says durations, times and sizes in words', () => {
   assert.equal(aboutDuration(400), 'about 1 second');
@@ -16,4 +16,6 @@ it('says durations, times and sizes in words', () => {
   assert.equal(profileSize({ cpu: '500m', memory: undefined }), '0.5 CPU');
   assert.equal(profileSize({ cpu: '1', memory: '512Mi' }), '1 CPU · 512 MB memory');
   assert.equal(profileSize({ cpu: undefined, memory: undefined }), '');
+  assert.equal(formatHours(0.05), '3 min');
+  assert.equal(formatHours(3.46), '3.5 h');
 });

@@ -50,3 +50,9 @@ export function profileSize(p: Pick<Profile, 'cpu' | 'memory'>): string {
         : `${p.cpu} CPU${p.cpu === '1' ? '' : 's'}`;
   return [cpu, p.memory ? `${memory(p.memory)} memory` : ''].filter(Boolean).join(' · ');
 }
+
+/** "12 min" under an hour, "3.5 h" above. */
+export function formatHours(hours: number): string {
+  if (hours < 1) return `${Math.round(hours * 60)} min`;
+  return `${Math.round(hours * 10) / 10} h`;
+}
