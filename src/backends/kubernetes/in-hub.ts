@@ -23,11 +23,11 @@ import { createKubernetesBackend } from './kubernetes-backend.ts';
 export interface KubernetesHubParts {
   readonly backend: Backend;
   /** True while this replica holds the Lease (runs the operator, if asked, and the culler). */
-  isLeader(): boolean;
+  readonly isLeader: () => boolean;
   /** The name this replica writes into the Lease. */
   readonly identity: string;
   /** Stops the operator and hands the Lease back; the backend is closed by the hub. */
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 /** In-cluster credentials when no file is named (KubeConfig.loadFromDefault tries the
