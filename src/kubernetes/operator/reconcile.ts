@@ -49,6 +49,8 @@ export interface RunningEvent {
   readonly notebook: string;
   /** Pod Ready seen by the operator's watch → status Running accepted by the API server. */
   readonly operatorLatencyMs: number | undefined;
+  /** Of which the status write's round trip to the API server. */
+  readonly statusWriteMs: number;
 }
 
 export type ReconcileResult =
@@ -273,6 +275,7 @@ export async function reconcileNotebook(
     now: deps.now(),
   });
   try {
+    const writeStarted = performance.now();
     const written = await writeStatus(deps, { name, namespace }, currentStatus, next);
     if (written) deps.written.set(key, { uid, status: next });
     if (written && next.phase === 'Running' && currentStatus?.phase !== 'Running') {
@@ -283,6 +286,7 @@ export async function reconcileNotebook(
       deps.onRunning?.({
         notebook: key,
         operatorLatencyMs: seen === undefined ? undefined : performance.now() - seen,
+        statusWriteMs: performance.now() - writeStarted,
       });
     }
   } catch (e) {

@@ -25,7 +25,7 @@ const operator = startOperator({
   // For the benchmark: one JSON line per notebook that turned Running.
   onRunning: (e) => {
     process.stdout.write(
-      `${JSON.stringify({ running: e.notebook, operatorLatencyMs: e.operatorLatencyMs })}\n`,
+      `${JSON.stringify({ running: e.notebook, operatorLatencyMs: e.operatorLatencyMs, statusWriteMs: e.statusWriteMs })}\n`,
     );
   },
 });
