@@ -105,4 +105,26 @@ describe('server service', () => {
     assert.equal(record?.state, 'failed');
     assert.deepEqual(await t.store.startDurations('small', 10), []);
   });
+
+  it('with several replicas: a start in flight elsewhere is kept, a finished one is recorded', async () => {
+    const config = parseConfig({ profiles: [{ name: 'small', displayName: 'Small' }] });
+    const store = openSqliteStore(':memory:');
+    const alice = await store.createUser({ name: 'alice', admin: false, passwordHash: null });
+    const slow = createFakeBackend({ mode: 'never-starts' });
+    const replica = (backend: typeof slow) =>
+      createServerService({ store, backend, profiles: config.profiles, log: silentLogger });
+    await replica(slow).start(alice, '');
+    assert.equal((await store.getServer(alice.id, ''))?.state, 'starting');
+    // A second replica starting up while the first one's start is in flight.
+    assert.deepEqual(await replica(slow).reconcile(), { adopted: 0, markedStopped: 0 });
+    assert.equal((await store.getServer(alice.id, ''))?.state, 'starting');
+
+    // A replica died after its start succeeded, before recording it; Start on another one.
+    const done = createFakeBackend();
+    const profile = config.profiles[0];
+    assert.ok(profile);
+    await done.start({ user: 'alice', server: '' }, { profile, baseUrl: '/user/alice/' });
+    await replica(done).start(alice, '');
+    assert.equal((await store.getServer(alice.id, ''))?.state, 'running');
+  });
 });

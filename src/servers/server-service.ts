@@ -144,7 +144,16 @@ export function createServerService(options: ServerServiceOptions) {
       const profile = await allowedProfile(user, profileName);
       const ref: ServerRef = { user: user.name, server: serverName };
       const current = await backend.status(ref);
-      if (current.phase === 'running' || current.phase === 'starting') return;
+      if (current.phase === 'running' || current.phase === 'starting') {
+        // Started by another hub replica that went away before recording the outcome.
+        if (current.phase === 'running') {
+          const recorded = await store.getServer(user.id, serverName);
+          if (recorded?.state !== 'running') {
+            await record(user, ref, { state: 'running', message: null });
+          }
+        }
+        return;
+      }
       await history('a start', () =>
         store.beginRun({
           userId: user.id,
@@ -243,6 +252,13 @@ export function createServerService(options: ServerServiceOptions) {
           .filter((s) => s.status.phase === 'running')
           .map((s) => `${s.ref.user}\0${s.ref.server}`),
       );
+      // With several hub replicas, another one may be starting a server right now: its
+      // record is that replica's to finish, not a leftover to mark stopped.
+      const starting = new Set(
+        alive
+          .filter((s) => s.status.phase === 'starting')
+          .map((s) => `${s.ref.user}\0${s.ref.server}`),
+      );
       let adopted = 0;
       let markedStopped = 0;
       for (const server of await store.listServers()) {
@@ -253,6 +269,9 @@ export function createServerService(options: ServerServiceOptions) {
           adopted++;
           if (server.state !== 'running')
             await record(user, { user: user.name, server: server.name }, { state: 'running' });
+        } else if (starting.has(key)) {
+          if (server.state !== 'starting')
+            await record(user, { user: user.name, server: server.name }, { state: 'starting' });
         } else if (server.state !== 'stopped' && server.state !== 'failed') {
           markedStopped++;
           await endRun(user, server.name, 'stopped');
