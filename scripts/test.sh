@@ -10,9 +10,14 @@ scripts/ensure-deps.sh
 GANYMEDE_JUPYTER=$(scripts/ensure-jupyter.sh); export GANYMEDE_JUPYTER
 step() { echo; echo "=== $* ==="; }
 step "static checks"; tsc --noEmit -p . && eslint . && prettier --check . >/dev/null
-step "unit tests"; node --test --test-concurrency=2 'src/**/*.test.ts'
+step "unit tests"; node --test --test-concurrency=2 'src/**/*.test.ts' 'test/cluster/**/*.test.ts'
+if [ "${SKIP_CLUSTER:-}" = 1 ] && [ "${CI:-}" = true ]; then
+  echo "SKIP_CLUSTER=1 is not allowed under CI=true: the cluster tier never skips there" >&2; exit 1
+fi
 if [ "${SKIP_CLUSTER:-}" != 1 ]; then
-  step "control plane binaries"; GANYMEDE_CLUSTER_BIN=$(test/cluster/build.sh); export GANYMEDE_CLUSTER_BIN
+  step "control plane binaries"
+  test/cluster/ensure-system.sh
+  GANYMEDE_CLUSTER_BIN=$(test/cluster/build.sh); export GANYMEDE_CLUSTER_BIN
 fi
 step "integration tests"; node --test --test-concurrency=1 'test/integration/**/*.test.ts'
 if [ -f scripts/ensure-browser.sh ]; then

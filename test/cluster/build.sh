@@ -12,6 +12,10 @@ mkdir -p "$CACHE"
 export CGO_ENABLED=0
 need() { for b in "$@"; do [ -x "$CACHE/$b" ] || return 0; done; return 1; }
 start=$(date +%s)
+if need etcd kube-apiserver kube-controller-manager kubectl && ! command -v go >/dev/null; then
+  echo "[cluster] Go >= 1.26 is needed once to build the control plane into $CACHE (https://go.dev/dl/)" >&2
+  exit 1
+fi
 if need etcd; then
   echo "[cluster] building etcd $ETCD_VERSION into $CACHE (first time only)" >&2
   (cd "$here/etcd" && go build -trimpath -o "$CACHE/etcd" go.etcd.io/etcd/server/v3)
