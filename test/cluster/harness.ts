@@ -53,7 +53,10 @@ export interface TestCluster {
 export interface StartClusterOptions {
   /** Run the node agent (one Node, pods as local processes). Default true. */
   nodeAgent?: boolean;
-  /** image pattern → how to run it locally; default includes quay.io/jupyter/* → GANYMEDE_JUPYTER */
+  /**
+   * image pattern → how to run it locally; default includes quay.io/jupyter/* → GANYMEDE_JUPYTER.
+   * These rules are tried first, the defaults (node-agent/default-images.ts) after them.
+   */
   images?: readonly ImageRule[];
 }
 
@@ -108,12 +111,14 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
     await waitForControllerManager(kubeConfig, controlPlane);
     await createDefaultStorageClass(kubeConfig);
     if (network) {
-      const images =
-        options.images ??
-        defaultImageRules({
+      // The caller's rules come first (first match wins); the defaults stay as a fallback.
+      const images = [
+        ...(options.images ?? []),
+        ...defaultImageRules({
           jupyter: jupyterForPods(jupyterCommand()),
           jupyterConfigDir: writeJupyterImageConfig(dir),
-        });
+        }),
+      ];
       agent = await NodeAgent.start({ kubeConfig, network, images, dir });
     }
     const kubeconfigPath = controlPlane.adminKubeconfigPath;

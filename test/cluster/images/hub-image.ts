@@ -1,7 +1,9 @@
 /**
  * The image rule for the hub image (`ghcr.io/ganymede/hub:*`, deploy/docker/Dockerfile):
  * `node hub-entry.ts` plays its entrypoint with the container's args, as user 10001 (the
- * image's USER). Pass it to startCluster next to defaultImageRules().
+ * image's USER). Pass `rule` to startCluster next to defaultImageRules(), then, once the
+ * cluster runs, `setApiServer` with the address pods reach the API server at; containers
+ * started from then on get it (the agent reads the rule's env at each container start).
  */
 import { fileURLToPath } from 'node:url';
 import type { ImageRule } from '../node-agent/images.ts';
@@ -9,21 +11,29 @@ import type { ImageRule } from '../node-agent/images.ts';
 export const hubEntryScript = fileURLToPath(new URL('./hub-entry.ts', import.meta.url));
 export const HUB_IMAGE_UID = 10001;
 
-export function hubImageRule(input: {
-  /** A file holding `https://<address>:<port>` of the API server as pods reach it. */
-  readonly apiServerFile: string;
-}): ImageRule {
+export interface HubImage {
+  readonly rule: ImageRule;
+  setApiServer(url: string): void;
+}
+
+export function hubImage(): HubImage {
   const entry = [process.execPath, hubEntryScript];
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    GANYMEDE_TEST_SA_DIR: '/var/run/secrets/kubernetes.io/serviceaccount',
+    HOME: '/home/ganymede',
+  };
   return {
-    pattern: 'ghcr.io/ganymede/hub*',
-    commands: { node: process.execPath, ganymede: entry },
-    defaultCommand: entry,
-    env: {
-      NODE_ENV: 'production',
-      GANYMEDE_TEST_SA_DIR: '/var/run/secrets/kubernetes.io/serviceaccount',
-      GANYMEDE_TEST_APISERVER_FILE: input.apiServerFile,
-      HOME: '/home/ganymede',
+    rule: {
+      pattern: 'ghcr.io/ganymede/hub*',
+      commands: { node: process.execPath, ganymede: entry },
+      defaultCommand: entry,
+      env,
+      user: { uid: HUB_IMAGE_UID, gid: HUB_IMAGE_UID },
     },
-    user: { uid: HUB_IMAGE_UID, gid: HUB_IMAGE_UID },
+    setApiServer(url) {
+      // A URL, not a path: the agent rewrites absolute paths under mounts (/tmp is one).
+      env['GANYMEDE_TEST_APISERVER'] = url;
+    },
   };
 }

@@ -380,6 +380,34 @@ ${spec}`;
     assert.ok(restarted.status?.containerStatuses?.[0]?.lastState?.terminated);
   });
 
+  it('a pod reaches its own network only: not the host loopback, not the outside world', async () => {
+    // Each probe exits 0 only if the connection fails the expected way.
+    const probe = (host: string, port: number, code: string): string =>
+      `require('net').connect(${port}, '${host}').on('connect', () => process.exit(1)).on('error', (e) => process.exit(e.code === '${code}' ? 0 : 2))`;
+    const apiPort = new URL(cluster.server).port;
+    await kubectl(
+      ['apply', '-f', '-'],
+      pod(
+        'isolated',
+        `  restartPolicy: Never
+  initContainers:
+  - {name: outside, image: ganymede.test/http-server:1, command: [node, -e, "${probe('192.0.2.1', 80, 'ENETUNREACH')}"]}
+  containers:
+  - {name: loopback, image: ganymede.test/http-server:1, command: [node, -e, "${probe('127.0.0.1', Number(apiPort), 'ECONNREFUSED')}"]}`,
+      ),
+    );
+    const done = await waitForPod(
+      'life',
+      'isolated',
+      (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed',
+    );
+    assert.equal(
+      done.status?.phase,
+      'Succeeded',
+      JSON.stringify(done.status?.initContainerStatuses),
+    );
+  });
+
   it('deletion sends SIGTERM, waits the grace period, then SIGKILLs and removes the pod', async () => {
     await kubectl(
       ['apply', '-f', '-'],
