@@ -31,6 +31,10 @@ export interface UserSpawnResult {
   readonly error?: string;
   /** The last progress message seen (what the user would read). */
   readonly lastProgress?: string;
+  /** Progress events received. */
+  readonly progressEvents?: number;
+  /** When the hub said ready (201, or the `ready` event), ms after t0. */
+  readonly hubReadyMs?: number;
 }
 
 export interface MeasureOptions {
@@ -140,13 +144,28 @@ export async function measureUserSpawn(
   const api = `${target.baseUrl}/hub/api/users/${name}`;
   let tooManyRequests = 0;
   let lastProgress: string | undefined;
+  let progressEvents = 0;
+  let hubReadyMs: number | undefined;
+  const details = () => ({
+    progressEvents,
+    ...(lastProgress === undefined ? {} : { lastProgress }),
+    ...(hubReadyMs === undefined ? {} : { hubReadyMs }),
+  });
   const fail = (error: string, startStatus?: number): UserSpawnResult => ({
     user,
     ok: false,
     tooManyRequests,
     error,
     ...(startStatus === undefined ? {} : { startStatus }),
-    ...(lastProgress === undefined ? {} : { lastProgress }),
+    ...details(),
+  });
+  const success = (startStatus: number): UserSpawnResult => ({
+    user,
+    ok: true,
+    ms: now() - t0,
+    tooManyRequests,
+    startStatus,
+    ...details(),
   });
 
   let startStatus: number;
@@ -183,6 +202,7 @@ export async function measureUserSpawn(
       );
     }
     startStatus = res.status;
+    if (startStatus === 201) hubReadyMs = now() - t0;
     break;
   }
 
@@ -194,29 +214,22 @@ export async function measureUserSpawn(
         target.adminToken,
         deadline,
         (e) => {
+          progressEvents++;
           if (e.message) lastProgress = e.message;
         },
       );
-      if (outcome === 'ready') break;
-      if (outcome === 'failed') return fail(`spawn failed: ${lastProgress ?? ''}`, startStatus);
-      if (await statusOk(target.baseUrl, user, userToken)) {
-        return { user, ok: true, ms: now() - t0, tooManyRequests, startStatus };
+      if (outcome === 'ready') {
+        hubReadyMs = now() - t0;
+        break;
       }
+      if (outcome === 'failed') return fail(`spawn failed: ${lastProgress ?? ''}`, startStatus);
+      if (await statusOk(target.baseUrl, user, userToken)) return success(startStatus);
       if (Date.now() >= deadline) return fail('timed out following progress', startStatus);
       await sleep(1000);
     }
   }
   for (;;) {
-    if (await statusOk(target.baseUrl, user, userToken)) {
-      return {
-        user,
-        ok: true,
-        ms: now() - t0,
-        tooManyRequests,
-        startStatus,
-        ...(lastProgress === undefined ? {} : { lastProgress }),
-      };
-    }
+    if (await statusOk(target.baseUrl, user, userToken)) return success(startStatus);
     if (Date.now() >= deadline)
       return fail('ready, but /api/status never answered 200', startStatus);
     await sleep(pollMs);
