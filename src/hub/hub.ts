@@ -91,8 +91,15 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     ...(deps.isLeader ? { isLeader: deps.isLeader } : {}),
   });
 
-  const identifyRequest = (req: IncomingMessage) =>
-    identify(auth, readCookie(req.headers.cookie, SESSION_COOKIE), req.headers.authorization);
+  // On /user/ paths an Authorization header is often not ours: JupyterLab sends its server's
+  // own token with every request. A hub token wins; otherwise the session cookie decides.
+  const identifyRequest = async (req: IncomingMessage) => {
+    const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const byToken = req.headers.authorization
+      ? await identify(auth, undefined, req.headers.authorization)
+      : undefined;
+    return byToken ?? (cookie === undefined ? undefined : auth.fromSession(cookie));
+  };
 
   // Ingress routing mode (src/ingress): the cluster's ingress controller is the data path and
   // asks /hub/auth/forward; the session cookie then spans the notebook hosts.

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { executeOverWebSocket } from '../../helpers/jupyter-kernel.ts';
-import { ADMIN_PASSWORD, Browser, startTestHub } from '../../helpers/test-hub.ts';
+import { Browser, startTestHub } from '../../helpers/test-hub.ts';
 
 describe('hub in local mode with real Jupyter', { timeout: 600_000 }, () => {
   let ctx: Awaited<ReturnType<typeof startTestHub>>;
@@ -14,16 +14,9 @@ describe('hub in local mode with real Jupyter', { timeout: 600_000 }, () => {
 
   before(async () => {
     ctx = await startTestHub();
-    const admin = new Browser(ctx.hub.url);
-    await admin.signIn('admin', ADMIN_PASSWORD);
-    const xsrf = await admin.xsrf();
+    // Accounts are set-up, not what this file tests (the admin pages have tests of their own).
     for (const name of ['alice', 'mallory']) {
-      const res = await admin.form('/hub/admin/users', {
-        _xsrf: xsrf,
-        name,
-        password: `${name}-password`,
-      });
-      assert.equal(res.status, 302, await res.text());
+      await ctx.hub.auth.createUser(name, `${name}-password`, false);
     }
     alice = new Browser(ctx.hub.url);
     await alice.signIn('Alice', 'alice-password');
@@ -69,6 +62,12 @@ describe('hub in local mode with real Jupyter', { timeout: 600_000 }, () => {
       body: JSON.stringify({ name: 'python3' }),
     });
     assert.equal(kernel.status, 201, await kernel.clone().text());
+    // JupyterLab sends its server's own token in Authorization with every request: the
+    // session cookie must still decide who the caller is.
+    const asLab = await alice.fetch('/user/alice/api/kernelspecs', {
+      headers: { authorization: 'token not-a-hub-token' },
+    });
+    assert.equal(asLab.status, 200);
     kernelId = ((await kernel.json()) as { id: string }).id;
     const ws = ctx.hub.url.replace('http', 'ws') + `/user/alice/api/kernels/${kernelId}/channels`;
     assert.equal(
