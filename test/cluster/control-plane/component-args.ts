@@ -57,6 +57,8 @@ export function apiServerArgs(input: ApiServerInput): string[] {
     // is what rejects them in a `restricted` namespace, as on a kubeadm cluster.
     '--allow-privileged=true',
     // The default admission plugins stay on (PodSecurity, ServiceAccount, DefaultStorageClass…).
+    // Reach the node agent's log endpoint by its InternalIP; its Hostname does not resolve.
+    '--kubelet-preferred-address-types=InternalIP',
     '--profiling=false',
     '--v=1',
   ];

@@ -16,7 +16,8 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { PodNetwork } from '../network/pod-network.ts';
-import { kubeletBackoff, type Backoff } from './container-runner.ts';
+import { containerLogDir, kubeletBackoff, type Backoff } from './container-runner.ts';
+import { startKubeletServer, type KubeletServer } from './kubelet-server.ts';
 import type { ImageRule } from './images.ts';
 import { NodeAgentApi, isStatus } from './kube-api.ts';
 import {
@@ -52,7 +53,8 @@ export class NodeAgent {
   readonly #api: NodeAgentApi;
   readonly #options: NodeAgentOptions;
   readonly #workers = new Map<string, PodWorker>();
-  readonly #facts: NodeFacts;
+  #facts: NodeFacts;
+  #kubelet: KubeletServer | undefined;
   readonly #log: (message: string) => void;
   #informer: (Informer<V1Pod> & ObjectCache<V1Pod>) | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
@@ -75,11 +77,21 @@ export class NodeAgent {
       kernelVersion: release(),
       osImage: 'Ganymede test node agent',
       bootID: randomUUID(),
+      kubeletPort: 0,
     };
   }
 
   static async start(options: NodeAgentOptions): Promise<NodeAgent> {
     const agent = new NodeAgent(options);
+    agent.#kubelet = await startKubeletServer(options.network.gateway, {
+      logDir: (namespace, pod, container) => {
+        const worker = [...agent.#workers.values()].find(
+          (w) => w.pod.metadata?.namespace === namespace && w.pod.metadata.name === pod,
+        );
+        return worker ? containerLogDir(worker.podDir, container) : undefined;
+      },
+    });
+    agent.#facts = { ...agent.#facts, kubeletPort: agent.#kubelet.port };
     await agent.#register();
     await agent.#watchPods();
     return agent;
@@ -224,5 +236,6 @@ export class NodeAgent {
     await this.#informer?.stop();
     await Promise.all([...this.#workers.values()].map((w) => w.forget()));
     this.#workers.clear();
+    await this.#kubelet?.close();
   }
 }

@@ -23,6 +23,10 @@ import { translatePath, translateWord, type MountedFolder } from './paths.ts';
 import type { ContainerState, ContainerView, TerminatedState } from './pod-status.ts';
 import { runProbe, type ProbeTarget } from './probes.ts';
 
+export function containerLogDir(podDir: string, container: string): string {
+  return join(podDir, 'logs', container);
+}
+
 export interface Backoff {
   readonly initialMs: number;
   readonly maxMs: number;
@@ -271,7 +275,8 @@ export class ContainerRunner {
       string,
       ...string[],
     ];
-    const logs = join(this.#ctx.podDir, 'logs');
+    // One file per run, like /var/log/pods/<pod>/<container>/<restart>.log: `logs --previous`.
+    const logs = containerLogDir(this.#ctx.podDir, this.name);
     await mkdir(logs, { recursive: true });
     const containerID = `ganymede://${pod.metadata?.uid ?? ''}/${this.name}/${this.#restartCount}`;
     const proc = new ManagedProcess(`${pod.metadata?.name ?? ''}/${this.name}`, {
@@ -279,7 +284,7 @@ export class ContainerRunner {
       args,
       env,
       cwd,
-      logFile: join(logs, `${this.name}.log`),
+      logFile: join(logs, `${this.#restartCount}.log`),
       prefix: this.#prefix(),
       setpriv: this.#setpriv(user),
     });

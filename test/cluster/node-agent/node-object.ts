@@ -13,6 +13,8 @@ export interface NodeFacts {
   readonly kernelVersion: string;
   readonly osImage: string;
   readonly bootID: string;
+  /** Port of our kubelet API (logs) on internalIP; the API server proxies `kubectl logs` there. */
+  readonly kubeletPort: number;
 }
 
 export const nodeLabels = (name: string): Record<string, string> => ({
@@ -80,7 +82,7 @@ export function nodeStatus(facts: NodeFacts, now: Date): Record<string, unknown>
       { type: 'InternalIP', address: facts.internalIP },
       { type: 'Hostname', address: facts.name },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: facts.kubeletPort } },
     nodeInfo: {
       machineID: facts.bootID.replace(/-/g, ''),
       systemUUID: facts.bootID,

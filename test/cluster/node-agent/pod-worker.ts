@@ -56,6 +56,11 @@ export class PodWorker {
     return this.#pod;
   }
 
+  /** The pod's folder: volumes/, logs/<container>/<run>.log, rootfs/ (HOME outside volumes). */
+  get podDir(): string {
+    return this.#podDir;
+  }
+
   /** Called for every watch event of this pod. */
   update(pod: V1Pod): void {
     this.#pod = pod;
