@@ -584,6 +584,8 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     const name = resourceNameOf(ref);
     if (routes.has(name)) return routes.get(name);
     const found = observeName(name).route;
+    // Bounded: the proxy asks for any name a request carries, existing or not.
+    if (routes.size >= 10_000) routes.clear();
     routes.set(name, found);
     return found;
   };
