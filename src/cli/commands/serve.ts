@@ -25,6 +25,7 @@ Options:
 
 Environment:
   GANYMEDE_ADMIN_PASSWORD  password for the first admin account (else one is printed once)
+  GANYMEDE_STORE_URL       overrides store.url (the Helm chart passes it from a Secret)
   GANYMEDE_JUPYTER         the jupyter command for local mode (else jupyter on PATH)
   POD_NAME, POD_NAMESPACE  Kubernetes: this replica's name in the hub Lease, and the
                            namespace admitted by notebooks' NetworkPolicies`;
@@ -106,6 +107,9 @@ export const serveCommand: CliCommand = {
     }
     if (values.host !== undefined) config.hub.host = values.host;
     if (values['data-dir'] !== undefined) config.hub.dataDir = values['data-dir'];
+    // A PostgreSQL URL holds a password, so it may come from a Secret rather than the file.
+    const storeUrl = process.env['GANYMEDE_STORE_URL'];
+    if (storeUrl) config.store.url = storeUrl;
 
     const log = createLogger();
     const store = await openStore(config.store.url, resolve(config.hub.dataDir));

@@ -1,0 +1,301 @@
+/**
+ * The Helm chart as rendered by a real helm (built from its Go module): lint, the objects and
+ * their security settings, the configuration it hands the hub (checked with the hub's own
+ * schema), and the failures it must refuse. The chart on a real control plane:
+ * on-cluster.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { parseConfig } from '../../../src/config/load.ts';
+import {
+  chartDir,
+  find,
+  HelmError,
+  renderChart,
+  renderChartText,
+  runHelm,
+  type KubeManifest,
+} from './helm.ts';
+
+interface PodSpecLike {
+  automountServiceAccountToken?: boolean;
+  securityContext: Record<string, unknown>;
+  containers: {
+    image: string;
+    args: string[];
+    securityContext: Record<string, unknown>;
+    env: {
+      name: string;
+      value?: string;
+      valueFrom?: { secretKeyRef?: { name: string; key: string } };
+    }[];
+  }[];
+  volumes: { name: string; persistentVolumeClaim?: unknown; emptyDir?: unknown }[];
+}
+
+function podSpec(manifests: KubeManifest[]): PodSpecLike {
+  const deployment = find(manifests, 'Deployment') as unknown as {
+    spec: { template: { spec: PodSpecLike } };
+  };
+  return deployment.spec.template.spec;
+}
+
+function hubConfig(manifests: KubeManifest[]): unknown {
+  const cm = find(manifests, 'ConfigMap') as unknown as { data: Record<string, string> };
+  return parseYaml(cm.data['config.yaml'] ?? '');
+}
+
+describe('helm chart deploy/helm/ganymede', { timeout: 1_800_000 }, () => {
+  it('passes helm lint --strict, with defaults and with every option turned on', async () => {
+    const plain = await runHelm(['lint', '--strict', chartDir]);
+    assert.equal(plain.code, 0, plain.stdout + plain.stderr);
+    const full = await runHelm([
+      'lint',
+      '--strict',
+      chartDir,
+      '--set',
+      'replicas=3,database.url=postgres://h/db,ingress.enabled=true,ingress.host=hub.example.org',
+      '--set',
+      'notebookIngress.enabled=true,notebookIngress.baseDomain=nb.example.org,publicUrl=https://hub.nb.example.org',
+      '--set',
+      'networkPolicy.restrictEgress=true,networkPolicy.apiServerCidrs={10.0.0.1/32},oidc.clientSecret=s',
+    ]);
+    assert.equal(full.code, 0, full.stdout + full.stderr);
+  });
+
+  it('renders the objects of one install, each labelled, in the release namespace', async () => {
+    const manifests = await renderChart({}, { includeCrds: true });
+    const kinds = manifests.map((m) => m.kind).sort();
+    assert.deepEqual(kinds, [
+      'ConfigMap',
+      'CustomResourceDefinition',
+      'Deployment',
+      'NetworkPolicy',
+      'PersistentVolumeClaim',
+      'PodDisruptionBudget',
+      'Role',
+      'RoleBinding',
+      'Secret',
+      'Service',
+      'ServiceAccount',
+    ]);
+    for (const m of manifests.filter((x) => x.kind !== 'CustomResourceDefinition')) {
+      assert.equal(m.metadata.namespace, 'notebooks', `${m.kind} namespace`);
+      assert.equal(m.metadata.labels?.['app.kubernetes.io/part-of'], 'ganymede', m.kind);
+    }
+  });
+
+  it('ships exactly the CRD generated from the notebook schema (deploy/crd)', () => {
+    const generated = readFileSync(
+      new URL('../../../deploy/crd/jupyternotebooks.ganymede.dev.yaml', import.meta.url),
+      'utf8',
+    );
+    const inChart = readFileSync(
+      join(chartDir, 'crds', 'jupyternotebooks.ganymede.dev.yaml'),
+      'utf8',
+    );
+    assert.equal(inChart, generated, 'copy deploy/crd/*.yaml into deploy/helm/ganymede/crds/');
+  });
+
+  it('runs the hub as the restricted Pod Security Standard requires', async () => {
+    const spec = podSpec(await renderChart());
+    assert.equal(spec.securityContext['runAsNonRoot'], true);
+    assert.deepEqual(spec.securityContext['seccompProfile'], { type: 'RuntimeDefault' });
+    const [hub] = spec.containers;
+    assert.ok(hub);
+    assert.equal(hub.securityContext['allowPrivilegeEscalation'], false);
+    assert.equal(hub.securityContext['readOnlyRootFilesystem'], true);
+    assert.deepEqual(hub.securityContext['capabilities'], { drop: ['ALL'] });
+    assert.equal(hub.image, 'ghcr.io/ganymede/hub:0.1.0');
+    assert.deepEqual(hub.args, [
+      'serve',
+      '--config=/etc/ganymede/config.yaml',
+      '--data-dir=/var/lib/ganymede',
+    ]);
+  });
+
+  it('gives the hub a configuration its own schema accepts', async () => {
+    const config = parseConfig(
+      hubConfig(await renderChart({ config: { culler: { maxAgeHours: 24 } } })),
+      'chart',
+    );
+    assert.equal(config.backend.type, 'kubernetes');
+    assert.equal(config.backend.kubernetes.namespace, 'notebooks');
+    assert.equal(config.backend.kubernetes.runOperator, true);
+    assert.equal(config.hub.host, '0.0.0.0');
+    assert.equal(config.culler.maxAgeHours, 24);
+    assert.equal(config.ingressRouting, undefined);
+    const other = parseConfig(
+      hubConfig(await renderChart({ notebookNamespace: 'users' })),
+      'chart',
+    );
+    assert.equal(other.backend.kubernetes.namespace, 'users');
+  });
+
+  it('limits RBAC to namespaced objects of the notebook namespace, never secrets elsewhere', async () => {
+    const manifests = await renderChart({ notebookNamespace: 'users' });
+    const role = find(manifests, 'Role') as unknown as {
+      metadata: { namespace: string };
+      rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    };
+    assert.equal(role.metadata.namespace, 'users');
+    assert.equal(find(manifests, 'RoleBinding').metadata.namespace, 'users');
+    assert.ok(!manifests.some((m) => m.kind === 'ClusterRole' || m.kind === 'ClusterRoleBinding'));
+    const allowed = new Map<string, string[]>();
+    for (const rule of role.rules) {
+      for (const g of rule.apiGroups)
+        for (const r of rule.resources) allowed.set(`${g}/${r}`, rule.verbs);
+    }
+    for (const rule of role.rules) {
+      assert.ok(
+        !rule.verbs.includes('*') && !rule.resources.includes('*') && !rule.apiGroups.includes('*'),
+      );
+    }
+    assert.deepEqual(allowed.get('/pods'), ['get', 'list', 'watch']);
+    assert.deepEqual(allowed.get('/events'), ['get', 'list', 'watch']);
+    assert.ok(allowed.get('ganymede.dev/jupyternotebooks/status')?.includes('patch'));
+    assert.ok(allowed.get('coordination.k8s.io/leases')?.includes('update'));
+    assert.equal(allowed.get('/pods/exec'), undefined);
+    const sa = find(manifests, 'ServiceAccount') as unknown as {
+      automountServiceAccountToken: boolean;
+    };
+    assert.equal(sa.automountServiceAccountToken, false);
+    assert.equal(podSpec(manifests).automountServiceAccountToken, true);
+  });
+
+  it('SQLite by default: one replica, a kept volume claim, Recreate', async () => {
+    const manifests = await renderChart();
+    const pvc = find(manifests, 'PersistentVolumeClaim');
+    assert.equal(pvc.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
+    const deployment = find(manifests, 'Deployment') as unknown as {
+      spec: { strategy: { type: string } };
+    };
+    assert.equal(deployment.spec.strategy.type, 'Recreate');
+    assert.ok(!podSpec(manifests).containers[0]?.env.some((e) => e.name === 'GANYMEDE_STORE_URL'));
+  });
+
+  it('several replicas need PostgreSQL, whose URL comes from a Secret', async () => {
+    await assert.rejects(
+      renderChartText({ replicas: 2 }),
+      (e: unknown) => e instanceof HelmError && e.message.includes('replicas > 1 needs PostgreSQL'),
+    );
+    const manifests = await renderChart({
+      replicas: 2,
+      'database.existingSecret': 'pg',
+      'database.existingSecretKey': 'dsn',
+    });
+    assert.ok(!manifests.some((m) => m.kind === 'PersistentVolumeClaim'));
+    const env = podSpec(manifests).containers[0]?.env ?? [];
+    assert.deepEqual(env.find((e) => e.name === 'GANYMEDE_STORE_URL')?.valueFrom?.secretKeyRef, {
+      name: 'pg',
+      key: 'dsn',
+    });
+    const deployment = find(manifests, 'Deployment') as unknown as {
+      spec: {
+        replicas: number;
+        strategy: { type: string; rollingUpdate: { maxUnavailable: number } };
+      };
+    };
+    assert.equal(deployment.spec.replicas, 2);
+    assert.equal(deployment.spec.strategy.rollingUpdate.maxUnavailable, 0);
+    const inline = await renderChart({ 'database.url': 'postgres://u:p@db/g' });
+    const secret = find(inline, 'Secret') as unknown as { data: Record<string, string> };
+    assert.equal(
+      Buffer.from(secret.data['database-url'] ?? '', 'base64').toString(),
+      'postgres://u:p@db/g',
+    );
+    assert.doesNotMatch(JSON.stringify(find(inline, 'ConfigMap')), /postgres:/);
+  });
+
+  it('generates an admin password, or takes the given one', async () => {
+    const generated = find(await renderChart(), 'Secret') as unknown as {
+      data: Record<string, string>;
+    };
+    assert.match(
+      Buffer.from(generated.data['admin-password'] ?? '', 'base64').toString(),
+      /^[A-Za-z0-9]{24}$/,
+    );
+    const given = find(
+      await renderChart({ adminPassword: 'correct horse' }),
+      'Secret',
+    ) as unknown as { data: Record<string, string> };
+    assert.equal(
+      Buffer.from(given.data['admin-password'] ?? '', 'base64').toString(),
+      'correct horse',
+    );
+  });
+
+  it('ingress routing mode reaches the hub configuration', async () => {
+    await assert.rejects(
+      renderChartText({ 'notebookIngress.enabled': true }),
+      /baseDomain is required/,
+    );
+    const config = parseConfig(
+      hubConfig(
+        await renderChart({
+          'notebookIngress.enabled': true,
+          'notebookIngress.baseDomain': 'nb.example.org',
+          'notebookIngress.tlsSecretName': 'wildcard',
+          publicUrl: 'https://hub.nb.example.org',
+        }),
+      ),
+      'chart',
+    );
+    assert.deepEqual(config.ingressRouting, {
+      baseDomain: 'nb.example.org',
+      scheme: 'https',
+      tlsSecretName: 'wildcard',
+    });
+    assert.equal(config.hub.publicUrl, 'https://hub.nb.example.org');
+  });
+
+  it('optional hub Ingress, PDB and NetworkPolicies follow their values', async () => {
+    const withIngress = await renderChart({
+      'ingress.enabled': true,
+      'ingress.host': 'hub.example.org',
+      'ingress.tlsSecretName': 'tls',
+    });
+    const ingress = find(withIngress, 'Ingress') as unknown as {
+      spec: { rules: { host: string }[]; tls: { secretName: string }[] };
+    };
+    assert.equal(ingress.spec.rules[0]?.host, 'hub.example.org');
+    assert.equal(ingress.spec.tls[0]?.secretName, 'tls');
+    const pdb = find(await renderChart(), 'PodDisruptionBudget') as unknown as {
+      spec: { maxUnavailable: number };
+    };
+    assert.equal(pdb.spec.maxUnavailable, 1);
+    const off = await renderChart({
+      'podDisruptionBudget.enabled': false,
+      'networkPolicy.enabled': false,
+    });
+    assert.ok(!off.some((m) => m.kind === 'PodDisruptionBudget' || m.kind === 'NetworkPolicy'));
+    const egress = find(
+      await renderChart({
+        'networkPolicy.restrictEgress': true,
+        'networkPolicy.apiServerCidrs': ['10.0.0.1/32'],
+      }),
+      'NetworkPolicy',
+    ) as unknown as {
+      spec: { policyTypes: string[]; egress: { to?: { ipBlock?: { cidr: string } }[] }[] };
+    };
+    assert.deepEqual(egress.spec.policyTypes, ['Ingress', 'Egress']);
+    assert.ok(egress.spec.egress.some((r) => r.to?.some((t) => t.ipBlock?.cidr === '10.0.0.1/32')));
+    await assert.rejects(
+      renderChartText({ 'networkPolicy.restrictEgress': true }),
+      /apiServerCidrs is required/,
+    );
+  });
+
+  it('labels the hub pods the way notebook NetworkPolicies admit them', async () => {
+    const { defaultBuildSettings } = await import('../../../src/kubernetes/resources/settings.ts');
+    const deployment = find(await renderChart(), 'Deployment') as unknown as {
+      spec: { template: { metadata: { labels: Record<string, string> } } };
+    };
+    for (const [k, v] of Object.entries(defaultBuildSettings.hubPodLabels)) {
+      assert.equal(deployment.spec.template.metadata.labels[k], v, k);
+    }
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * The chart on the real test control plane: `helm template` output applied with server-side
+ * apply into a namespace enforcing the `restricted` Pod Security Standard; the hub runs as a
+ * pod of the node agent (image rule test/cluster/images/hub-image.ts), with its own
+ * ServiceAccount and the chart's RBAC, the operator leader-elected inside it. Through the
+ * address behind the hub's Service (its EndpointSlice: there is no kube-proxy here), a person
+ * signs in, starts a notebook and runs a cell over the kernel WebSocket.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startCluster, type TestCluster } from '../../cluster/harness.ts';
+import { hubImage } from '../../cluster/images/hub-image.ts';
+import { executeOverWebSocket } from '../../helpers/jupyter-kernel.ts';
+import { Browser } from '../../helpers/test-hub.ts';
+import { kubectlOk, restrictedNamespace } from '../operator/helpers.ts';
+import { forwardApiServerToPods, type ApiForwarder } from './api-forwarder.ts';
+import { renderChartText } from './helm.ts';
+
+const RELEASE = 'gm';
+
+/** The hub containers' output, from the node agent's pod folders (no kubelet: no kubectl logs). */
+function hubLogs(c: TestCluster): string {
+  const podsDir = join(c.dir, 'pods');
+  if (!existsSync(podsDir)) return '(no pod folders)';
+  return readdirSync(podsDir)
+    .map((pod) => join(podsDir, pod, 'logs', 'hub.log'))
+    .filter((f) => existsSync(f))
+    .map((f) => `--- ${f}\n${readFileSync(f, 'utf8').slice(-4000)}`)
+    .join('\n');
+}
+const TIMEOUT = 300_000;
+
+interface Slice {
+  endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[];
+  ports?: { name?: string; port: number }[];
+}
+
+describe('helm chart on the test control plane', { timeout: 1_200_000 }, () => {
+  let cluster: TestCluster | undefined;
+  let forwarder: ApiForwarder | undefined;
+  let ns = '';
+  let hubBase = '';
+  let password = '';
+
+  const need = (): TestCluster => {
+    assert.ok(cluster, 'started in before()');
+    return cluster;
+  };
+
+  before(async () => {
+    const hub = hubImage();
+    // The harness keeps its default rules (quay.io/jupyter/* → Jupyter) after ours.
+    cluster = await startCluster({ images: [hub.rule] });
+    forwarder = await forwardApiServerToPods(cluster);
+    hub.setApiServer(forwarder.url);
+    ns = await restrictedNamespace(cluster, 'ganymede');
+  });
+
+  after(async () => {
+    await forwarder?.close();
+    await cluster?.stop();
+  });
+
+  it('applies with server-side apply, and the hub pod passes restricted Pod Security', async () => {
+    const c = need();
+    const manifests = await renderChartText(
+      {
+        'image.tag': 'test',
+        'image.pullPolicy': 'Never',
+        // Small enough for the test node; the node agent plays quay.io/jupyter/* with Jupyter.
+        config: {
+          profiles: [
+            {
+              name: 'standard',
+              displayName: 'Standard',
+              image: 'quay.io/jupyter/minimal-notebook:latest',
+              cpu: '100m',
+              memory: '1Gi',
+              default: true,
+            },
+          ],
+        },
+        startTimeoutSeconds: 240,
+      },
+      { namespace: ns, release: RELEASE, includeCrds: true },
+    );
+    const applied = await kubectlOk(
+      c,
+      ['apply', '--server-side', '--field-manager=helm-chart-test', '-f', '-'],
+      manifests,
+    );
+    assert.match(applied, /deployment\.apps\/gm-ganymede serverside-applied/);
+    await kubectlOk(c, [
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/jupyternotebooks.ganymede.dev',
+    ]);
+    // Available = the pod passed admission (restricted), ran, and its /ready probe succeeded.
+    const waited = await c.kubectl([
+      'wait',
+      '-n',
+      ns,
+      '--for=condition=Available',
+      `--timeout=${TIMEOUT / 1000}s`,
+      `deployment/${RELEASE}-ganymede`,
+    ]);
+    if (waited.code !== 0) {
+      const pods = await c.kubectl(['get', 'pods', '-n', ns, '-o', 'wide']);
+      assert.fail(`hub not available: ${waited.stderr}\n${pods.stdout}\n${hubLogs(c)}`);
+    }
+    password = Buffer.from(
+      await kubectlOk(c, [
+        'get',
+        'secret',
+        '-n',
+        ns,
+        `${RELEASE}-ganymede`,
+        '-o',
+        'jsonpath={.data.admin-password}',
+      ]),
+      'base64',
+    ).toString();
+    assert.match(password, /^[A-Za-z0-9]{24}$/);
+  });
+
+  it('the Service selects the ready hub pod, which serves /hub/login', async () => {
+    const c = need();
+    const slices = JSON.parse(
+      await kubectlOk(c, [
+        'get',
+        'endpointslices',
+        '-n',
+        ns,
+        '-l',
+        `kubernetes.io/service-name=${RELEASE}-ganymede`,
+        '-o',
+        'json',
+      ]),
+    ) as { items: Slice[] };
+    const endpoint = slices.items
+      .flatMap((s) => s.endpoints ?? [])
+      .find((e) => e.conditions?.ready);
+    const port = slices.items.flatMap((s) => s.ports ?? []).find((p) => p.name === 'http')?.port;
+    assert.ok(endpoint?.addresses[0] && port === 8000, JSON.stringify(slices.items));
+    hubBase = `http://${endpoint.addresses[0]}:${port}`;
+    const login = await fetch(`${hubBase}/hub/login`);
+    assert.equal(login.status, 200);
+    assert.match(await login.text(), /<form/);
+    const ready = await fetch(`${hubBase}/ready`);
+    assert.equal(ready.status, 200);
+  });
+
+  it('a user signs in, starts a notebook and runs a cell through the hub pod', async () => {
+    const c = need();
+    assert.ok(hubBase, 'the previous test found the hub');
+    const admin = new Browser(hubBase);
+    await admin.signIn('admin', password);
+    await admin.startServer();
+    const notebooks = JSON.parse(
+      await kubectlOk(c, ['get', 'jupyternotebooks', '-n', ns, '-o', 'json']),
+    ) as {
+      items: { status?: { phase?: string } }[];
+    };
+    assert.equal(notebooks.items.length, 1);
+    const created = await admin.fetch('/user/admin/api/kernels', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(created.status, 201, await created.clone().text());
+    const kernel = (await created.json()) as { id: string };
+    const result = await executeOverWebSocket(
+      `${hubBase.replace('http:', 'ws:')}/user/admin/api/kernels/${kernel.id}/channels`,
+      '6 * 7',
+      { cookie: admin.cookieHeader, origin: hubBase },
+      120_000,
+    );
+    assert.equal(result, '42');
+  });
+
+  it('the operator runs in the hub: it holds the Lease under its pod name', async () => {
+    const c = need();
+    const leases = JSON.parse(await kubectlOk(c, ['get', 'leases', '-n', ns, '-o', 'json'])) as {
+      items: { metadata: { name: string }; spec?: { holderIdentity?: string } }[];
+    };
+    const pods = JSON.parse(
+      await kubectlOk(c, [
+        'get',
+        'pods',
+        '-n',
+        ns,
+        '-l',
+        'app.kubernetes.io/component=hub',
+        '-o',
+        'json',
+      ]),
+    ) as { items: { metadata: { name: string } }[] };
+    const hubPod = pods.items[0]?.metadata.name;
+    assert.ok(hubPod);
+    assert.ok(
+      leases.items.some((l) => l.spec?.holderIdentity === hubPod),
+      JSON.stringify(leases.items.map((l) => [l.metadata.name, l.spec?.holderIdentity])),
+    );
+  });
+});
