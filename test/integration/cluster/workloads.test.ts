@@ -345,7 +345,7 @@ ${spec}`;
     );
   });
 
-  it('a failing liveness probe restarts the container', async () => {
+  it('a failing liveness probe restarts the container; kubectl logs --previous shows the last run', async () => {
     await kubectl(
       ['apply', '-f', '-'],
       pod(
@@ -377,7 +377,12 @@ ${spec}`;
       'sick',
       (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1,
     );
-    assert.ok(restarted.status?.containerStatuses?.[0]?.lastState?.terminated);
+    const last = restarted.status?.containerStatuses?.[0]?.lastState?.terminated;
+    // Killed with SIGTERM; the server exits 0 on it, as a well-behaved container does.
+    assert.equal(last?.exitCode, 0);
+    // Logs go through the API server's proxy to the agent, one file per run (`--previous`).
+    const logs = await kubectl(['logs', '-n', 'life', 'sick', '--previous']);
+    assert.match(logs, /http-server listening on 0\.0\.0\.0:8080/);
   });
 
   it('a pod reaches its own network only: not the host loopback, not the outside world', async () => {
