@@ -104,13 +104,15 @@ describe('kubernetes backend on a real cluster', () => {
   const alice: ServerRef = { user: 'Alice Ünicode', server: '' };
   const aliceName = notebookNameFor(alice.user, alice.server);
 
-  it('start → running; route answers api/status with the token at the pod IP; progress told in plain words', async () => {
+  it('start → running; route answers api/status with the token at the pod IP; progress told in plain words', async (t) => {
     const backend = await newBackend();
+    const startAt = Date.now();
     assert.equal(backend.route(alice), undefined, 'no route before a start');
     assert.deepEqual(await collect(backend.progress(alice)), [], 'no progress before a start');
     const starting = backend.start(alice, startOptions(alice));
     const events = collect(backend.progress(alice));
     const status = await starting;
+    t.diagnostic(`first start (claim, pod, Jupyter) to running: ${Date.now() - startAt} ms`);
     assert.equal(status.phase, 'running', JSON.stringify(status));
     assert.equal(status.profile, 'standard');
     const seen = await events;
@@ -150,7 +152,7 @@ describe('kubernetes backend on a real cluster', () => {
     ]);
   });
 
-  it('files survive stop and start; stop is idempotent and keeps the claim', async () => {
+  it('files survive stop and start; stop is idempotent and keeps the claim', async (t) => {
     const backend = backends[0];
     assert.ok(backend);
     const put = await contents(backend, alice, 'kept.txt', {
@@ -158,7 +160,9 @@ describe('kubernetes backend on a real cluster', () => {
       body: JSON.stringify({ type: 'file', format: 'text', content: 'still here' }),
     });
     assert.equal(put.status, 201, await put.text());
+    const stopAt = Date.now();
     await backend.stop(alice);
+    const stopMs = Date.now() - stopAt;
     assert.deepEqual(await backend.status(alice), { phase: 'stopped' });
     assert.equal(backend.route(alice), undefined);
     assert.deepEqual(await livePods(aliceName), []);
@@ -167,8 +171,10 @@ describe('kubernetes backend on a real cluster', () => {
     const nb = await getJson<NotebookJson>(cluster, ['get', 'jnb', '-n', ns, aliceName]);
     assert.equal(nb.spec.stopped, true);
 
+    const startAt = Date.now();
     const status = await backend.start(alice, startOptions(alice));
     assert.equal(status.phase, 'running', JSON.stringify(status));
+    t.diagnostic(`stop (pod gone): ${stopMs} ms; start again (ready): ${Date.now() - startAt} ms`);
     const got = await contents(backend, alice, 'kept.txt');
     assert.equal(got.status, 200);
     assert.equal(((await got.json()) as { content: string }).content, 'still here');

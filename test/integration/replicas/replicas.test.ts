@@ -221,15 +221,22 @@ describe('two hub replicas on one PostgreSQL and one cluster', { timeout: 1_500_
     assert.equal(b.lines('hub listening').length, 1);
   });
 
-  it('SIGKILL of A while a kernel WebSocket is open through B: the kernel keeps answering', async () => {
+  it('SIGKILL of A while a kernel WebSocket is open through B: the kernel keeps answering', async (t) => {
     await a.kill();
+    const killedAt = Date.now();
+    const cellStarted = Date.now();
     assert.equal(await sessionOnB.execute('2+3'), '5');
+    const cellMs = Date.now() - cellStarted;
     // B takes the Lease once A's runs out, and starts reconciling.
     await eventually(
       'replica-b to hold the Lease',
       async () => (await leaseHolder()) === 'replica-b',
     );
+    const takeoverMs = Date.now() - killedAt;
     await eventually('B to run the operator', () => b.lines('operator reconciling').length === 1);
+    t.diagnostic(
+      `cell through B right after the kill: ${cellMs} ms; Lease held by B ${takeoverMs} ms after the SIGKILL (leaseDurationSeconds 4)`,
+    );
     assert.ok(sessionOnB.isOpen);
     assert.equal(await sessionOnB.execute('6*7'), '42');
   });
