@@ -34,3 +34,19 @@ function stripPort(host: string): string {
   const colon = host.lastIndexOf(':');
   return colon === -1 ? host : host.slice(0, colon);
 }
+
+/** The `spec.ingress` of a server's JupyterNotebook in ingress routing mode. */
+export function notebookIngressSpec(
+  ref: ServerRef,
+  config: {
+    readonly baseDomain: string;
+    readonly className?: string | undefined;
+    readonly tlsSecretName?: string | undefined;
+  },
+): { host: string; className?: string; tls?: { secretName: string } } {
+  return {
+    host: notebookHost(ref, config.baseDomain),
+    ...(config.className === undefined ? {} : { className: config.className }),
+    ...(config.tlsSecretName === undefined ? {} : { tls: { secretName: config.tlsSecretName } }),
+  };
+}

@@ -19,6 +19,7 @@ import { defaultBuildSettings } from '../../kubernetes/resources/settings.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { Backend } from '../types.ts';
 import { createKubernetesBackend } from './kubernetes-backend.ts';
+import type { KubernetesBackendOptions } from './options.ts';
 
 export interface KubernetesHubParts {
   readonly backend: Backend;
@@ -56,6 +57,8 @@ export async function startKubernetesHubParts(input: {
   readonly config: KubernetesBackendConfig;
   readonly log: Logger;
   readonly env?: NodeJS.ProcessEnv;
+  /** Ingress routing mode (config `ingressRouting`): a host per server. */
+  readonly ingress?: KubernetesBackendOptions['ingress'];
 }): Promise<KubernetesHubParts> {
   const { config, log } = input;
   const env = input.env ?? process.env;
@@ -72,6 +75,7 @@ export async function startKubernetesHubParts(input: {
     kubeConfig,
     namespace: config.namespace,
     startTimeoutMs: config.startTimeoutSeconds * 1000,
+    ...(input.ingress ? { ingress: input.ingress } : {}),
     log,
   });
 

@@ -30,6 +30,7 @@ import {
 import type { Pod } from '../../kubernetes/plain.ts';
 import { TOKEN_KEY } from '../../kubernetes/resources/settings.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
+import { notebookIngressSpec } from '../../ingress/notebook-host.ts';
 import { ProgressLog } from '../local/progress-log.ts';
 import { parseBaseUrl, type BackendLogger } from '../local/options.ts';
 import type {
@@ -404,6 +405,7 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
       profile: startOptions.profile,
       baseUrl,
       now: now(),
+      ...(options.ingress ? { ingress: notebookIngressSpec(entry.ref, options.ingress) } : {}),
     });
     const startedAt = request.metadata.annotations[hubAnnotations.startedAt] ?? '';
     try {

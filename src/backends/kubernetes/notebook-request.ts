@@ -70,6 +70,8 @@ export function startRequest(input: {
   readonly profile: Profile;
   readonly baseUrl: string;
   readonly now: Date;
+  /** Ingress routing mode (src/ingress): the notebook's own host, served by the controller. */
+  readonly ingress?: NotebookSpecInput['ingress'];
 }): NotebookRequest {
   const { ref, profile } = input;
   return {
@@ -88,7 +90,10 @@ export function startRequest(input: {
         [hubAnnotations.outcome]: '',
       },
     },
-    spec: specFromProfile(profile, { baseUrl: input.baseUrl, stopped: false }),
+    spec: {
+      ...specFromProfile(profile, { baseUrl: input.baseUrl, stopped: false }),
+      ...(input.ingress === undefined ? {} : { ingress: input.ingress }),
+    },
   };
 }
 

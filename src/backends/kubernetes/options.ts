@@ -21,6 +21,15 @@ export type KubernetesBackendSettings = z.infer<typeof kubernetesBackendSettings
 
 export interface KubernetesBackendOptions extends z.input<typeof kubernetesBackendSettingsSchema> {
   readonly kubeConfig: KubeConfig;
+  /**
+   * Ingress routing mode (config `ingressRouting`, src/ingress): each server's JupyterNotebook
+   * gets `spec.ingress` on `<kube-name>.<baseDomain>`. Default: none (the hub proxies).
+   */
+  readonly ingress?: {
+    readonly baseDomain: string;
+    readonly className?: string | undefined;
+    readonly tlsSecretName?: string | undefined;
+  };
   /** Default: drops everything. */
   readonly log?: BackendLogger;
   /** Default `() => new Date()`. */

@@ -65,7 +65,11 @@ async function createBackend(config: Config, log: Logger): Promise<BackendParts>
       }),
     };
   }
-  return startKubernetesHubParts({ config: config.backend.kubernetes, log });
+  return startKubernetesHubParts({
+    config: config.backend.kubernetes,
+    log,
+    ...(config.ingressRouting ? { ingress: config.ingressRouting } : {}),
+  });
 }
 
 export const serveCommand: CliCommand = {
