@@ -26,6 +26,7 @@ export interface RunResult {
 }
 
 const s = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(1) : '–');
+const cpu = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(1));
 const load = (l: readonly number[]): string => l.map((x) => x.toFixed(1)).join(' / ');
 
 export function renderMarkdown(r: RunResult): string {
@@ -76,8 +77,11 @@ export function renderMarkdown(r: RunResult): string {
     '',
     '## Every measurement',
     '',
-    '| # | system | users | round | started | load before | ok | median s | max s | wall s | 429s |',
-    '| ---: | --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    'CPU seconds are used during the measurement by the hub process tree (JupyterHub: with CHP), the ' +
+      'control plane (etcd, API server, controller manager) and the notebook servers (all of theirs).',
+    '',
+    '| # | system | users | round | started | load before | ok | median s | max s | wall s | 429s | CPU s hub | CPU s control plane | CPU s notebooks |',
+    '| ---: | --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   r.measurements.forEach((m, i) => {
     const times = m.results
@@ -85,7 +89,7 @@ export function renderMarkdown(r: RunResult): string {
       .sort((a, b) => a - b);
     const med = times[Math.floor((times.length - 1) / 2)] ?? Number.NaN;
     lines.push(
-      `| ${String(i + 1)} | ${m.system} | ${String(m.users)} | ${String(m.round)} | ${m.startedAt.slice(11, 19)} | ${load(m.loadBefore)} | ${String(times.length)}/${String(m.users)} | ${s(med)} | ${s(times.at(-1) ?? Number.NaN)} | ${s(m.wallMs)} | ${String(m.results.reduce((a, x) => a + x.tooManyRequests, 0))} |`,
+      `| ${String(i + 1)} | ${m.system} | ${String(m.users)} | ${String(m.round)} | ${m.startedAt.slice(11, 19)} | ${load(m.loadBefore)} | ${String(times.length)}/${String(m.users)} | ${s(med)} | ${s(times.at(-1) ?? Number.NaN)} | ${s(m.wallMs)} | ${String(m.results.reduce((a, x) => a + x.tooManyRequests, 0))} | ${cpu(m.cpuSeconds?.hub)} | ${cpu(m.cpuSeconds?.controlPlane)} | ${cpu(m.cpuSeconds?.notebooks)} |`,
     );
   });
   const failures = r.measurements.flatMap((m) =>

@@ -13,6 +13,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { matchingCpuSeconds, treeCpuSeconds } from './cpu.ts';
 import { startBenchCluster, type BenchCluster } from './cluster.ts';
 import { startGanymedeHub } from './ganymede.ts';
 import { singleuserImage, startAnchorHub } from './jupyterhub.ts';
@@ -50,6 +51,9 @@ const venv = execFileSync('bash', [join(here, 'ensure-anchor.sh')], {
   stdio: ['ignore', 'pipe', 'inherit'],
 }).trim();
 const chp = join(root, 'node_modules', '.bin', 'configurable-http-proxy');
+// What a notebook server's process is called once its launcher has exec'd (jupyter-core runs
+// `jupyter lab` as `jupyter-lab`).
+const notebookNeedles = ['bin/jupyter-lab', 'bin/jupyterhub-singleuser'];
 const workDir = mkdtempSync(join(os.tmpdir(), 'ganymede-bench-spawn-run-'));
 
 function versions(binDir: string): Record<string, string> {
@@ -89,7 +93,7 @@ async function startSystem(
   bench: BenchCluster,
   namespace: string,
   dir: string,
-): Promise<{ target: SpawnTarget; stop: () => Promise<void> }> {
+): Promise<{ target: SpawnTarget; pid: number; stop: () => Promise<void> }> {
   if (system === 'jupyterhub') {
     await bench.createNamespace(namespace);
     const hub = await startAnchorHub({
@@ -102,7 +106,7 @@ async function startSystem(
       namespace,
       timeoutSeconds,
     });
-    return { target: hub, stop: () => hub.stop() };
+    return { target: hub, pid: hub.process.child.pid ?? 0, stop: () => hub.stop() };
   }
   // Ganymede's notebooks pass the `restricted` Pod Security Standard; enforce it, as an
   // installation would.
@@ -115,7 +119,7 @@ async function startSystem(
     namespace,
     timeoutSeconds,
   });
-  return { target: hub, stop: () => hub.stop() };
+  return { target: hub, pid: hub.process.child.pid ?? 0, stop: () => hub.stop() };
 }
 
 async function measureOnce(
@@ -129,7 +133,7 @@ async function measureOnce(
   log(
     `${system}, ${String(users)} user(s), round ${String(round)}: starting the hub in ${namespace}`,
   );
-  const { target, stop } = await startSystem(system, bench, namespace, dir);
+  const { target, pid, stop } = await startSystem(system, bench, namespace, dir);
   try {
     const names = userNames(users, 'user');
     const tokens = await createUsersWithTokens(target, names);
@@ -138,6 +142,9 @@ async function measureOnce(
     log(
       `  ${String(users)} start request(s) at once (load ${loadBefore.map((l) => l.toFixed(1)).join(' ')})`,
     );
+    const controlPlane = [bench.cluster.binDir];
+    const hubCpu0 = treeCpuSeconds(pid);
+    const controlPlaneCpu0 = matchingCpuSeconds(controlPlane).seconds;
     const t0 = performance.now();
     const results = await Promise.all(
       names.map((name) =>
@@ -147,8 +154,18 @@ async function measureOnce(
       ),
     );
     const wallMs = performance.now() - t0;
+    const notebooks = matchingCpuSeconds(notebookNeedles);
+    const cpuSeconds = {
+      hub: treeCpuSeconds(pid) - hubCpu0,
+      controlPlane: matchingCpuSeconds(controlPlane).seconds - controlPlaneCpu0,
+      notebooks: notebooks.seconds,
+      notebookProcesses: notebooks.count,
+    };
     const ok = results.filter((r) => r.ok).length;
     const times = results.flatMap((r) => (r.ms === undefined ? [] : [r.ms])).sort((a, b) => a - b);
+    log(
+      `  CPU s: hub ${cpuSeconds.hub.toFixed(1)}, control plane ${cpuSeconds.controlPlane.toFixed(1)}, ${String(notebooks.count)} notebook servers ${notebooks.seconds.toFixed(1)}`,
+    );
     log(
       `  done in ${(wallMs / 1000).toFixed(1)} s: ${String(ok)}/${String(users)} ok, median ${((times[Math.floor((times.length - 1) / 2)] ?? NaN) / 1000).toFixed(1)} s, 429s ${String(results.reduce((s, r) => s + r.tooManyRequests, 0))}`,
     );
@@ -163,6 +180,7 @@ async function measureOnce(
       loadAfter: os.loadavg(),
       wallMs,
       results,
+      cpuSeconds,
     };
   } finally {
     await stop();

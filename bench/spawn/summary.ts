@@ -16,6 +16,16 @@ export interface Measurement {
   /** From the first start request to the last user's first working status (or give-up). */
   readonly wallMs: number;
   readonly results: readonly UserSpawnResult[];
+  /** CPU seconds used during the measurement (t0 → last user working), see cpu.ts. */
+  readonly cpuSeconds?: {
+    /** The hub process and its children (JupyterHub: with configurable-http-proxy). */
+    readonly hub: number;
+    /** etcd, kube-apiserver, kube-controller-manager. */
+    readonly controlPlane: number;
+    /** The notebook servers started (all of their CPU: they started after t0). */
+    readonly notebooks: number;
+    readonly notebookProcesses: number;
+  };
 }
 
 export interface Summary {
