@@ -251,16 +251,15 @@ export class ContainerRunner {
       this.#ctx.sources,
       rule.env,
     );
+    const rootfs = join(this.#ctx.podDir, 'rootfs');
+    // HOME under a volume is that folder; anywhere else it lives in the pod's own folder,
+    // like a container's writable layer. Decided on the value as the pod spec wrote it.
+    const specHome = env['HOME'] ?? '/root';
     for (const [k, v] of Object.entries(env)) env[k] = translateWord(v, mounts);
+    const homeDir = translatePath(specHome, mounts) ?? join(rootfs, specHome);
+    env['HOME'] = homeDir;
     env['PATH'] ??= defaultPath;
     env['HOSTNAME'] = pod.metadata?.name ?? '';
-    const rootfs = join(this.#ctx.podDir, 'rootfs');
-    // HOME outside every volume lives in the pod's own folder, like a container's writable layer.
-    const home = env['HOME'] ?? '/root';
-    if (!home.startsWith(this.#ctx.podDir) && translatePath(home, mounts) === undefined) {
-      env['HOME'] = join(rootfs, home);
-    }
-    const homeDir = env['HOME'] ?? rootfs;
     await mkdir(homeDir, { recursive: true });
     if (homeDir.startsWith(rootfs)) await chown(homeDir, user.uid, user.gid);
     const workingDir = this.#ctx.container.workingDir;

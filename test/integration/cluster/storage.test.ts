@@ -212,5 +212,16 @@ spec:
     assert.equal(res.status, 200);
     const denied = await fetch(`http://${pod.status?.podIP ?? ''}:8888/user/ada/api/status`);
     assert.equal(denied.status, 403, 'the token from args is enforced');
+    // HOME=/home/jovyan (the image's) is the volume: Jupyter's runtime files land in the PV.
+    const claim = JSON.parse(
+      await kubectl(['get', 'pvc', '-n', ns, 'jupyter-home', '-o', 'json']),
+    ) as V1PersistentVolumeClaim;
+    const pv = JSON.parse(
+      await kubectl(['get', 'pv', claim.spec?.volumeName ?? '', '-o', 'json']),
+    ) as V1PersistentVolume;
+    const runtime = await stat(
+      join(pv.spec?.hostPath?.path ?? '', '.local', 'share', 'jupyter', 'runtime'),
+    );
+    assert.equal(runtime.uid, 1000);
   });
 });
