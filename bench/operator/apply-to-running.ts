@@ -13,7 +13,7 @@
  *
  * Target (issue 4): operator's share under 100 ms median.
  *
- *   GANYMEDE_JUPYTER=… node bench/operator/apply-to-running.ts [counts…]   (default: 1 50)
+ *   node bench/operator/apply-to-running.ts [--workers=N] [counts…]   (default: 4 workers; 1 50)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -81,9 +81,13 @@ async function watchCollection(
   );
 }
 
-async function runRound(cluster: TestCluster, count: number): Promise<Record<string, unknown>> {
+async function runRound(
+  cluster: TestCluster,
+  count: number,
+  workers: number,
+): Promise<Record<string, unknown>> {
   const ns = await restrictedNamespace(cluster, `bench${count}`);
-  const operator = spawn(process.execPath, [runner, cluster.kubeconfigPath, ns, '4'], {
+  const operator = spawn(process.execPath, [runner, cluster.kubeconfigPath, ns, String(workers)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const internal: number[] = [];
@@ -159,6 +163,7 @@ async function runRound(cluster: TestCluster, count: number): Promise<Record<str
   await cluster.kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=300s']);
   return {
     notebooks: count,
+    operatorWorkers: workers,
     reachedRunning: runningAt.size,
     endToEndMs: summary(endToEnd),
     operatorShareMs: summary(internal),
@@ -168,13 +173,16 @@ async function runRound(cluster: TestCluster, count: number): Promise<Record<str
   };
 }
 
-const counts = process.argv.slice(2).map(Number);
+const args = process.argv.slice(2);
+const workersArg = args.find((a) => a.startsWith('--workers='));
+const workers = workersArg ? Number(workersArg.slice('--workers='.length)) : 4;
+const counts = args.filter((a) => !a.startsWith('--')).map(Number);
 const cluster = await startCluster();
 try {
   await installCrd(cluster);
   const results = [];
   for (const count of counts.length > 0 ? counts : [1, 50]) {
-    const r = await runRound(cluster, count);
+    const r = await runRound(cluster, count, workers);
     console.log(JSON.stringify(r));
     results.push(r);
   }

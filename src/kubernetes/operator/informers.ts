@@ -72,7 +72,8 @@ export interface InformerOptions {
   /** Watch one namespace; undefined watches all. */
   readonly namespace?: string | undefined;
   /** Called with the key of every notebook something happened to. */
-  readonly onChange: (key: string) => void;
+  /** `urgent`: a pod of the notebook just became ready (see WorkQueue.add). */
+  readonly onChange: (key: string, urgent: boolean) => void;
   readonly onError: (kind: string, error: unknown) => void;
   /** Delay before re-listing after a watch error. Injected for tests; default 1 s doubling to 30 s. */
   readonly retryDelayMs?: (attempt: number) => number;
@@ -89,7 +90,7 @@ export function createInformers(options: InformerOptions): InformerSet {
   function make<T>(
     name: keyof Caches,
     selectors: { label?: string; field?: string },
-    toKey: (o: T) => string | undefined,
+    toKey: (o: T) => string | { readonly key: string; readonly urgent: boolean } | undefined,
   ): Cache<T> {
     const path = collectionPath(kinds[name], options.namespace);
     const query = { labelSelector: selectors.label, fieldSelector: selectors.field };
@@ -103,8 +104,9 @@ export function createInformers(options: InformerOptions): InformerSet {
       selectors.field,
     );
     const notify = (o: KubernetesObject): void => {
-      const key = toKey(o as T);
-      if (key !== undefined) options.onChange(key);
+      const target = toKey(o as T);
+      if (typeof target === 'string') options.onChange(target, false);
+      else if (target !== undefined) options.onChange(target.key, target.urgent);
     };
     lw.on('add', notify);
     lw.on('update', notify);
@@ -139,14 +141,17 @@ export function createInformers(options: InformerOptions): InformerSet {
   const pods = make<Pod>('pods', owned, (p) => {
     const uid = p.metadata?.uid;
     const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    let becameReady = false;
     if (uid !== undefined) {
       if (!ready) readySeen.delete(uid);
       else if (!readySeen.has(uid)) {
         if (readySeen.size > 10_000) readySeen.clear();
         readySeen.set(uid, performance.now());
+        becameReady = true;
       }
     }
-    return notebookKeyOfOwned(p);
+    const key = notebookKeyOfOwned(p);
+    return key === undefined ? undefined : { key, urgent: becameReady };
   });
   const claims = make<PersistentVolumeClaim>('claims', owned, notebookKeyOfOwned);
   const caches: Caches = {

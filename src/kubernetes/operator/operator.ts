@@ -110,8 +110,8 @@ export function startOperator(options: OperatorOptions): RunningOperator {
       kubeConfig: options.kubeConfig,
       api: kubeApi,
       namespace: options.namespace,
-      onChange: (key) => {
-        q.add(key);
+      onChange: (key, urgent) => {
+        q.add(key, urgent);
       },
       onError: (kind, err) => {
         log.warn({ kind, err }, 'watch failed; re-listing');

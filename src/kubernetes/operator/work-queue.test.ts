@@ -45,6 +45,21 @@ describe('WorkQueue', () => {
     assert.equal(await q.get(), 'a');
   });
 
+  it('puts urgent keys first, also ones already queued or being processed', async () => {
+    const q = new WorkQueue(manualTimers().timers);
+    for (const k of ['a', 'b', 'c']) q.add(k);
+    q.add('c', true);
+    q.add('d', true);
+    assert.equal(await q.get(), 'd');
+    assert.equal(await q.get(), 'c');
+    assert.equal(await q.get(), 'a');
+    q.add('a', true); // while processing
+    q.add('e');
+    q.done('a');
+    assert.equal(await q.get(), 'a', 're-queued at the front');
+    assert.equal(await q.get(), 'b');
+  });
+
   it('wakes a waiting worker', async () => {
     const q = new WorkQueue(manualTimers().timers);
     const next = q.get();

@@ -29,6 +29,7 @@ export class WorkQueue {
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
+  private readonly urgentDirty = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly delayed = new Map<string, unknown>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
@@ -44,19 +45,32 @@ export class WorkQueue {
     this.backoff = backoff;
   }
 
-  add(key: string): void {
+  /**
+   * Queues `key`. `urgent` puts it at the front: a change a person is waiting to see (their
+   * server just became ready) should not wait behind routine updates of fifty others.
+   */
+  add(key: string, urgent = false): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {
       this.dirty.add(key);
+      if (urgent) this.urgentDirty.add(key);
       return;
     }
-    if (this.queued.has(key)) return;
+    if (this.queued.has(key)) {
+      if (urgent) {
+        this.queue.splice(this.queue.indexOf(key), 1);
+        this.queue.unshift(key);
+      }
+      return;
+    }
     this.queued.add(key);
     const waiter = this.waiters.shift();
     if (waiter) {
       this.queued.delete(key);
       this.processing.add(key);
       waiter(key);
+    } else if (urgent) {
+      this.queue.unshift(key);
     } else {
       this.queue.push(key);
     }
@@ -105,7 +119,8 @@ export class WorkQueue {
   /** Marks `key` finished; re-queues it if it was added while being processed. */
   done(key: string): void {
     this.processing.delete(key);
-    if (this.dirty.delete(key)) this.add(key);
+    const urgent = this.urgentDirty.delete(key);
+    if (this.dirty.delete(key)) this.add(key, urgent);
   }
 
   get length(): number {

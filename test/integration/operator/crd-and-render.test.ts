@@ -81,6 +81,13 @@ describe('JupyterNotebook CRD on a real API server', () => {
     assert.match(r.stderr, /unknown field "spec\.imagePullPolicy"/);
   });
 
+  it('documents every field for kubectl explain, from the zod descriptions', async () => {
+    const out = await kubectlOk(cluster, ['explain', 'jupyternotebooks.spec.storage']);
+    assert.match(out, /The notebook's home directory \(\/home\/jovyan\), kept across stops\./);
+    assert.match(out, /retain\s+<boolean>/);
+    assert.match(out, /Keep the created volume when the notebook is deleted/);
+  });
+
   it('accepts a minimal notebook and fills in the defaults', async () => {
     await kubectlOk(
       cluster,

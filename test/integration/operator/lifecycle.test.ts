@@ -272,6 +272,29 @@ describe('what a user is told when a notebook cannot start', () => {
     );
   });
 
+  it('storage that cannot be made: Pending, with a storage message', async () => {
+    await kubectlOk(
+      cluster,
+      ['apply', '-f', '-'],
+      notebookYaml('nostore', ns, {
+        image: 'quay.io/jupyter/minimal-notebook:latest',
+        storage: { className: 'no-such-class' },
+      }),
+    );
+    const nb = await waitForNotebook(
+      cluster,
+      ns,
+      'nostore',
+      (n) => /[Ss]torage/.test(n.status?.message ?? ''),
+      'storage message',
+    );
+    assert.equal(nb.status?.phase, 'Pending');
+    assert.match(
+      nb.status.message ?? '',
+      /^(Storage for this notebook could not be created|The notebook's storage)/,
+    );
+  });
+
   it('an impossible memory request: Pending, "No machine … has 100Ti memory free"', async () => {
     await kubectlOk(
       cluster,
