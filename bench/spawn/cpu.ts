@@ -37,22 +37,33 @@ function readProcs(): ProcInfo[] {
   return procs;
 }
 
-/** CPU seconds of `rootPid` and all its live descendants. */
-export function treeCpuSeconds(rootPid: number): number {
+/** `rootPid` and all its live descendants. */
+function tree(rootPid: number): ProcInfo[] {
   const procs = readProcs();
   const children = new Map<number, ProcInfo[]>();
   for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
-  let total = 0;
+  const out: ProcInfo[] = [];
   const stack = procs.filter((p) => p.pid === rootPid);
   for (let p = stack.pop(); p !== undefined; p = stack.pop()) {
-    total += p.cpuSeconds;
+    out.push(p);
     stack.push(...(children.get(p.pid) ?? []));
   }
-  return total;
+  return out;
 }
 
-/** CPU seconds and count of the live processes whose command line contains any `needles`. */
-export function matchingCpuSeconds(needles: readonly string[]): { seconds: number; count: number } {
-  const matching = readProcs().filter((p) => needles.some((n) => p.cmdline.includes(n)));
+/** CPU seconds of `rootPid` and all its live descendants. */
+export function treeCpuSeconds(rootPid: number): number {
+  return tree(rootPid).reduce((sum, p) => sum + p.cpuSeconds, 0);
+}
+
+/**
+ * CPU seconds and count of the live descendants of `rootPid` whose command line contains any
+ * of `needles` (descendants only: other people's clusters run the same programs).
+ */
+export function matchingCpuSeconds(
+  rootPid: number,
+  needles: readonly string[],
+): { seconds: number; count: number } {
+  const matching = tree(rootPid).filter((p) => needles.some((n) => p.cmdline.includes(n)));
   return { seconds: matching.reduce((sum, p) => sum + p.cpuSeconds, 0), count: matching.length };
 }

@@ -1,5 +1,5 @@
 /** The Markdown page of a spawn benchmark run (bench/results/spawn.md). Pure. */
-import type { Measurement, Summary } from './summary.ts';
+import { pairedRatios, type Measurement, type Summary } from './summary.ts';
 
 export interface RunResult {
   readonly date: string;
@@ -70,6 +70,21 @@ export function renderMarkdown(r: RunResult): string {
       ...r.speedups.map(
         (x) =>
           `| ${String(x.users)} | ${x.median.toFixed(2)}× | ${x.p90.toFixed(2)}× | ${x.allReady.toFixed(2)}× |`,
+      ),
+    );
+  }
+  const paired = pairedRatios(r.measurements);
+  if (paired.length > 0) {
+    lines.push(
+      '',
+      'Per round (JupyterHub median ÷ Ganymede median, the two measured minutes apart):',
+      '',
+      ...[...new Set(paired.map((p) => p.users))].map(
+        (n) =>
+          `- ${String(n)} user(s): ${paired
+            .filter((p) => p.users === n)
+            .map((p) => `round ${String(p.round)} ${p.ratio.toFixed(2)}×`)
+            .join(', ')}`,
       ),
     );
   }

@@ -144,7 +144,7 @@ async function measureOnce(
     );
     const controlPlane = [bench.cluster.binDir];
     const hubCpu0 = treeCpuSeconds(pid);
-    const controlPlaneCpu0 = matchingCpuSeconds(controlPlane).seconds;
+    const controlPlaneCpu0 = matchingCpuSeconds(process.pid, controlPlane).seconds;
     const t0 = performance.now();
     const results = await Promise.all(
       names.map((name) =>
@@ -154,10 +154,10 @@ async function measureOnce(
       ),
     );
     const wallMs = performance.now() - t0;
-    const notebooks = matchingCpuSeconds(notebookNeedles);
+    const notebooks = matchingCpuSeconds(process.pid, notebookNeedles);
     const cpuSeconds = {
       hub: treeCpuSeconds(pid) - hubCpu0,
-      controlPlane: matchingCpuSeconds(controlPlane).seconds - controlPlaneCpu0,
+      controlPlane: matchingCpuSeconds(process.pid, controlPlane).seconds - controlPlaneCpu0,
       notebooks: notebooks.seconds,
       notebookProcesses: notebooks.count,
     };

@@ -96,3 +96,27 @@ export function speedups(
     ];
   });
 }
+
+/**
+ * Per round, JupyterHub's median ÷ Ganymede's for the same user count: the two ran minutes
+ * apart, so each ratio saw similar machine load; their spread shows how much the load moved.
+ */
+export function pairedRatios(
+  measurements: readonly Measurement[],
+): { users: number; round: number; ratio: number }[] {
+  const medianOf = (m: Measurement): number =>
+    median(m.results.flatMap((r) => (r.ok && r.ms !== undefined ? [r.ms] : [])));
+  const out: { users: number; round: number; ratio: number }[] = [];
+  for (const g of measurements.filter((m) => m.system === 'ganymede')) {
+    const j = measurements.find(
+      (m) => m.system === 'jupyterhub' && m.users === g.users && m.round === g.round,
+    );
+    if (!j) continue;
+    out.push({
+      users: g.users,
+      round: g.round,
+      ratio: Math.round((medianOf(j) / medianOf(g)) * 100) / 100,
+    });
+  }
+  return out.sort((a, b) => a.users - b.users || a.round - b.round);
+}
