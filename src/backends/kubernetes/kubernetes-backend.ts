@@ -19,16 +19,8 @@
 import { randomUUID } from 'node:crypto';
 import { createKubeApi, KubeApiError, type KubeApi } from '../../kubernetes/client/kube-api.ts';
 import { objectPath } from '../../kubernetes/client/resource-paths.ts';
-import { labelKeys } from '../../kubernetes/labels.ts';
 import { notebookObjectNames } from '../../kubernetes/object-names.ts';
-import {
-  createInformers,
-  kinds,
-  splitKey,
-  type InformerSet,
-} from '../../kubernetes/operator/informers.ts';
-import type { Pod } from '../../kubernetes/plain.ts';
-import { TOKEN_KEY } from '../../kubernetes/resources/settings.ts';
+import { kinds } from '../../kubernetes/operator/informers.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
 import { notebookIngressSpec } from '../../ingress/notebook-host.ts';
 import { ProgressLog } from '../local/progress-log.ts';
@@ -45,7 +37,6 @@ import type {
 import { K8S_MESSAGES, K8S_PROGRESS } from './messages.ts';
 import {
   HUB_FIELD_MANAGER,
-  HUB_LABEL,
   hubAnnotations,
   readyPodPatch,
   refOfResource,
@@ -54,7 +45,8 @@ import {
   stopPatch,
   type Outcome,
 } from './notebook-request.ts';
-import { observe, type FollowUp, type ObservedNotebook, type Observation } from './observe.ts';
+import type { FollowUp } from './observe.ts';
+import { createClusterView, isHubMade } from './cluster-view.ts';
 import { parseKubernetesSettings, type KubernetesBackendOptions } from './options.ts';
 
 const silent: BackendLogger = {
@@ -104,12 +96,13 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     for (const w of set) w();
   };
 
-  const informers: InformerSet = createInformers({
+  const view = createClusterView({
     kubeConfig: options.kubeConfig,
     api,
     namespace,
-    onChange: (key) => {
-      const { name } = splitKey(key);
+    startTimeoutMs: settings.startTimeoutMs,
+    now,
+    onChange: (name) => {
       wake(name);
       if (synced && !closed) settleFollowUps(name);
     },
@@ -117,51 +110,9 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
       log.warn({ kind, err }, 'kubernetes backend watch failed; re-listing');
     },
   });
-  const { caches } = informers;
-
-  const notebookOf = (name: string): ObservedNotebook | undefined =>
-    caches.notebooks.get(name, namespace);
-
-  const podsOf = (name: string): Pod[] => {
-    const base = notebookObjectNames(name).base;
-    return caches.pods
-      .list(namespace)
-      .filter((p) => p.metadata?.labels?.[labelKeys.notebook] === base);
-  };
-
-  const tokenOf = (name: string): string | undefined => {
-    const secret = caches.secrets.get(notebookObjectNames(name).secret, namespace) as
-      { data?: Record<string, string> } | undefined;
-    const encoded = secret?.data?.[TOKEN_KEY];
-    return encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8');
-  };
-
-  /** The newest Warning about the notebook's pod (pull errors, scheduling), as detail. */
-  const warningOf = (pods: readonly Pod[]): string | undefined => {
-    const uids = new Set(pods.map((p) => p.metadata?.uid));
-    const events = caches.events
-      .list(namespace)
-      .filter((e) => e.involvedObject.kind === 'Pod' && uids.has(e.involvedObject.uid));
-    const last = events.at(-1);
-    return last ? `${last.reason ?? ''}: ${last.message ?? ''}` : undefined;
-  };
-
-  const observeName = (name: string): Observation => {
-    const pods = podsOf(name);
-    const observation = observe({
-      notebook: notebookOf(name),
-      pods,
-      token: tokenOf(name),
-      now: now(),
-      startTimeoutMs: settings.startTimeoutMs,
-    });
-    const progress = observation.progress;
-    if (observation.status.phase !== 'starting' || !progress) return observation;
-    const detail = warningOf(pods);
-    return detail === undefined
-      ? observation
-      : { ...observation, progress: { ...progress, detail } };
-  };
+  const notebookOf = view.notebookOf;
+  const podsOf = view.podsOf;
+  const observeName = view.observe;
 
   const patchNotebook = async (name: string, patch: unknown): Promise<void> => {
     try {
@@ -203,11 +154,6 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     if (followUpsSent.size > 10_000) followUpsSent.clear();
     return sent;
   };
-
-  /** Hub-made resources only: a notebook applied by hand is its author's business. */
-  const isHubMade = (nb: ObservedNotebook | undefined): boolean =>
-    (nb?.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[HUB_LABEL.key] ===
-    HUB_LABEL.value;
 
   function settleFollowUps(name: string): void {
     const nb = notebookOf(name);
@@ -552,11 +498,10 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
   /** Every hub-made server in the cluster; settles what happened while no hub watched. */
   const recoverAll = (): { ref: ServerRef; status: ServerStatus }[] => {
     const found: { ref: ServerRef; status: ServerStatus }[] = [];
-    for (const nb of caches.notebooks.list(namespace)) {
-      const name = nb.metadata?.name;
-      const observed = nb as ObservedNotebook;
-      const ref = refOfResource(observed.metadata?.annotations);
-      if (!name || !ref || !isHubMade(observed) || resourceNameOf(ref) !== name) continue;
+    for (const name of view.notebookNames()) {
+      const observed = notebookOf(name);
+      const ref = refOfResource(observed?.metadata?.annotations);
+      if (!ref || !isHubMade(observed) || resourceNameOf(ref) !== name) continue;
       const entry = entryOf(ref);
       let observation = observeName(name);
       if (
@@ -592,14 +537,12 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     return found;
   };
 
-  await informers.start();
+  await view.start();
   synced = true;
   recoverAll();
 
   const sweep = setInterval(() => {
-    for (const nb of caches.notebooks.list(namespace)) {
-      if (nb.metadata?.name) settleFollowUps(nb.metadata.name);
-    }
+    for (const name of view.notebookNames()) settleFollowUps(name);
   }, settings.sweepIntervalMs);
   sweep.unref();
 
@@ -613,7 +556,7 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     });
     await Promise.allSettled(inFlight);
     await Promise.allSettled([...followUpsSent.values()]);
-    await informers.stop();
+    await view.stop();
     api.close();
   };
 

@@ -1,0 +1,110 @@
+/**
+ * The backend's view of the cluster: the operator's watch caches (notebooks, pods, Secrets,
+ * Warning events; src/kubernetes/operator/informers.ts) in one namespace, read through
+ * ./observe.ts. Every replica fills the same caches from the same API server, so every
+ * replica derives the same routes and statuses; nothing is kept that the cluster lacks.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeApi } from '../../kubernetes/client/kube-api.ts';
+import { labelKeys } from '../../kubernetes/labels.ts';
+import { notebookObjectNames } from '../../kubernetes/object-names.ts';
+import { createInformers, splitKey } from '../../kubernetes/operator/informers.ts';
+import type { Pod } from '../../kubernetes/plain.ts';
+import { TOKEN_KEY } from '../../kubernetes/resources/settings.ts';
+import { HUB_LABEL } from './notebook-request.ts';
+import { observe, type ObservedNotebook, type Observation } from './observe.ts';
+
+export interface ClusterView {
+  /** Lists every kind, then watches; resolves when every cache is filled. */
+  readonly start: () => Promise<void>;
+  readonly stop: () => Promise<void>;
+  readonly notebookOf: (name: string) => ObservedNotebook | undefined;
+  /** Names of every `JupyterNotebook` in the namespace. */
+  readonly notebookNames: () => string[];
+  readonly podsOf: (name: string) => Pod[];
+  /** The server's state now, derived from the caches (see ./observe.ts). */
+  readonly observe: (name: string) => Observation;
+}
+
+export function createClusterView(input: {
+  readonly kubeConfig: KubeConfig;
+  readonly api: KubeApi;
+  readonly namespace: string;
+  readonly startTimeoutMs: number;
+  readonly now: () => Date;
+  /** Called with the notebook name after any change to it or to what it owns. */
+  readonly onChange: (name: string) => void;
+  readonly onError: (kind: string, error: unknown) => void;
+}): ClusterView {
+  const { namespace } = input;
+  const informers = createInformers({
+    kubeConfig: input.kubeConfig,
+    api: input.api,
+    namespace,
+    onChange: (key) => {
+      input.onChange(splitKey(key).name);
+    },
+    onError: input.onError,
+  });
+  const { caches } = informers;
+
+  const notebookOf = (name: string): ObservedNotebook | undefined =>
+    caches.notebooks.get(name, namespace);
+
+  const podsOf = (name: string): Pod[] => {
+    const base = notebookObjectNames(name).base;
+    return caches.pods
+      .list(namespace)
+      .filter((p) => p.metadata?.labels?.[labelKeys.notebook] === base);
+  };
+
+  const tokenOf = (name: string): string | undefined => {
+    const secret = caches.secrets.get(notebookObjectNames(name).secret, namespace) as
+      { data?: Record<string, string> } | undefined;
+    const encoded = secret?.data?.[TOKEN_KEY];
+    return encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8');
+  };
+
+  /** The newest Warning about the notebook's pods (pull errors, scheduling), as detail. */
+  const warningOf = (pods: readonly Pod[]): string | undefined => {
+    const uids = new Set(pods.map((p) => p.metadata?.uid));
+    const events = caches.events
+      .list(namespace)
+      .filter((e) => e.involvedObject.kind === 'Pod' && uids.has(e.involvedObject.uid));
+    const last = events.at(-1);
+    return last ? `${last.reason ?? ''}: ${last.message ?? ''}` : undefined;
+  };
+
+  return {
+    start: () => informers.start(),
+    stop: () => informers.stop(),
+    notebookOf,
+    notebookNames: () =>
+      caches.notebooks
+        .list(namespace)
+        .flatMap((nb) => (nb.metadata?.name ? [nb.metadata.name] : [])),
+    podsOf,
+    observe: (name) => {
+      const pods = podsOf(name);
+      const observation = observe({
+        notebook: notebookOf(name),
+        pods,
+        token: tokenOf(name),
+        now: input.now(),
+        startTimeoutMs: input.startTimeoutMs,
+      });
+      const progress = observation.progress;
+      if (observation.status.phase !== 'starting' || !progress) return observation;
+      const detail = warningOf(pods);
+      return detail === undefined
+        ? observation
+        : { ...observation, progress: { ...progress, detail } };
+    },
+  };
+}
+
+/** Hub-made resources only: a notebook applied by hand with kubectl is its author's business. */
+export function isHubMade(nb: ObservedNotebook | undefined): boolean {
+  const labels = (nb?.metadata as { labels?: Record<string, string> } | undefined)?.labels;
+  return labels?.[HUB_LABEL.key] === HUB_LABEL.value;
+}
