@@ -7,8 +7,6 @@
  * signs in, starts a notebook and runs a cell over the kernel WebSocket.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, type TestCluster } from '../../cluster/harness.ts';
 import { hubImage } from '../../cluster/images/hub-image.ts';
@@ -16,26 +14,11 @@ import { executeOverWebSocket } from '../../helpers/jupyter-kernel.ts';
 import { Browser } from '../../helpers/test-hub.ts';
 import { kubectlOk, restrictedNamespace } from '../operator/helpers.ts';
 import { forwardApiServerToPods, type ApiForwarder } from './api-forwarder.ts';
-import { renderChartText } from './helm.ts';
+import { installChart, smallProfiles } from './install.ts';
 
 const RELEASE = 'gm';
 
-/** The hub containers' output, from the node agent's pod folders (no kubelet: no kubectl logs). */
-function hubLogs(c: TestCluster): string {
-  const podsDir = join(c.dir, 'pods');
-  if (!existsSync(podsDir)) return '(no pod folders)';
-  return readdirSync(podsDir)
-    .map((pod) => join(podsDir, pod, 'logs', 'hub.log'))
-    .filter((f) => existsSync(f))
-    .map((f) => `--- ${f}\n${readFileSync(f, 'utf8').slice(-4000)}`)
-    .join('\n');
-}
 const TIMEOUT = 300_000;
-
-interface Slice {
-  endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[];
-  ports?: { name?: string; port: number }[];
-}
 
 describe('helm chart on the test control plane', { timeout: 1_200_000 }, () => {
   let cluster: TestCluster | undefined;
@@ -65,52 +48,13 @@ describe('helm chart on the test control plane', { timeout: 1_200_000 }, () => {
 
   it('applies with server-side apply, and the hub pod passes restricted Pod Security', async () => {
     const c = need();
-    const manifests = await renderChartText(
-      {
-        'image.tag': 'test',
-        'image.pullPolicy': 'Never',
-        // Small enough for the test node; the node agent plays quay.io/jupyter/* with Jupyter.
-        config: {
-          profiles: [
-            {
-              name: 'standard',
-              displayName: 'Standard',
-              image: 'quay.io/jupyter/minimal-notebook:latest',
-              cpu: '100m',
-              memory: '1Gi',
-              default: true,
-            },
-          ],
-        },
-        startTimeoutSeconds: 240,
-      },
-      { namespace: ns, release: RELEASE, includeCrds: true },
-    );
-    const applied = await kubectlOk(
-      c,
-      ['apply', '--server-side', '--field-manager=helm-chart-test', '-f', '-'],
-      manifests,
-    );
-    assert.match(applied, /deployment\.apps\/gm-ganymede serverside-applied/);
-    await kubectlOk(c, [
-      'wait',
-      '--for=condition=Established',
-      '--timeout=60s',
-      'crd/jupyternotebooks.ganymede.dev',
-    ]);
     // Available = the pod passed admission (restricted), ran, and its /ready probe succeeded.
-    const waited = await c.kubectl([
-      'wait',
-      '-n',
-      ns,
-      '--for=condition=Available',
-      `--timeout=${TIMEOUT / 1000}s`,
-      `deployment/${RELEASE}-ganymede`,
-    ]);
-    if (waited.code !== 0) {
-      const pods = await c.kubectl(['get', 'pods', '-n', ns, '-o', 'wide']);
-      assert.fail(`hub not available: ${waited.stderr}\n${pods.stdout}\n${hubLogs(c)}`);
-    }
+    ({ hubBase } = await installChart(c, {
+      namespace: ns,
+      release: RELEASE,
+      values: { config: { profiles: smallProfiles }, startTimeoutSeconds: 240 },
+      timeoutSeconds: TIMEOUT / 1000,
+    }));
     password = Buffer.from(
       await kubectlOk(c, [
         'get',
@@ -127,25 +71,7 @@ describe('helm chart on the test control plane', { timeout: 1_200_000 }, () => {
   });
 
   it('the Service selects the ready hub pod, which serves /hub/login', async () => {
-    const c = need();
-    const slices = JSON.parse(
-      await kubectlOk(c, [
-        'get',
-        'endpointslices',
-        '-n',
-        ns,
-        '-l',
-        `kubernetes.io/service-name=${RELEASE}-ganymede`,
-        '-o',
-        'json',
-      ]),
-    ) as { items: Slice[] };
-    const endpoint = slices.items
-      .flatMap((s) => s.endpoints ?? [])
-      .find((e) => e.conditions?.ready);
-    const port = slices.items.flatMap((s) => s.ports ?? []).find((p) => p.name === 'http')?.port;
-    assert.ok(endpoint?.addresses[0] && port === 8000, JSON.stringify(slices.items));
-    hubBase = `http://${endpoint.addresses[0]}:${port}`;
+    assert.match(hubBase, /^http:\/\/10\.[0-9.]+:8000$/);
     const login = await fetch(`${hubBase}/hub/login`);
     assert.equal(login.status, 200);
     assert.match(await login.text(), /<form/);
