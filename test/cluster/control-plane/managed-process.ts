@@ -31,9 +31,6 @@ export interface ExitInfo {
   readonly signal: NodeJS.Signals | null;
 }
 
-/** Process ids of every live child, for the synchronous exit hook (see cleanup.ts). */
-export const liveProcessGroups = new Set<number>();
-
 export class ManagedProcess {
   readonly name: string;
   readonly logFile: string;
@@ -66,11 +63,8 @@ export class ManagedProcess {
     } finally {
       closeSync(log);
     }
-    const pid = this.child.pid;
-    if (pid !== undefined) liveProcessGroups.add(pid);
     this.exited = new Promise((resolve) => {
       const done = (info: ExitInfo): void => {
-        if (pid !== undefined) liveProcessGroups.delete(pid);
         this.#exit = info;
         resolve(info);
       };
@@ -97,7 +91,11 @@ export class ManagedProcess {
     killGroup(this.child.pid, signal);
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`. Idempotent; resolves when the process has exited. */
+  /**
+   * SIGTERM, then SIGKILL after `graceMs`. Idempotent; resolves when the process has exited.
+   * A second call with a shorter grace period brings the SIGKILL forward (a pod deleted again
+   * with a smaller --grace-period).
+   */
   async stop(graceMs: number): Promise<ExitInfo> {
     if (this.#exit) return this.#exit;
     this.signal('SIGTERM');

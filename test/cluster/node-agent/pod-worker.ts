@@ -44,6 +44,7 @@ export class PodWorker {
   #gone = false;
   #volumeMessage = '';
   #sandbox: Promise<unknown> | undefined;
+  #graceMs = Infinity;
 
   constructor(ctx: PodWorkerContext, pod: V1Pod) {
     this.#ctx = ctx;
@@ -64,10 +65,17 @@ export class PodWorker {
   /** Called for every watch event of this pod. */
   update(pod: V1Pod): void {
     this.#pod = pod;
-    if (pod.metadata?.deletionTimestamp && !this.#terminating) {
-      const grace =
-        pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-      void this.terminate(grace * 1000, true);
+    if (!pod.metadata?.deletionTimestamp) return;
+    const graceMs =
+      (pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30) *
+      1000;
+    if (!this.#terminating) {
+      this.#graceMs = graceMs;
+      void this.terminate(graceMs, true);
+    } else if (graceMs < this.#graceMs) {
+      // Deleted again with a shorter grace period: the API server lowered it; so do we.
+      this.#graceMs = graceMs;
+      for (const r of [...this.#initRunners, ...this.#runners]) void r.stop(graceMs);
     }
   }
 
