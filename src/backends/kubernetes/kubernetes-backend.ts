@@ -345,6 +345,17 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
       settings.startTimeoutMs,
       signal,
     );
+    // A failure not yet written down as stopped (its follow-up still in flight): stop first, so
+    // the start below is a new generation and the operator's old Failed status cannot end it.
+    const previous = notebookOf(name);
+    if (
+      (previous?.spec as { stopped?: boolean } | undefined)?.stopped === false &&
+      observeName(name).status.phase === 'failed'
+    ) {
+      await patchNotebook(name, stopPatch(undefined)).catch((e: unknown) => {
+        log.warn({ notebook: name, err: e }, 'stopping a failed notebook before its retry failed');
+      });
+    }
     const request = startRequest({
       ref: entry.ref,
       namespace,
