@@ -22,6 +22,7 @@ import {
 } from './helpers.ts';
 
 const runner = fileURLToPath(new URL('./run-operator.ts', import.meta.url));
+const cli = fileURLToPath(new URL('../../../bin/ganymede', import.meta.url));
 
 let cluster: TestCluster;
 const children: ChildProcess[] = [];
@@ -248,5 +249,67 @@ describe('leader election', () => {
       await a.stop();
       await b.stop();
     }
+  });
+});
+
+describe('ganymede operator (the command)', () => {
+  it('reconciles with leader election and stops cleanly on SIGTERM', async () => {
+    const ns = await restrictedNamespace(cluster, 'cli');
+    const child = spawn(
+      cli,
+      [
+        'operator',
+        '--kubeconfig',
+        cluster.kubeconfigPath,
+        '-n',
+        ns,
+        '--leader-elect',
+        '--lease-namespace',
+        ns,
+        '--identity',
+        'cli-test',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.push(child);
+    let logs = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (logs += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (logs += c));
+    await kubectlOk(
+      cluster,
+      ['apply', '-f', '-'],
+      notebookYaml('by-cli', ns, { image: 'i', stopped: true }),
+    );
+    await waitForNotebook(
+      cluster,
+      ns,
+      'by-cli',
+      (n) => n.status?.phase === 'Stopped',
+      'reconciled by the CLI',
+    );
+    const lease = await kubectlOk(cluster, [
+      'get',
+      'lease',
+      '-n',
+      ns,
+      'ganymede-operator',
+      '-o',
+      'jsonpath={.spec.holderIdentity}',
+    ]);
+    assert.equal(lease, 'cli-test');
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    assert.equal(child.exitCode, 0, logs);
+    assert.match(logs, /"msg":"operator reconciling"/);
+    const released = await kubectlOk(cluster, [
+      'get',
+      'lease',
+      '-n',
+      ns,
+      'ganymede-operator',
+      '-o',
+      'jsonpath={.spec.holderIdentity}',
+    ]);
+    assert.equal(released, '', 'the Lease is handed back on a clean stop');
   });
 });
