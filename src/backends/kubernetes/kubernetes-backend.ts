@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createKubeApi, KubeApiError, type KubeApi } from '../../kubernetes/client/kube-api.ts';
-import { objectPath } from '../../kubernetes/client/resource-paths.ts';
+import { collectionPath, objectPath } from '../../kubernetes/client/resource-paths.ts';
 import { notebookObjectNames } from '../../kubernetes/object-names.ts';
 import { kinds } from '../../kubernetes/operator/informers.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
@@ -72,12 +72,46 @@ function is404(e: unknown): boolean {
   return e instanceof KubeApiError && e.status === 404;
 }
 
+/**
+ * One list call before anything starts, so a missing CRD or missing permission stops the hub
+ * with its fix instead of failing every start later (the watches would retry silently).
+ */
+async function checkAccess(api: KubeApi, namespace: string): Promise<void> {
+  try {
+    await api.list(collectionPath(kinds.notebooks, namespace), { limit: '1' });
+  } catch (e) {
+    const status = e instanceof KubeApiError ? e.status : undefined;
+    const detail = e instanceof Error ? e.message : String(e);
+    if (status === 404) {
+      throw new GanymedeError(
+        'unavailable',
+        'The JupyterNotebook resource type is not installed.',
+        {
+          detail: `Install the CRD first: kubectl apply -f deploy/crd/jupyternotebooks.ganymede.dev.yaml (${detail})`,
+          field: 'backend.kubernetes',
+        },
+      );
+    }
+    if (status === 401 || status === 403) {
+      throw new GanymedeError('unavailable', 'The hub may not read JupyterNotebooks.', {
+        detail: `Grant its service account list/watch on jupyternotebooks in namespace ${namespace} (${detail})`,
+        field: 'backend.kubernetes.namespace',
+      });
+    }
+    throw new GanymedeError('unavailable', 'The Kubernetes API server cannot be reached.', {
+      detail,
+      field: 'backend.kubernetes.kubeconfig',
+    });
+  }
+}
+
 export async function createKubernetesBackend(options: KubernetesBackendOptions): Promise<Backend> {
   const settings = parseKubernetesSettings(options);
   const { namespace } = settings;
   const log = options.log ?? silent;
   const now = options.now ?? (() => new Date());
   const api: KubeApi = await createKubeApi(options.kubeConfig);
+  await checkAccess(api, namespace);
   const entries = new Map<string, Entry>();
   /** Wake-ups for code waiting on a change to one notebook, by resource name. */
   const waiters = new Map<string, Set<() => void>>();

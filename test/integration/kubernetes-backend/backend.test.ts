@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createKubernetesBackend } from '../../../src/backends/kubernetes/index.ts';
+import { isGanymedeError } from '../../../src/errors/ganymede-error.ts';
 import { K8S_MESSAGES } from '../../../src/backends/kubernetes/messages.ts';
 import type { Backend, ProgressEvent, ServerRef } from '../../../src/backends/types.ts';
 import { notebookObjectNames, notebookNameFor } from '../../../src/kubernetes/object-names.ts';
@@ -40,8 +41,18 @@ async function newBackend(): Promise<Backend> {
   return backend;
 }
 
+/** What creating a backend said before the CRD was installed. */
+let beforeCrd: unknown;
+
 before(async () => {
   cluster = await startCluster();
+  beforeCrd = await createKubernetesBackend({
+    kubeConfig: cluster.kubeConfig,
+    namespace: 'default',
+  }).then(
+    (b) => b.close().then(() => 'created'),
+    (e: unknown) => e,
+  );
   await installCrd(cluster);
   ns = await restrictedNamespace(cluster, 'kb');
   operator = startOperator({ kubeConfig: cluster.kubeConfig, namespace: ns });
@@ -101,6 +112,12 @@ interface NotebookJson {
 }
 
 describe('kubernetes backend on a real cluster', () => {
+  it('refuses to start without the CRD, and says how to install it', () => {
+    assert.ok(isGanymedeError(beforeCrd), String(beforeCrd));
+    assert.equal(beforeCrd.userMessage, 'The JupyterNotebook resource type is not installed.');
+    assert.match(beforeCrd.detail ?? '', /kubectl apply -f deploy\/crd\/jupyternotebooks/);
+  });
+
   const alice: ServerRef = { user: 'Alice Ünicode', server: '' };
   const aliceName = notebookNameFor(alice.user, alice.server);
 
