@@ -24,7 +24,7 @@ Options:
 
 export const operatorCommand: CliCommand = {
   name: 'operator',
-  summary: 'Run the JupyterNotebook operator against a cluster',
+  summary: 'run the JupyterNotebook operator against a cluster',
   usage,
   async run(args) {
     const { values } = parseArgs({

@@ -86,7 +86,7 @@ export function runRender(
 
 export const renderCommand: CliCommand = {
   name: 'render',
-  summary: 'Print the Kubernetes objects for a JupyterNotebook (or the CRD)',
+  summary: 'print the Kubernetes objects for a JupyterNotebook (or the CRD)',
   usage,
   run: (args) => {
     try {
