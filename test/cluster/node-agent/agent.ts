@@ -215,6 +215,12 @@ export class NodeAgent {
     } catch (e) {
       // 409: bound meanwhile (our own earlier attempt raced a watch event); 404: deleted.
       if (!isStatus(e, 404) && !isStatus(e, 409)) {
+        // Transient (the API server busy or unreachable): try again, as kube-scheduler requeues.
+        this.#unschedulable.delete(uid);
+        setTimeout(() => {
+          const latest = this.#informer?.get(pod.metadata?.name ?? '', pod.metadata?.namespace);
+          if (!this.#stopped && latest && !latest.spec?.nodeName) void this.#schedule(latest);
+        }, 1000).unref();
         this.#log(
           `scheduling ${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}: ${String(e)}`,
         );

@@ -144,8 +144,12 @@ export class ContainerRunner {
       try {
         exit = await this.#runOnce(pod, resolved.argv, resolved.rule);
       } catch (e) {
-        if (!(e instanceof ContainerConfigError)) throw e;
-        this.#waiting('CreateContainerConfigError', e.message, 'Warning', 'Failed');
+        // A missing Secret is the pod's problem; anything else (the API server unreachable for
+        // a moment) is the node's. Both are retried, as the kubelet's sync loop would.
+        const config = e instanceof ContainerConfigError;
+        const message = e instanceof Error ? e.message : String(e);
+        const reason = config ? 'CreateContainerConfigError' : 'CreateContainerError';
+        this.#waiting(reason, message, 'Warning', 'Failed');
         await pause(2000, signal);
         continue;
       }

@@ -11,7 +11,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { PodNetwork } from '../network/pod-network.ts';
 import { ContainerRunner, type Backoff } from './container-runner.ts';
 import type { ImageRule } from './images.ts';
-import type { NodeAgentApi } from './kube-api.ts';
+import { isStatus, type NodeAgentApi } from './kube-api.ts';
 import { buildPodStatus, type PodView } from './pod-status.ts';
 import { VolumeError, prepareVolumes } from './volumes.ts';
 
@@ -201,10 +201,12 @@ export class PodWorker {
           volumes.set(k, v);
         break;
       } catch (e) {
-        if (!(e instanceof VolumeError)) throw e;
-        if (e.message !== this.#volumeMessage) {
-          this.#volumeMessage = e.message;
-          this.#event('Warning', 'FailedMount', `MountVolume.SetUp failed: ${e.message}`);
+        // VolumeError: the pod's (an unbound claim); otherwise transient (an API call failed).
+        const message = e instanceof Error ? e.message : String(e);
+        if (message !== this.#volumeMessage) {
+          this.#volumeMessage = message;
+          this.#event('Warning', 'FailedMount', `MountVolume.SetUp failed: ${message}`);
+          if (!(e instanceof VolumeError)) this.#ctx.log(`pod ${this.#name()}: ${message}`);
         }
         // The kubelet retries mounts on its sync loop; 1 s keeps tests quick.
         await new Promise((r) => setTimeout(r, 1000));
@@ -247,7 +249,13 @@ export class PodWorker {
           this.#pod = await this.#ctx.api.patchPodStatus(this.#pod, status);
           this.#lastWritten = json;
         } catch (e) {
-          this.#ctx.log(`pod ${this.#name()}: status write failed: ${String(e)}`);
+          if (isStatus(e, 404)) {
+            this.#gone = true; // The pod is gone: nothing left to report to.
+            break;
+          }
+          this.#ctx.log(`pod ${this.#name()}: status write failed, retrying: ${String(e)}`);
+          this.#dirty = true;
+          await new Promise((r) => setTimeout(r, 1000));
         }
       }
       this.#writing = undefined;
