@@ -19,7 +19,7 @@ import type { PodNetwork } from '../network/pod-network.ts';
 import { containerLogDir, kubeletBackoff, type Backoff } from './container-runner.ts';
 import { startKubeletServer, type KubeletServer } from './kubelet-server.ts';
 import type { ImageRule } from './images.ts';
-import { NodeAgentApi, isStatus } from './kube-api.ts';
+import { NodeAgentApi, describeError, isStatus } from './kube-api.ts';
 import {
   leaseObject,
   microTime,
@@ -105,7 +105,7 @@ export class NodeAgent {
     await this.#api.createLease(leaseObject(this.nodeName, uid, leaseDurationSeconds, new Date()));
     this.#leaseTimer = setInterval(() => {
       this.#api.renewLease(microTime(new Date())).catch((e: unknown) => {
-        this.#log(`lease renewal failed: ${String(e)}`);
+        this.#log(`lease renewal failed: ${describeError(e)}`);
       });
     }, leaseRenewMs);
     this.#leaseTimer.unref();
@@ -222,7 +222,7 @@ export class NodeAgent {
           if (!this.#stopped && latest && !latest.spec?.nodeName) void this.#schedule(latest);
         }, 1000).unref();
         this.#log(
-          `scheduling ${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}: ${String(e)}`,
+          `scheduling ${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}: ${describeError(e)}`,
         );
       }
     }

@@ -19,6 +19,7 @@ import {
   type PodRuntimeFacts,
 } from './env.ts';
 import { resolveCommand, type ImageRule } from './images.ts';
+import { describeError } from './kube-api.ts';
 import { translatePath, translateWord, type MountedFolder } from './paths.ts';
 import type { ContainerState, ContainerView, TerminatedState } from './pod-status.ts';
 import { runProbe, type ProbeTarget } from './probes.ts';
@@ -147,7 +148,7 @@ export class ContainerRunner {
         // A missing Secret is the pod's problem; anything else (the API server unreachable for
         // a moment) is the node's. Both are retried, as the kubelet's sync loop would.
         const config = e instanceof ContainerConfigError;
-        const message = e instanceof Error ? e.message : String(e);
+        const message = describeError(e);
         const reason = config ? 'CreateContainerConfigError' : 'CreateContainerError';
         this.#waiting(reason, message, 'Warning', 'Failed');
         await pause(2000, signal);

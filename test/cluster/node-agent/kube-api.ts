@@ -18,6 +18,22 @@ import {
 import type { EnvSources } from './env.ts';
 import type { VolumeSources } from './volumes.ts';
 
+/** An error and its causes on one line ("fetch failed: connect ECONNRESET"), for the log. */
+export function describeError(e: unknown): string {
+  const parts: string[] = [];
+  for (let cur: unknown = e; cur !== undefined && parts.length < 4;) {
+    if (cur instanceof Error) {
+      const code = (cur as NodeJS.ErrnoException).code;
+      parts.push(code ? `${cur.message} (${code})` : cur.message);
+      cur = cur.cause;
+    } else {
+      parts.push(typeof cur === 'string' ? cur : JSON.stringify(cur));
+      cur = undefined;
+    }
+  }
+  return parts.join(': ');
+}
+
 export function isStatus(e: unknown, code: number): boolean {
   return e instanceof ApiException && e.code === code;
 }

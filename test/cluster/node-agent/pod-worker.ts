@@ -11,7 +11,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { PodNetwork } from '../network/pod-network.ts';
 import { ContainerRunner, type Backoff } from './container-runner.ts';
 import type { ImageRule } from './images.ts';
-import { isStatus, type NodeAgentApi } from './kube-api.ts';
+import { describeError, isStatus, type NodeAgentApi } from './kube-api.ts';
 import { buildPodStatus, type PodView } from './pod-status.ts';
 import { VolumeError, prepareVolumes } from './volumes.ts';
 
@@ -102,7 +102,7 @@ export class PodWorker {
         await this.#writing;
         this.#gone = true;
         await this.#ctx.api.deletePodNow(this.#pod).catch((e: unknown) => {
-          this.#ctx.log(`pod ${this.#name()}: delete failed: ${String(e)}`);
+          this.#ctx.log(`pod ${this.#name()}: delete failed: ${describeError(e)}`);
         });
       }
       this.#gone = true;
@@ -202,7 +202,7 @@ export class PodWorker {
         break;
       } catch (e) {
         // VolumeError: the pod's (an unbound claim); otherwise transient (an API call failed).
-        const message = e instanceof Error ? e.message : String(e);
+        const message = describeError(e);
         if (message !== this.#volumeMessage) {
           this.#volumeMessage = message;
           this.#event('Warning', 'FailedMount', `MountVolume.SetUp failed: ${message}`);
@@ -253,7 +253,7 @@ export class PodWorker {
             this.#gone = true; // The pod is gone: nothing left to report to.
             break;
           }
-          this.#ctx.log(`pod ${this.#name()}: status write failed, retrying: ${String(e)}`);
+          this.#ctx.log(`pod ${this.#name()}: status write failed, retrying: ${describeError(e)}`);
           this.#dirty = true;
           await new Promise((r) => setTimeout(r, 1000));
         }
