@@ -272,6 +272,32 @@ describe('what a user is told when a notebook cannot start', () => {
     );
   });
 
+  it('a server that crashes: Failed, "stopped unexpectedly" with its last log lines', async (t) => {
+    // The test image has JupyterLab but not the classic Notebook, so `jupyter notebook` exits
+    // at once, as it would in a real image without that interface.
+    await kubectlOk(
+      cluster,
+      ['apply', '-f', '-'],
+      notebookYaml('crashy', ns, {
+        image: 'quay.io/jupyter/minimal-notebook:latest',
+        interface: 'notebook',
+      }),
+    );
+    const nb = await waitForNotebook(
+      cluster,
+      ns,
+      'crashy',
+      (n) => n.status?.phase === 'Failed',
+      'Failed',
+    );
+    assert.match(
+      nb.status?.message ?? '',
+      /^The notebook server stopped unexpectedly \(exit code [1-9]\d*\)\. Its last log lines:\n/,
+    );
+    assert.match(nb.status?.message ?? '', /Jupyter command `jupyter-notebook` not found\.$/);
+    t.diagnostic(nb.status?.message ?? '');
+  });
+
   it('storage that cannot be made: Pending, with a storage message', async () => {
     await kubectlOk(
       cluster,
