@@ -248,14 +248,9 @@ describe('kubernetes backend on a real cluster', () => {
       (n) => n.metadata.name === name && n.spec.stopped === true,
       { what: 'the failed start stopped' },
     );
-    await watchFor<PodInfo>(
-      cluster,
-      `/api/v1/namespaces/${ns}/pods`,
-      (_p, type) => type === 'DELETED',
-      { labelSelector: `ganymede.dev/notebook=${name}`, what: 'the failing pod removed' },
-    ).catch(() => undefined);
     const seenByOther = await (async () => {
-      for (let i = 0; i < 100; i++) {
+      // Failed once the failing pod is gone (stopping until then).
+      for (let i = 0; i < 300; i++) {
         const s = await other.status(carol);
         if (s.phase === 'failed') return s;
         await new Promise((r) => setTimeout(r, 200));
