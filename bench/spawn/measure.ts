@@ -95,14 +95,10 @@ async function followProgress(
           continue;
         }
         onEvent(event);
-        if (event.ready) {
-          controller.abort();
-          return 'ready';
-        }
-        if (event.failed) {
-          controller.abort();
-          return 'failed';
-        }
+        // Leaving the loop cancels the body. No abort() before it: an aborted body makes that
+        // cancel throw, and the outcome would be lost to the catch below.
+        if (event.ready) return 'ready';
+        if (event.failed) return 'failed';
       }
     }
     return 'ended';
@@ -110,6 +106,7 @@ async function followProgress(
     return 'ended';
   } finally {
     clearTimeout(timer);
+    controller.abort();
   }
 }
 
