@@ -28,6 +28,15 @@ describe('auth service', () => {
     assert.equal(user.admin, true);
   });
 
+  it('two replicas creating the first admin at once: one creates it, neither fails', async () => {
+    const { auth } = setup();
+    const results = await Promise.all([
+      auth.ensureAdmin('admin', 'same-password'),
+      auth.ensureAdmin('admin', 'same-password'),
+    ]);
+    assert.deepEqual(results.map((r) => r.created).sort(), [false, true]);
+  });
+
   it('normalises names, so names that collide after normalisation are refused', async () => {
     const { auth } = setup();
     await auth.createUser('Émile', 'password1', false);

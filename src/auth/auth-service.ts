@@ -9,7 +9,7 @@
  *   signing out on this replica evicts at once, another replica sees it within `cacheMs`.
  */
 import { createHash } from 'node:crypto';
-import { GanymedeError } from '../errors/ganymede-error.ts';
+import { GanymedeError, isGanymedeError } from '../errors/ganymede-error.ts';
 import { parseUserName } from '../names/user-names.ts';
 import type { Store, User } from '../store/types.ts';
 import { dummyHash, generatePassword, hashPassword, verifyPassword } from './passwords.ts';
@@ -107,7 +107,13 @@ export function createAuthService(options: AuthOptions) {
       const name = parseUserName(adminName, 'auth.adminUser');
       if (await store.getUser(name)) return { created: false };
       const password = envPassword ?? generatePassword();
-      await createUser(name, password, true);
+      try {
+        await createUser(name, password, true);
+      } catch (e) {
+        // Two replicas starting on an empty database race here: the loser's account exists.
+        if (isGanymedeError(e) && e.code === 'conflict') return { created: false };
+        throw e;
+      }
       return envPassword ? { created: true } : { created: true, password };
     },
 
