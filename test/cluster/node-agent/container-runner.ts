@@ -143,7 +143,7 @@ export class ContainerRunner {
       }
       let exit: TerminatedState;
       try {
-        exit = await this.#runOnce(pod, resolved.argv, resolved.rule);
+        exit = await this.#runOnce(pod, resolved.argv, resolved.rule, resolved.fromRule);
       } catch (e) {
         // A missing Secret is the pod's problem; anything else (the API server unreachable for
         // a moment) is the node's. Both are retried, as the kubelet's sync loop would.
@@ -241,6 +241,7 @@ export class ContainerRunner {
     pod: V1Pod,
     argv: readonly [string, ...string[]],
     rule: ImageRule,
+    fromRule: number,
   ): Promise<TerminatedState> {
     const user = this.#user(pod, rule);
     const mounts = this.#mounts();
@@ -275,10 +276,11 @@ export class ContainerRunner {
       '/tmp';
     await mkdir(cwd, { recursive: true });
     // $(VAR) in command and args expands from the container's env, as the kubelet does.
-    const [program, ...args] = argv.map((w) => translateWord(expandReferences(w, env), mounts)) as [
-      string,
-      ...string[],
-    ];
+    // Words the image rule supplied are host paths (the repo may live under /tmp, a common
+    // mountPath): only the container's own words are container paths.
+    const [program, ...args] = argv.map((w, i) =>
+      i < fromRule ? w : translateWord(expandReferences(w, env), mounts),
+    ) as [string, ...string[]];
     // One file per run, like /var/log/pods/<pod>/<container>/<restart>.log: `logs --previous`.
     const logs = containerLogDir(this.#ctx.podDir, this.name);
     await mkdir(logs, { recursive: true });
@@ -451,7 +453,7 @@ export class ContainerRunner {
       'setpriv',
       ...this.#setpriv(user),
       '--',
-      ...rule.argv.map((w) => translateWord(w, mounts)),
+      ...rule.argv.map((w, i) => (i < rule.fromRule ? w : translateWord(w, mounts))),
     ] as [string, ...string[]];
     return new Promise((resolve) => {
       const child = spawn(program, args, { env, cwd, stdio: 'ignore', timeout: timeoutMs });

@@ -25,12 +25,15 @@ describe('image rules', () => {
         ok: true,
         argv: ['/venv/bin/jupyter', 'server', '--x'],
         rule: rules[0],
+        fromRule: 1,
       },
     );
     const cmd = resolveCommand(rules, { image, args: ['start-notebook.py', '--y'] });
     assert.deepEqual(cmd.ok && cmd.argv, ['/venv/bin/jupyter', 'lab', '--y']);
+    assert.equal(cmd.ok && cmd.fromRule, 2, 'the rule supplied "jupyter lab", host words');
     const plain = resolveCommand(rules, { image, args: ['--ServerApp.port=9'] });
     assert.deepEqual(plain.ok && plain.argv, ['/venv/bin/jupyter', 'lab', '--ServerApp.port=9']);
+    assert.equal(plain.ok && plain.fromRule, 2);
   });
 
   it('an unknown image is ErrImagePull; an unknown program is RunContainerError', () => {

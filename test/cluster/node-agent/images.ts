@@ -24,7 +24,16 @@ export interface ImageRule {
 }
 
 export type ResolvedCommand =
-  | { readonly ok: true; readonly argv: readonly [string, ...string[]]; readonly rule: ImageRule }
+  | {
+      readonly ok: true;
+      readonly argv: readonly [string, ...string[]];
+      readonly rule: ImageRule;
+      /**
+       * How many leading words of argv the rule supplied (host paths such as the venv's
+       * jupyter): those are never rewritten as container paths, wherever the repo lives.
+       */
+      readonly fromRule: number;
+    }
   | {
       readonly ok: false;
       readonly reason: 'ErrImagePull' | 'RunContainerError';
@@ -64,6 +73,7 @@ export function resolveCommand(
     return typeof target === 'string' ? [target] : target;
   };
   let argv: string[];
+  let fromRule: number;
   if (command.length > 0) {
     const [first, ...rest] = command as [string, ...string[]];
     const mapped = lookup(first);
@@ -75,14 +85,18 @@ export function resolveCommand(
       };
     }
     argv = [...mapped, ...rest, ...args];
+    fromRule = mapped.length;
   } else if (args.length > 0 && lookup(args[0] ?? '')) {
     const [first, ...rest] = args as [string, ...string[]];
-    argv = [...(lookup(first) ?? []), ...rest];
+    const mapped = lookup(first) ?? [];
+    argv = [...mapped, ...rest];
+    fromRule = mapped.length;
   } else {
     argv = [...rule.defaultCommand, ...args];
+    fromRule = rule.defaultCommand.length;
   }
   if (argv.length === 0) {
     return { ok: false, reason: 'RunContainerError', message: `image ${image} has no command` };
   }
-  return { ok: true, argv: argv as [string, ...string[]], rule };
+  return { ok: true, argv: argv as [string, ...string[]], rule, fromRule };
 }
