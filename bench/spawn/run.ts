@@ -191,6 +191,7 @@ async function measureOnce(
 
 const runStarted = new Date();
 const loadAtStart = os.loadavg();
+log(`hub logs and configs under ${workDir}`);
 log(`starting the test control plane (load ${loadAtStart.map((l) => l.toFixed(1)).join(' ')})`);
 const bench = await startBenchCluster(
   venv,
