@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { getVersion, getInfo } from './handlers/hub.ts';
 import { postActivity } from './handlers/activity.ts';
 import { listGroups } from './handlers/groups.ts';
-import { getProgress } from './handlers/progress.ts';
+import { getNamedProgress, getProgress } from './handlers/progress.ts';
 import { getSelf } from './handlers/self.ts';
 import { startNamedServer, startServer, stopNamedServer, stopServer } from './handlers/servers.ts';
 import { createToken, deleteToken, getToken, listTokens } from './handlers/tokens.ts';
@@ -211,21 +211,43 @@ export const apiRoutes: readonly ApiRoute[] = [
     method: 'post',
     path: '/users/{name}/servers/{server_name}',
     operationId: 'post-user-named-server',
-    summary: 'Start a named server (named servers are not enabled: always 400)',
+    summary: 'Create and start a named server, or start it again',
+    description:
+      'A server name is 1-32 lower-case letters, digits or -, and not one of the path names Jupyter uses (lab, api, tree, …). A new server past the configured servers per user (servers.maxPerUser, the default server included) is refused with 400. Starting it again uses the environment it was created with unless `profile` is given.',
     scopes: ['servers'],
     body: startServerBody,
-    responses: {},
+    responses: {
+      201: { description: 'Started and ready' },
+      202: { description: 'Starting; follow progress_url' },
+    },
     handler: startNamedServer,
   },
   {
     method: 'delete',
     path: '/users/{name}/servers/{server_name}',
     operationId: 'delete-user-named-server',
-    summary: 'Stop or remove a named server (named servers are not enabled: always 400)',
+    summary: 'Stop a named server; with {"remove": true} also remove it (files are kept)',
+    description: 'A server the user does not have is a 404.',
     scopes: ['delete:servers'],
     body: stopServerBody,
-    responses: {},
+    responses: {
+      202: { description: 'Still stopping' },
+      204: { description: 'Stopped (or was not running), or removed' },
+    },
     handler: stopNamedServer,
+  },
+  {
+    method: 'get',
+    path: '/users/{name}/servers/{server_name}/progress',
+    operationId: 'get-user-named-server-progress',
+    summary: 'Start-up progress of a named server as server-sent events',
+    description:
+      'The same events as /users/{name}/server/progress; a server the user does not have is a 404.',
+    scopes: ['read:servers'],
+    responses: {
+      200: { description: 'An event stream', contentType: 'text/event-stream' },
+    },
+    handler: getNamedProgress,
   },
   {
     method: 'get',

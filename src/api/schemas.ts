@@ -198,10 +198,10 @@ export const startServerBody = z
   .optional()
   .meta({ description: 'Options for the server: which environment (profile) to start' });
 
-export const stopServerBody = z
-  .strictObject({ remove: z.boolean().optional() })
-  .optional()
-  .meta({ description: 'JupyterHub accepts {"remove": true} for named servers' });
+export const stopServerBody = z.strictObject({ remove: z.boolean().optional() }).optional().meta({
+  description:
+    '{"remove": true} also removes a named server (its files are kept); the default server cannot be removed',
+});
 
 export const activityBody = z.strictObject({
   last_activity: z.iso.datetime({ offset: true, local: false }).optional(),

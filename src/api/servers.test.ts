@@ -5,6 +5,7 @@ import { setupApi } from './test-harness.ts';
 const START = '/users/{name}/server';
 const NAMED = '/users/{name}/servers/{server_name}';
 const PROGRESS = '/users/{name}/server/progress';
+const NAMED_PROGRESS = '/users/{name}/servers/{server_name}/progress';
 
 describe('REST API: servers', () => {
   it('starts the default server with a profile, and refuses a second start while it runs', async () => {
@@ -248,27 +249,156 @@ describe('REST API: servers', () => {
     );
   });
 
-  it('says named servers are not enabled, after the same 404 rule', async () => {
+  it('creates, stops and removes named servers, JupyterHub style', async () => {
     const t = await setupApi();
-    const own = (await t.documented(
-      await t.api('POST', '/users/alice/servers/gpu', { token: t.tokens.alice }),
+    await t.documented(
+      await t.api('POST', '/users/alice/servers/train', {
+        token: t.tokens.alice,
+        body: { profile: 'standard' },
+      }),
+      'POST',
+      NAMED,
+      201,
+    );
+    const start = t.backend.calls.at(-1);
+    assert.deepEqual(start?.ref, { user: 'alice', server: 'train' });
+    assert.equal(start.options?.baseUrl, '/user/alice/train/');
+    const again = (await t.documented(
+      await t.api('POST', '/users/alice/servers/train', { token: t.tokens.alice }),
       'POST',
       NAMED,
       400,
     )) as { message: string };
-    assert.equal(own.message, 'Named servers are not enabled.');
+    assert.match(again.message, /alice's server train is already running/);
+
+    const user = (await t.documented(
+      await t.api('GET', '/users/alice', { token: t.tokens.alice }),
+      'GET',
+      '/users/{name}',
+      200,
+    )) as { server: string | null; servers: Record<string, { url: string; ready: boolean }> };
+    assert.equal(user.server, null, 'the default server is not running');
+    assert.deepEqual(Object.keys(user.servers), ['train']);
+    assert.equal(user.servers['train']?.url, '/user/alice/train/');
+    assert.equal(user.servers['train'].ready, true);
+
+    const events = (await t.documented(
+      await t.api('GET', '/users/alice/servers/train/progress', { token: t.tokens.alice }),
+      'GET',
+      NAMED_PROGRESS,
+      200,
+    )) as string;
+    assert.match(events, /"url":"\/user\/alice\/train\/"/);
+
+    // Stop keeps the record; remove forgets it (the backend deletes without storage).
     await t.documented(
-      await t.api('DELETE', '/users/alice/servers/gpu', { token: t.tokens.alice }),
+      await t.api('DELETE', '/users/alice/servers/train', { token: t.tokens.alice }),
       'DELETE',
       NAMED,
-      400,
+      204,
     );
+    assert.equal((await t.store.getServer(t.users.alice.id, 'train'))?.state, 'stopped');
+    await t.documented(
+      await t.api('DELETE', '/users/alice/servers/train', {
+        token: t.tokens.alice,
+        body: { remove: true },
+      }),
+      'DELETE',
+      NAMED,
+      204,
+    );
+    assert.equal(await t.store.getServer(t.users.alice.id, 'train'), undefined);
+    assert.equal(t.backend.calls.at(-1)?.op, 'delete');
+    for (const [method, path] of [
+      ['DELETE', '/users/alice/servers/train'],
+      ['GET', '/users/alice/servers/train/progress'],
+    ] as const) {
+      const gone = (await t.documented(
+        await t.api(method, path, { token: t.tokens.alice }),
+        method,
+        method === 'GET' ? NAMED_PROGRESS : NAMED,
+        404,
+      )) as { field: string };
+      assert.equal(gone.field, 'server_name');
+    }
+  });
+
+  it('enforces servers.maxPerUser with a 400, the default server included', async () => {
+    const t = await setupApi();
+    for (const name of ['one', 'two']) {
+      await t.documented(
+        await t.api('POST', `/users/alice/servers/${name}`, { token: t.tokens.alice }),
+        'POST',
+        NAMED,
+        201,
+      );
+    }
+    const refused = (await t.documented(
+      await t.api('POST', '/users/alice/servers/three', { token: t.tokens.alice }),
+      'POST',
+      NAMED,
+      400,
+    )) as { message: string };
+    assert.match(refused.message, /You already have 3 servers/);
+    assert.equal(await t.store.getServer(t.users.alice.id, 'three'), undefined);
+    await t.documented(
+      await t.api('POST', '/users/alice/server', { token: t.tokens.alice }),
+      'POST',
+      START,
+      201,
+    );
+  });
+
+  it('refuses server names that break the rule with 400 naming server_name', async () => {
+    const t = await setupApi();
+    for (const name of ['lab', 'api', 'GPU', 'gpu_1', 'x'.repeat(33), 'z%C3%B6e']) {
+      const res = (await t.documented(
+        await t.api('POST', `/users/alice/servers/${name}`, { token: t.tokens.alice }),
+        'POST',
+        NAMED,
+        400,
+      )) as { field: string };
+      assert.equal(res.field, 'server_name', name);
+    }
+    assert.equal(t.backend.calls.length, 0);
+  });
+
+  it('applies the same 404 rule and server-filtered scopes to named servers', async () => {
+    const t = await setupApi();
     await t.documented(
       await t.api('POST', '/users/bob/servers/gpu', { token: t.tokens.alice }),
       'POST',
       NAMED,
       404,
     );
-    assert.equal(t.backend.calls.length, 0);
+    const { token } = await t.auth.createToken(t.users.alice.id, 'one server', {
+      scopes: ['servers!server=alice/one'],
+    });
+    await t.documented(
+      await t.api('POST', '/users/alice/servers/one', { token }),
+      'POST',
+      NAMED,
+      201,
+    );
+    await t.documented(
+      await t.api('POST', '/users/alice/servers/other', { token }),
+      'POST',
+      NAMED,
+      404,
+    );
+    await t.documented(await t.api('POST', '/users/alice/server', { token }), 'POST', START, 404);
+    await t.documented(
+      await t.api('DELETE', '/users/alice/servers/one', { token, body: { remove: true } }),
+      'DELETE',
+      NAMED,
+      204,
+    );
+    assert.deepEqual(
+      t.backend.calls.map((c) => [c.op, c.ref.server]),
+      [
+        ['start', 'one'],
+        ['delete', 'one'],
+      ],
+    );
   });
 });

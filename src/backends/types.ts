@@ -7,7 +7,8 @@
  *   is already in flight it joins that start instead of launching a second server.
  * - `stop` is idempotent: stopping a stopped or unknown server resolves. It never deletes files.
  * - `delete` stops, then forgets the server; the user's files are kept unless
- *   `deleteStorage: true` is passed (an admin's explicit choice, never a default).
+ *   `deleteStorage: true` is passed (an explicit choice, never a default). A named server's
+ *   files are its own; the default server's storage may hold the user's other servers' too.
  * - `status` never throws for an unknown server: it answers `{ phase: 'stopped' }`.
  * - `progress` may be called before, during or after `start`: it replays the events of the
  *   current (or last) start from the beginning, then follows live ones, and ends after a

@@ -230,6 +230,15 @@ export const configSchema = z.strictObject({
       idleTimeoutSecondsOverride: z.number().positive().optional(),
     })
     .default({ intervalSeconds: 60, maxAgeHours: 0, countOpenConnections: false }),
+  servers: z
+    .strictObject({
+      /**
+       * How many servers one user may have, the default server included: 1 turns named
+       * servers off; 3 (default) is the default server and two named ones.
+       */
+      maxPerUser: z.int().min(1).max(100).default(3),
+    })
+    .default({ maxPerUser: 3 }),
   metrics: z
     .strictObject({
       /**
@@ -298,6 +307,8 @@ export const configExamples: Record<string, string> = {
   'culler.maxAgeHours': '24 (0 turns the maximum age off)',
   'culler.countOpenConnections': 'false',
   'culler.idleTimeoutSecondsOverride': '5 (tests only)',
+  servers: 'servers: { maxPerUser: 3 }',
+  'servers.maxPerUser': '3 (the default server included; 1 turns named servers off)',
   metrics: 'metrics: { public: false }',
   'metrics.public': 'false',
   ingressRouting: '{ baseDomain: nb.example.org }',

@@ -78,6 +78,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     store,
     backend: withSpawnTiming(backend, metrics.observeSpawn),
     profiles: config.profiles,
+    maxPerUser: config.servers.maxPerUser,
     log,
   });
   await servers.reconcile();
@@ -128,23 +129,32 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   const webListener = getRequestListener(web.fetch);
 
   const userIds = new Map<string, number>();
+  const userIdOf = async (name: string): Promise<number | undefined> => {
+    let id = userIds.get(name);
+    if (id === undefined) {
+      id = (await store.getUser(name))?.id;
+      if (id !== undefined) userIds.set(name, id);
+    }
+    return id;
+  };
   const proxy = createProxy({
     authenticate: identifyRequest,
     route: (ref) => backend.route(ref),
+    // Asked only when a named server is not running, so the store is not read per request.
+    hasServer: async (ref) => {
+      const user = await store.getUser(ref.user);
+      return user !== undefined && (await store.getServer(user.id, ref.server)) !== undefined;
+    },
     recordActivity: (ref, at) => {
       void (async () => {
-        let id = userIds.get(ref.user);
-        if (id === undefined) {
-          id = (await store.getUser(ref.user))?.id;
-          if (id !== undefined) userIds.set(ref.user, id);
-        }
+        const id = await userIdOf(ref.user);
         if (id !== undefined) await store.recordActivity(id, ref.server, at);
       })().catch((e: unknown) => {
         log.warn({ err: e }, 'recording activity failed');
       });
     },
     onNoServer: (req, res, ref, identity) => {
-      const page = notRunningPage(identity, auth.xsrfToken(identity), ref.user, req.url ?? '/');
+      const page = notRunningPage(identity, auth.xsrfToken(identity), ref, req.url ?? '/');
       void Promise.resolve(page).then((body) => {
         res.writeHead(503, {
           'content-type': 'text/html; charset=utf-8',

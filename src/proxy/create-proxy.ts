@@ -18,7 +18,7 @@ import { createActivityThrottle } from './activity-throttle.ts';
 import { bodyTooLarge, declaredLength } from './body-limit.ts';
 import { forwardHttp } from './forward-http.ts';
 import { forwardUpgrade } from './forward-upgrade.ts';
-import { parseProxyPath, type PathRejection } from './parse-path.ts';
+import { parseProxyPath, type PathRejection, type ProxyPathDecision } from './parse-path.ts';
 import {
   crossSiteRejection,
   decideAccess,
@@ -32,6 +32,8 @@ import { createUpstreamPool, type UpstreamTarget } from './upstream-pool.ts';
 import { upstreamRequestHeaders } from './upstream-headers.ts';
 
 export type { Identity, Proxy, ProxyOptions } from './types.ts';
+
+type RouteDecision = Extract<ProxyPathDecision, { kind: 'route' }>;
 
 const DEFAULT_ACTIVITY_INTERVAL_MS = 60_000;
 const DEFAULT_MAX_SOCKETS_PER_SERVER = 64;
@@ -97,6 +99,41 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
     );
   }
 
+  /**
+   * Which of the user's servers a routed path is for: its named candidate when that server
+   * runs (no lookup) or the hub says the user has it, else the default server. `redirect` is
+   * set for `/user/<name>/<server>` without its trailing slash.
+   */
+  function withServer(
+    decision: RouteDecision,
+    next: (ref: ServerRef, redirect?: string) => void,
+    fail: (error: unknown) => void,
+  ): void {
+    const named = decision.named;
+    if (named === undefined) {
+      next(decision.ref);
+      return;
+    }
+    const ref: ServerRef = { user: decision.ref.user, server: named.server };
+    const pick = (has: boolean) => {
+      if (has) next(ref, named.redirect);
+      else next(decision.ref);
+    };
+    if (options.route(ref) !== undefined || options.hasServer === undefined) {
+      pick(options.route(ref) !== undefined);
+      return;
+    }
+    let result: boolean | Promise<boolean>;
+    try {
+      result = options.hasServer(ref);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    if (result instanceof Promise) result.then(pick, fail);
+    else pick(result);
+  }
+
   function headersFor(req: IncomingMessage, route: Route, upgrade: boolean): string[] {
     return upstreamRequestHeaders(req.rawHeaders, {
       serverToken: route.token,
@@ -135,11 +172,10 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
       sendError(res, refusal, asPage);
       return;
     }
-    const { ref, upstreamPath } = decision;
     withIdentity(
       req,
       (identity) => {
-        proxyRequest(req, res, ref, upstreamPath, identity, asPage);
+        proxyRequest(req, res, decision, identity, asPage);
       },
       (error: unknown) => {
         log?.error({ err: error, url: req.url }, 'authentication failed with an error');
@@ -151,12 +187,13 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
   function proxyRequest(
     req: IncomingMessage,
     res: ServerResponse,
-    ref: ServerRef,
-    upstreamPath: string,
+    decision: RouteDecision,
     identity: I | undefined,
     asPage: boolean,
   ): void {
-    const access = decideAccess(identity, ref);
+    // Access depends on the user only, so it is decided before asking which server: nobody
+    // learns whether someone else has a server of some name.
+    const access = decideAccess(identity, decision.ref);
     if (identity === undefined || access === 'unauthenticated') {
       if (asPage) options.onUnauthenticated(req, res);
       else sendError(res, new GanymedeError('unauthorized', 'Please sign in.'), false);
@@ -166,6 +203,27 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
       sendError(res, forbiddenServer(), asPage);
       return;
     }
+    withServer(
+      decision,
+      (ref, redirect) => {
+        if (redirect !== undefined) sendRedirect(res, redirect);
+        else forwardRequest(req, res, ref, decision.upstreamPath, identity, asPage);
+      },
+      (error: unknown) => {
+        log?.error({ err: error, url: req.url }, 'looking up a named server failed');
+        sendError(res, unavailable(), asPage);
+      },
+    );
+  }
+
+  function forwardRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ref: ServerRef,
+    upstreamPath: string,
+    identity: I,
+    asPage: boolean,
+  ): void {
     const length = declaredLength(req.headers['content-length']);
     const chunked = req.headers['transfer-encoding'] !== undefined;
     if (length !== undefined && !(length <= options.maxBodyBytes)) {
@@ -235,11 +293,10 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
       refuseUpgrade(socket, refusal);
       return;
     }
-    const { ref, upstreamPath } = decision;
     withIdentity(
       req,
       (identity) => {
-        const access = decideAccess(identity, ref);
+        const access = decideAccess(identity, decision.ref);
         if (access !== 'allow') {
           refuseUpgrade(
             socket,
@@ -249,39 +306,56 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
           );
           return;
         }
-        const route = options.route(ref);
-        const target = route === undefined ? undefined : resolveTarget(route, ref);
-        if (route === undefined || target === undefined || closed) {
-          refuseUpgrade(socket, notRunning());
-          return;
-        }
-        activity.touch(ref);
-        forwardUpgrade(req, socket, {
-          target,
-          path: upstreamPath,
-          headers: headersFor(req, route, true),
-          head,
-          onActivity: () => {
-            activity.touch(ref);
+        withServer(
+          decision,
+          (ref, redirect) => {
+            if (redirect !== undefined) refuseUpgrade(socket, notFound());
+            else forwardSocket(req, socket, head, ref, decision.upstreamPath);
           },
-          onUnreachable: (error) => {
-            log?.warn(
-              { ref, code: error.code, target: route.target },
-              'notebook server unreachable',
-            );
-            refuseUpgrade(socket, notRunning());
+          (error: unknown) => {
+            log?.error({ err: error, url: req.url }, 'looking up a named server failed');
+            refuseUpgrade(socket, unavailable());
           },
-          track: (destroy) => {
-            liveSockets.add(destroy);
-            return () => liveSockets.delete(destroy);
-          },
-        });
+        );
       },
       (error: unknown) => {
         log?.error({ err: error, url: req.url }, 'authentication failed with an error');
         refuseUpgrade(socket, unavailable());
       },
     );
+  }
+
+  function forwardSocket(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    ref: ServerRef,
+    upstreamPath: string,
+  ): void {
+    const route = options.route(ref);
+    const target = route === undefined ? undefined : resolveTarget(route, ref);
+    if (route === undefined || target === undefined || closed) {
+      refuseUpgrade(socket, notRunning());
+      return;
+    }
+    activity.touch(ref);
+    forwardUpgrade(req, socket, {
+      target,
+      path: upstreamPath,
+      headers: headersFor(req, route, true),
+      head,
+      onActivity: () => {
+        activity.touch(ref);
+      },
+      onUnreachable: (error) => {
+        log?.warn({ ref, code: error.code, target: route.target }, 'notebook server unreachable');
+        refuseUpgrade(socket, notRunning());
+      },
+      track: (destroy) => {
+        liveSockets.add(destroy);
+        return () => liveSockets.delete(destroy);
+      },
+    });
   }
 
   return {

@@ -40,6 +40,56 @@ describe('parseProxyPath', () => {
     });
   });
 
+  it('names a possible named server when the segment after the user passes the name rule', () => {
+    assert.deepEqual(parseProxyPath('/user/alice/gpu/lab?x=1'), {
+      kind: 'route',
+      ref: { user: 'alice', server: '' },
+      upstreamPath: '/user/alice/gpu/lab?x=1',
+      named: { server: 'gpu' },
+    });
+    assert.deepEqual(parseProxyPath('/user/alice/gpu/'), {
+      kind: 'route',
+      ref: { user: 'alice', server: '' },
+      upstreamPath: '/user/alice/gpu/',
+      named: { server: 'gpu' },
+    });
+    // Without the trailing slash: the redirect the proxy sends if alice has that server.
+    assert.deepEqual(parseProxyPath('/user/alice/gpu?a=1'), {
+      kind: 'route',
+      ref: { user: 'alice', server: '' },
+      upstreamPath: '/user/alice/gpu?a=1',
+      named: { server: 'gpu', redirect: '/user/alice/gpu/?a=1' },
+    });
+    const encoded = encodeURIComponent('jérôme@lab');
+    assert.deepEqual(parseProxyPath(`/user/j%c3%a9r%c3%b4me@lab/train-2/api`), {
+      kind: 'route',
+      ref: { user: 'jérôme@lab', server: '' },
+      upstreamPath: `/user/${encoded}/train-2/api`,
+      named: { server: 'train-2' },
+    });
+  });
+
+  it("never names Jupyter's own paths, other shapes or encoded segments as servers", () => {
+    for (const path of [
+      '/user/alice/',
+      '/user/alice/lab',
+      '/user/alice/lab/tree/x.ipynb',
+      '/user/alice/api/kernels',
+      '/user/alice/static/x.js',
+      '/user/alice/files/a.txt',
+      '/user/alice/tree',
+      '/user/alice/GPU/',
+      '/user/alice/g%70u/',
+      '/user/alice/gpu_1/',
+      '/user/alice/favicon.ico',
+      `/user/alice/${'x'.repeat(33)}/`,
+    ]) {
+      const decision = parseProxyPath(path);
+      assert.equal(decision.kind, 'route', path);
+      assert.equal('named' in decision, false, path);
+    }
+  });
+
   it('passes an ordinary encoded % (a file named 100%.txt) and dots inside names', () => {
     assert.equal(parseProxyPath('/user/alice/files/100%25.txt').kind, 'route');
     assert.equal(parseProxyPath('/user/alice/files/100%25').kind, 'route');
@@ -142,6 +192,9 @@ describe('parseProxyPath', () => {
         const path = decision.upstreamPath.split('?')[0] ?? '';
         const prefix = `/user/${encodeURIComponent(decision.ref.user)}/`;
         assert.ok(path.startsWith(prefix), raw);
+        if (decision.named) {
+          assert.ok(path.startsWith(`${prefix}${decision.named.server}`), raw);
+        }
         let decoded = path;
         // Decode repeatedly: any layer of decoding must stay under the prefix.
         for (let layer = 0; layer < 3; layer++) {

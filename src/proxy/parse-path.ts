@@ -20,9 +20,17 @@
  * is the request target with the user segment re-encoded canonically (`encodeURIComponent`,
  * upper-case hex), because Jupyter serves under exactly that `base_url` and Tornado matches
  * routes against the still-encoded path. The query string is passed through untouched.
+ *
+ * Named servers (`/user/<name>/<server>/…`): when the segment after the user is written
+ * exactly as a valid server name (src/servers/server-names.ts: plain `[a-z0-9-]`, never one
+ * of Jupyter's own top-level paths), the decision names it as `named`. Whether the user HAS
+ * that server is not a path question: the proxy asks the hub, and otherwise the request goes
+ * to the default server as before. The upstream path is the same either way, since a named
+ * server's base URL is `/user/<name>/<server>/`.
  */
 import type { ServerRef } from '../backends/types.ts';
 import { MAX_USER_NAME_LENGTH, parseUserName, userPathSegment } from '../names/user-names.ts';
+import { isServerName } from '../servers/server-names.ts';
 
 export type PathRejection =
   | 'not-user-path'
@@ -36,8 +44,21 @@ export type PathRejection =
   | 'nul'
   | 'control-character';
 
+/** The segment after the user, when it could name one of their named servers. */
+export interface NamedCandidate {
+  readonly server: string;
+  /** `/user/alice/gpu` without the trailing slash: if it is a server, redirect here. */
+  readonly redirect?: string;
+}
+
 export type ProxyPathDecision =
-  | { readonly kind: 'route'; readonly ref: ServerRef; readonly upstreamPath: string }
+  | {
+      readonly kind: 'route';
+      /** The default server's ref. */
+      readonly ref: ServerRef;
+      readonly upstreamPath: string;
+      readonly named?: NamedCandidate;
+    }
   /** `/user/alice` without the trailing slash: send the browser to `/user/alice/`. */
   | { readonly kind: 'redirect'; readonly location: string }
   | { readonly kind: 'reject'; readonly reason: PathRejection };
@@ -60,11 +81,22 @@ export function parseProxyPath(rawUrl: string): ProxyPathDecision {
   const canonical = PREFIX + userPathSegment(user);
   if (userEnd === -1) return { kind: 'redirect', location: `${canonical}/${query}` };
   const rest = path.slice(userEnd);
+  const upstreamPath = segment === userPathSegment(user) ? rawUrl : canonical + rest + query;
+  const named = namedCandidate(canonical, rest, query);
   return {
     kind: 'route',
     ref: { user, server: '' },
-    upstreamPath: segment === userPathSegment(user) ? rawUrl : canonical + rest + query,
+    upstreamPath,
+    ...(named === undefined ? {} : { named }),
   };
+}
+
+/** `rest` is the path after the user segment, starting with `/`. */
+function namedCandidate(canonical: string, rest: string, query: string) {
+  const end = rest.indexOf('/', 1);
+  const server = rest.slice(1, end === -1 ? undefined : end);
+  if (!isServerName(server)) return undefined;
+  return end === -1 ? { server, redirect: `${canonical}/${server}/${query}` } : { server };
 }
 
 function reject(reason: PathRejection): ProxyPathDecision {

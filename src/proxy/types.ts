@@ -30,6 +30,12 @@ export interface ProxyOptions<I extends Identity = Identity> {
   /** Where a server's traffic goes, or undefined when it is not running. Synchronous, cheap. */
   route(ref: ServerRef): Route | undefined;
   /**
+   * Whether the user has this named server (running or not), asked only for a path whose
+   * segment after the user is a valid server name and whose named server is not running.
+   * False (or absent): the path belongs to the default server. A throw or rejection is a 503.
+   */
+  hasServer?(ref: ServerRef): Promise<boolean> | boolean;
+  /**
    * Called at most once per server per `activityIntervalMs` while it is used (HTTP requests
    * and WebSocket data in either direction). Must not throw.
    */

@@ -128,3 +128,88 @@ describe('server service', () => {
     assert.equal((await store.getServer(alice.id, ''))?.state, 'running');
   });
 });
+
+describe('server service: named servers', () => {
+  async function named(maxPerUser?: number) {
+    const config = parseConfig({
+      profiles: [
+        { name: 'small', displayName: 'Small', default: true },
+        { name: 'gpu', displayName: 'GPU', gpu: 1 },
+      ],
+    });
+    const store = openSqliteStore(':memory:');
+    const backend = createFakeBackend();
+    const servers = createServerService({
+      store,
+      backend,
+      profiles: config.profiles,
+      log: silentLogger,
+      ...(maxPerUser === undefined ? {} : { maxPerUser }),
+    });
+    const alice = await store.createUser({ name: 'alice', admin: false, passwordHash: null });
+    const bob = await store.createUser({ name: 'bob', admin: false, passwordHash: null });
+    return { store, backend, servers, alice, bob };
+  }
+  const settle = () => new Promise((r) => setImmediate(r));
+
+  it('creates named servers up to maxPerUser, the default server included', async () => {
+    const t = await named(3);
+    await t.servers.start(t.alice, 'one', 'gpu');
+    await t.servers.start(t.alice, 'two');
+    await settle();
+    await assert.rejects(t.servers.start(t.alice, 'three'), (e: unknown) => {
+      const err = e as { code: string; userMessage: string; field: string };
+      assert.equal(err.code, 'bad_request');
+      assert.equal(err.field, 'server');
+      assert.match(err.userMessage, /You already have 3 servers, the most allowed/);
+      return true;
+    });
+    assert.equal(await t.store.getServer(t.alice.id, 'three'), undefined, 'nothing recorded');
+    // The default server always has room, and so does starting an existing one again.
+    await t.servers.start(t.alice, '');
+    await t.servers.stop(t.alice, 'one');
+    await t.servers.start(t.alice, 'one');
+    // Another user's servers do not count against alice.
+    await t.servers.start(t.bob, 'three');
+    // Deleting one makes room.
+    await t.servers.remove(t.alice, 'two');
+    await t.servers.start(t.alice, 'three');
+    await settle();
+    assert.deepEqual(
+      (await t.servers.serversOf(t.alice)).map((s) => s.name),
+      ['', 'one', 'three'],
+    );
+  });
+
+  it('starts a named server again in the environment it was created with', async () => {
+    const t = await named();
+    await t.servers.start(t.alice, 'train', 'gpu');
+    await settle();
+    await t.servers.stop(t.alice, 'train');
+    await t.servers.start(t.alice, 'train');
+    const starts = t.backend.calls.filter((c) => c.op === 'start');
+    assert.deepEqual(
+      starts.map((c) => [c.ref.server, c.options?.profile.name, c.options?.baseUrl]),
+      [
+        ['train', 'gpu', '/user/alice/train/'],
+        ['train', 'gpu', '/user/alice/train/'],
+      ],
+    );
+  });
+
+  it('with maxPerUser 1 there are no named servers, said plainly', async () => {
+    const t = await named(1);
+    await assert.rejects(t.servers.start(t.alice, 'extra'), /Named servers are not enabled/);
+    await t.servers.start(t.alice, '');
+  });
+
+  it('refuses a name that breaks the rule before touching anything', async () => {
+    const t = await named();
+    for (const name of ['lab', 'API', 'a/b', 'x'.repeat(33)]) {
+      await assert.rejects(t.servers.start(t.alice, name), { code: 'bad_request' }, name);
+    }
+    assert.equal(t.backend.calls.length, 0);
+    assert.equal(await t.servers.has(t.alice, 'lab'), false);
+    assert.equal(await t.servers.has(t.alice, ''), true);
+  });
+});

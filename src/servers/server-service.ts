@@ -8,14 +8,31 @@ import type { Profile } from '../config/schema.ts';
 import { GanymedeError } from '../errors/ganymede-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { userPathSegment } from '../names/user-names.ts';
-import type { RunOutcome, Store, User } from '../store/types.ts';
+import type { RunOutcome, ServerRecord, Store, User } from '../store/types.ts';
+import { serverNameSchema } from './server-names.ts';
 
 export interface ServerServiceOptions {
   readonly store: Store;
   readonly backend: Backend;
   readonly profiles: readonly Profile[];
   readonly log: Logger;
+  /** Servers one user may have, the default one included (`servers.maxPerUser`). Default 3. */
+  readonly maxPerUser?: number;
   readonly now?: () => Date;
+}
+
+/** '' (the default server) or a valid named server's name; a 400 naming `field` otherwise. */
+export function checkServerName(name: string, field = 'server'): string {
+  if (name === '') return name;
+  const parsed = serverNameSchema.safeParse(name);
+  if (!parsed.success) {
+    throw new GanymedeError(
+      'bad_request',
+      parsed.error.issues[0]?.message ?? 'Not a valid server name.',
+      { field },
+    );
+  }
+  return parsed.data;
 }
 
 export type ServerService = ReturnType<typeof createServerService>;
@@ -29,6 +46,7 @@ export function serverBaseUrl(ref: ServerRef): string {
 export function createServerService(options: ServerServiceOptions) {
   const { store, backend, profiles, log } = options;
   const now = options.now ?? (() => new Date());
+  const maxPerUser = options.maxPerUser ?? 3;
   const firstDefault = profiles.find((p) => p.default) ?? profiles[0];
   if (!firstDefault) throw new Error('the configuration schema guarantees at least one profile');
   const defaultProfile: Profile = firstDefault;
@@ -118,10 +136,45 @@ export function createServerService(options: ServerServiceOptions) {
     });
   }
 
+  /** The user's server records, the default server first, then named ones by name. */
+  async function serversOf(user: User): Promise<ServerRecord[]> {
+    return (await store.listServers())
+      .filter((s) => s.userId === user.id)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * Refuses a new named server past `maxPerUser`. The default server always counts (it needs
+   * no record to exist); a server that already has a record is not new.
+   */
+  async function checkRoomFor(user: User, serverName: string): Promise<void> {
+    if (serverName === '') return;
+    const mine = await serversOf(user);
+    if (mine.some((s) => s.name === serverName)) return;
+    const named = mine.filter((s) => s.name !== '').length;
+    if (1 + named >= maxPerUser) {
+      throw new GanymedeError(
+        'bad_request',
+        maxPerUser === 1
+          ? 'Named servers are not enabled here: you can use your default server.'
+          : `You already have ${String(maxPerUser)} servers, the most allowed. Delete one you no longer need first.`,
+        { field: 'server', detail: `servers.maxPerUser is ${String(maxPerUser)}` },
+      );
+    }
+  }
+
   return {
     profiles,
     profileFor,
     profilesFor,
+    maxPerUser,
+    serversOf,
+
+    /** Whether the user has this server: the default always; a named one once created. */
+    async has(user: User, serverName: string): Promise<boolean> {
+      if (serverName === '') return true;
+      return (await store.getServer(user.id, serverName)) !== undefined;
+    },
 
     /**
      * How long a start of `profile` usually takes: the median of its last 10 successful
@@ -141,7 +194,13 @@ export function createServerService(options: ServerServiceOptions) {
      * running or starting server is not an error: the backend joins the existing start.
      */
     async start(user: User, serverName: string, profileName?: string): Promise<void> {
-      const profile = await allowedProfile(user, profileName);
+      checkServerName(serverName);
+      // A named server is started again in the environment it was created with.
+      const recorded =
+        serverName !== '' && (profileName === undefined || profileName === '')
+          ? (await store.getServer(user.id, serverName))?.profile
+          : undefined;
+      const profile = await allowedProfile(user, recorded ?? profileName);
       const ref: ServerRef = { user: user.name, server: serverName };
       const current = await backend.status(ref);
       if (current.phase === 'running' || current.phase === 'starting') {
@@ -154,6 +213,7 @@ export function createServerService(options: ServerServiceOptions) {
         }
         return;
       }
+      await checkRoomFor(user, serverName);
       await history('a start', () =>
         store.beginRun({
           userId: user.id,
@@ -216,7 +276,8 @@ export function createServerService(options: ServerServiceOptions) {
 
     /**
      * Stops the server and forgets it. Its files are kept unless `deleteStorage` is true,
-     * which only an administrator's explicit choice passes (DESIGN.md: never by default).
+     * which only an explicit choice passes (DESIGN.md: never by default): an administrator's,
+     * or a person ticking "also delete its files" when deleting one of their named servers.
      */
     async remove(
       user: User,

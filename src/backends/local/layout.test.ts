@@ -26,6 +26,14 @@ describe('layout', () => {
     });
   });
 
+  it("gives a named server its own files, apart from the default server's", () => {
+    assert.equal(userLayout('/data', 'alice', '').home, '/data/users/alice/home');
+    const named = userLayout('/data', 'alice', 'gpu');
+    assert.equal(named.home, '/data/users/alice/named/gpu');
+    assert.equal(named.configDir, userLayout('/data', 'alice').configDir, 'config is shared');
+    assert.notEqual(userLayout('/data', 'alice', 'home').home, userLayout('/data', 'alice').home);
+  });
+
   it('never lets a name leave its folder', () => {
     for (const name of ['../../etc', '/abs', 'a/b', '..', '.', 'zoë', 'A B']) {
       const home = userLayout('/data', name).home;

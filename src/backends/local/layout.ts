@@ -1,8 +1,12 @@
 /**
  * Where the local backend keeps things under the data directory. Pure: paths only, no I/O.
  *
- *   <dataDir>/users/<kubeName(user)>/home          the user's files (root_dir, $HOME); kept
+ *   <dataDir>/users/<kubeName(user)>/home          the default server's files (root_dir,
+ *                                                  $HOME); kept
+ *   <dataDir>/users/<kubeName(user)>/named/<kubeName(server)>/
+ *                                                  a named server's own files; kept
  *   <dataDir>/users/<kubeName(user)>/jupyter/…     JUPYTER_CONFIG_DIR / _DATA_DIR / _RUNTIME_DIR
+ *                                                  (shared by the user's servers)
  *   <dataDir>/servers/<kubeName(user)>/<server>/   one server: state.json (while it runs) and
  *                                                  jupyter.log (kept after it stops)
  *
@@ -40,11 +44,15 @@ export function serversRoot(dataDir: string): string {
   return join(dataDir, 'servers');
 }
 
-export function userLayout(dataDir: string, user: string): UserLayout {
+/**
+ * A user's folders as one of their servers sees them: `home` is that server's files (a named
+ * server has its own, as each has its own volume on Kubernetes); the rest is the user's.
+ */
+export function userLayout(dataDir: string, user: string, server = ''): UserLayout {
   const userDir = join(dataDir, 'users', kubeName(user));
   return {
     userDir,
-    home: join(userDir, 'home'),
+    home: server === '' ? join(userDir, 'home') : join(userDir, 'named', kubeName(server)),
     configDir: join(userDir, 'jupyter', 'config'),
     dataDir: join(userDir, 'jupyter', 'data'),
     runtimeDir: join(userDir, 'jupyter', 'runtime'),

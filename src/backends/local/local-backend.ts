@@ -266,7 +266,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     signal: AbortSignal,
   ): Promise<ServerStatus> => {
     const ref = entry.ref;
-    const user = userLayout(settings.dataDir, ref.user);
+    const user = userLayout(settings.dataDir, ref.user, ref.server);
     const server = layoutOf(ref);
     emit(entry, { progress: PROGRESS.preparing, message: MESSAGES.preparing });
     let launched: LaunchedServer;
@@ -406,7 +406,9 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
       .map((e) => e.ref);
 
   const deleteServer = async (ref: ServerRef, options: DeleteOptions = {}): Promise<void> => {
-    if (options.deleteStorage === true && otherServersOfUser(ref).length > 0) {
+    // A named server's files are its own; the default server's storage is the user's folder,
+    // named servers' files included, so it waits until none of them runs.
+    if (options.deleteStorage === true && ref.server === '' && otherServersOfUser(ref).length > 0) {
       throw new GanymedeError(
         'conflict',
         "This person's files are in use by another of their servers; stop it first.",
@@ -419,7 +421,8 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     entries.delete(refKey(ref));
     await rm(layoutOf(ref).serverDir, { recursive: true, force: true });
     if (options.deleteStorage === true) {
-      await rm(userLayout(settings.dataDir, ref.user).userDir, { recursive: true, force: true });
+      const layout = userLayout(settings.dataDir, ref.user, ref.server);
+      await rm(ref.server === '' ? layout.userDir : layout.home, { recursive: true, force: true });
       log.warn({ ref }, "user's files deleted on request");
     }
   };

@@ -10,7 +10,7 @@ import { hashSecret, newSecret } from '../../auth/secrets.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { parseUserName } from '../../names/user-names.ts';
-import type { ServerService } from '../../servers/server-service.ts';
+import { checkServerName, type ServerService } from '../../servers/server-service.ts';
 import type { Store, User } from '../../store/types.ts';
 import {
   adminGroupsPage,
@@ -258,8 +258,9 @@ export function createAdminRoutes(deps: AdminDeps): Hono<WebEnv> {
   app.post('/hub/admin/stop', async (c) => {
     const { identity, form } = await guards.adminForm(c);
     const user = await findUser(form['user']);
-    await servers.stop(user, '');
-    log.info({ by: identity.user, user: user.name }, 'stopped a server');
+    const server = checkServerName(text(form, 'server'));
+    await servers.stop(user, server);
+    log.info({ by: identity.user, user: user.name, server }, 'stopped a server');
     return done(c, '/hub/admin/servers', 'stopped', user.name);
   });
 

@@ -391,7 +391,7 @@ export function adminServersPage(
                   ${rows.map(
                     ({ user, record, profile }) =>
                       html`<tr>
-                        <th scope="row">${user}</th>
+                        <th scope="row">${user}${record.name ? html` / ${record.name}` : ''}</th>
                         <td>${profile}</td>
                         <td><span class="pill pill-${record.state}">${record.state}</span></td>
                         <td>${record.startedAt ? formatTime(record.startedAt) : ''}</td>
@@ -400,11 +400,11 @@ export function adminServersPage(
                           ${
                             record.state === 'running' || record.state === 'starting'
                               ? html`<form method="post" action="/hub/admin/stop">
-                                  ${x}${hidden('user', user)}
+                                  ${x}${hidden('user', user)}${hidden('server', record.name)}
                                   <button
                                     type="submit"
                                     class="quiet small"
-                                    aria-label="Stop ${user}'s server"
+                                    aria-label="Stop ${user}'s server${record.name ? ` ${record.name}` : ''}"
                                   >
                                     Stop
                                   </button>

@@ -6,7 +6,7 @@
  */
 import { html } from 'hono/html';
 import type { Identity } from '../../auth/auth-service.ts';
-import type { ServerPhase } from '../../backends/types.ts';
+import type { ServerPhase, ServerRef } from '../../backends/types.ts';
 import type { Profile } from '../../config/schema.ts';
 import { layout } from '../layout.ts';
 import { aboutDuration, ago, formatTime, profileSize } from './format.ts';
@@ -23,11 +23,20 @@ export interface ServerView {
   readonly detail: string | undefined;
 }
 
+/** One of the user's named servers, as the home page lists it. */
+export interface NamedServerView extends ServerView {
+  readonly name: string;
+}
+
 export interface HomeView {
   readonly identity: Identity;
   readonly xsrf: string;
   readonly now: Date;
   readonly server: ServerView;
+  /** The user's named servers, by name. */
+  readonly named: readonly NamedServerView[];
+  /** `servers.maxPerUser`: 1 hides named servers altogether. */
+  readonly maxPerUser: number;
   /** The environments this user may start. */
   readonly profiles: readonly Profile[];
   readonly lastProfile: string | undefined;
@@ -51,7 +60,10 @@ export function adviceAfterFailure(profileCount: number): string[] {
   ];
 }
 
-function environmentCards(view: HomeView) {
+function environmentCards(view: {
+  readonly profiles: readonly Profile[];
+  readonly lastProfile: string | undefined;
+}) {
   const chosen =
     view.profiles.find((p) => p.name === view.lastProfile) ??
     view.profiles.find((p) => p.default) ??
@@ -122,7 +134,7 @@ function action(view: HomeView) {
       </div>`;
     case 'starting':
       return html`<div class="actions">
-        <a class="button primary" href="/hub/spawn-pending">Follow the start</a>
+        <a class="button primary" href="${pendingUrl('')}">Follow the start</a>
       </div>`;
     case 'stopping':
       return html`<p>Your server is stopping. Reload this page in a moment.</p>`;
@@ -139,6 +151,151 @@ function action(view: HomeView) {
             </button>
           </form>`;
   }
+}
+
+function noRoom(maxPerUser: number): string {
+  if (maxPerUser <= 1)
+    return 'Named servers are not enabled here: you can use your default server.';
+  return `You have ${String(maxPerUser)} servers, the most allowed here. Delete one to create another.`;
+}
+
+export interface NewServerView {
+  readonly identity: Identity;
+  readonly xsrf: string;
+  readonly profiles: readonly Profile[];
+  /** Whether one more server is allowed (servers.maxPerUser). */
+  readonly room: boolean;
+  readonly maxPerUser: number;
+}
+
+/** The form that creates a named server: its name and its environment. */
+export function newServerPage(view: NewServerView) {
+  const body = !view.room
+    ? html`<p class="alert alert-info">${noRoom(view.maxPerUser)}</p>`
+    : view.profiles.length === 0
+      ? html`<p class="alert">
+          No environment is available to you yet. Ask your administrator to give you access.
+        </p>`
+      : html`<form method="post" action="/hub/spawn" class="start-form">
+          <input type="hidden" name="_xsrf" value="${view.xsrf}" />
+          <div class="stack new-server">
+            <label for="new-server-name">Server name</label>
+            <input
+              type="text"
+              id="new-server-name"
+              name="server"
+              required
+              maxlength="32"
+              pattern="[a-z0-9-]{1,32}"
+              autocomplete="off"
+              aria-describedby="new-server-hint"
+            />
+            <span id="new-server-hint" class="hint"
+              >Lower-case letters, digits and -, up to 32. It becomes part of the server's
+              address.</span
+            >
+          </div>
+          ${environmentCards({ profiles: view.profiles, lastProfile: undefined })}
+          <button type="submit" class="primary" id="create-server">Create and start</button>
+        </form>`;
+  return layout(
+    'New server',
+    view.identity,
+    html`<section class="card" aria-labelledby="new-title">
+      <h1 id="new-title">Create a server</h1>
+      <p class="muted">
+        A server of its own, with its own environment and its own files, next to your default one.
+        You may have up to ${view.maxPerUser} servers, your default one included.
+      </p>
+      ${body}
+      <p><a href="/hub/home">Back to your home page</a></p>
+    </section>`,
+    view.xsrf,
+    { section: 'home' },
+  );
+}
+
+/** Where a server's start is followed; `server` '' is the default server. */
+export function pendingUrl(server: string): string {
+  return server === '' ? '/hub/spawn-pending' : `/hub/spawn-pending?server=${server}`;
+}
+
+/** A named server's one obvious action, plus Stop or Delete beside it. */
+function namedActions(view: HomeView, server: NamedServerView) {
+  const { xsrf } = view;
+  const name = server.name;
+  const hidden = html`<input type="hidden" name="_xsrf" value="${xsrf}" />
+    <input type="hidden" name="server" value="${name}" />`;
+  switch (server.phase) {
+    case 'running':
+      return html`<a class="button primary" href="${server.url}lab" aria-label="Open ${name}"
+          >Open</a
+        >
+        <form method="post" action="/hub/stop">
+          ${hidden}
+          <button type="submit" class="quiet" aria-label="Stop ${name}">Stop</button>
+        </form>`;
+    case 'starting':
+      return html`<a class="button primary" href="${pendingUrl(name)}"
+        >Follow the start of ${name}</a
+      >`;
+    case 'stopping':
+      return html`<span class="muted">Stopping…</span>`;
+    default:
+      return html`<form method="post" action="/hub/spawn">
+          ${hidden}
+          <button type="submit" class="primary" aria-label="Start ${name}">
+            ${server.phase === 'failed' ? 'Try again' : 'Start'}
+          </button>
+        </form>
+        <details class="delete-server">
+          <summary aria-label="Delete ${name}…">Delete…</summary>
+          <form method="post" action="/hub/delete">
+            ${hidden}
+            <label class="choice">
+              <input type="checkbox" name="delete_files" value="1" />
+              Also delete the files of ${name} (they cannot be recovered)
+            </label>
+            <button type="submit" class="danger">Delete ${name}</button>
+          </form>
+        </details>`;
+  }
+}
+
+function namedServers(view: HomeView) {
+  if (view.maxPerUser <= 1) return '';
+  const room = 1 + view.named.length < view.maxPerUser;
+  const newServer = room
+    ? html`<p><a class="button" href="/hub/servers/new" id="new-server">Create a server…</a></p>`
+    : html`<p class="muted" id="no-room">${noRoom(view.maxPerUser)}</p>`;
+  return html`<section class="card named-servers" aria-labelledby="named-title">
+    <h2 id="named-title">Your other servers</h2>
+    <p class="muted">
+      Each has its own environment and its own files, at its own address. You may have up to
+      ${view.maxPerUser} servers, your default one included.
+    </p>
+    ${
+      view.named.length > 0
+        ? html`<ul class="server-list">
+            ${view.named.map(
+              (s) =>
+                html`<li class="named-server" id="server-${s.name}">
+                  <div class="server-head">
+                    <h3>${s.name}</h3>
+                    <span class="pill pill-${s.phase}">${phaseLabel[s.phase]}</span>
+                  </div>
+                  <p class="muted">
+                    ${s.profile?.displayName ?? ''}
+                    ${s.message && s.phase !== 'running' ? html` · ${s.message}` : ''}
+                  </p>
+                  <div class="actions">${namedActions(view, s)}</div>
+                </li>`,
+            )}
+          </ul>`
+        : ''
+    }
+    ${newServer}
+  </section>`;
 }
 
 export function homePage(view: HomeView) {
@@ -183,13 +340,16 @@ export function homePage(view: HomeView) {
           : ''
       }
       ${action(view)}
-    </section>`;
+    </section>
+    ${namedServers(view)}`;
   return layout('Home', view.identity, body, view.xsrf, { section: 'home' });
 }
 
 export interface PendingView {
   readonly identity: Identity;
   readonly xsrf: string;
+  /** '' for the default server. */
+  readonly server: string;
   readonly eventsUrl: string;
   readonly next: string;
   readonly profile: Profile | undefined;
@@ -214,7 +374,9 @@ export function pendingPage(view: PendingView) {
       data-estimate="${view.estimateMs ?? ''}"
       aria-labelledby="progress-title"
     >
-      <h1 id="progress-title">Starting your server</h1>
+      <h1 id="progress-title">
+        ${view.server === '' ? 'Starting your server' : html`Starting your server ${view.server}`}
+      </h1>
       ${
         view.profile
           ? html`<p class="muted">Environment: <strong>${view.profile.displayName}</strong></p>`
@@ -252,6 +414,7 @@ export function pendingPage(view: PendingView) {
       <form method="post" action="/hub/stop" id="cancel-form">
         <input type="hidden" name="_xsrf" value="${view.xsrf}" />
         <input type="hidden" name="cancel" value="1" />
+        <input type="hidden" name="server" value="${view.server}" />
         <button type="submit" class="quiet" id="cancel">Cancel the start</button>
       </form>
     </section>`,
@@ -260,19 +423,23 @@ export function pendingPage(view: PendingView) {
   );
 }
 
-export function notRunningPage(identity: Identity, xsrf: string, owner: string, next: string) {
-  const own = identity.user === owner;
+export function notRunningPage(identity: Identity, xsrf: string, ref: ServerRef, next: string) {
+  const own = identity.user === ref.user;
+  const what = ref.server === '' ? 'server' : `server ${ref.server}`;
   return layout(
     'Server not running',
     identity,
     html`<section class="card">
-      <h1>${own ? 'Your server is not running' : `${owner}'s server is not running`}</h1>
+      <h1>${own ? `Your ${what} is not running` : `${ref.user}'s ${what} is not running`}</h1>
       <p>Your files are safe. Start the server to continue where you left off.</p>
       ${
         own
           ? html`<form method="post" action="/hub/spawn?next=${encodeURIComponent(next)}">
               <input type="hidden" name="_xsrf" value="${xsrf}" />
-              <button type="submit" class="primary" id="start">Start my server</button>
+              <input type="hidden" name="server" value="${ref.server}" />
+              <button type="submit" class="primary" id="start">
+                ${ref.server === '' ? 'Start my server' : `Start ${ref.server}`}
+              </button>
             </form>`
           : html`<a class="button" href="/hub/admin/servers">Back to the admin console</a>`
       }

@@ -10,9 +10,14 @@ import { hashPassword } from '../../auth/passwords.ts';
 import { hashSecret } from '../../auth/secrets.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
 import type { Logger } from '../../logging/logger.ts';
-import { serverBaseUrl, type ServerService } from '../../servers/server-service.ts';
-import type { Store } from '../../store/types.ts';
-import { homePage, pendingPage } from '../pages/home.ts';
+import { progressUrl } from '../../api/models.ts';
+import {
+  checkServerName,
+  serverBaseUrl,
+  type ServerService,
+} from '../../servers/server-service.ts';
+import type { Store, User } from '../../store/types.ts';
+import { homePage, newServerPage, pendingPage, type NamedServerView } from '../pages/home.ts';
 import { invalidInvitePage, invitePage } from '../pages/invite.ts';
 import { TOKEN_LIFETIMES, tokensPage } from '../pages/tokens.ts';
 import { safeNext } from '../safe-next.ts';
@@ -33,6 +38,10 @@ export interface PortalDeps {
 const notices: Record<string, string> = {
   stopped: 'Your server was stopped. Your files are kept.',
   cancelled: 'The start was cancelled. Your files are kept.',
+  'server-stopped': 'The server was stopped. Its files are kept.',
+  'server-cancelled': 'The start was cancelled. Its files are kept.',
+  deleted: 'The server was deleted. Its files are kept.',
+  'deleted-files': 'The server and its files were deleted.',
   revoked: 'The token was revoked. Programs using it can no longer sign in with it.',
 };
 
@@ -51,13 +60,47 @@ export function createPortalRoutes(deps: PortalDeps): Hono<WebEnv> {
   const now = deps.now ?? (() => new Date());
   const app = new Hono<WebEnv>();
 
+  /** A named server of the user's, from a form or query: 404 when they have none so named. */
+  async function existingServer(user: User, raw: string): Promise<string> {
+    const name = checkServerName(raw);
+    if (!(await servers.has(user, name))) {
+      throw new GanymedeError('not_found', 'You have no server of that name.', {
+        field: 'server',
+      });
+    }
+    return name;
+  }
+
+  async function namedViews(user: User): Promise<NamedServerView[]> {
+    const records = (await servers.serversOf(user)).filter((r) => r.name !== '');
+    return Promise.all(
+      records.map(async (record): Promise<NamedServerView> => {
+        const status =
+          record.state === 'stopped' || record.state === 'failed'
+            ? { phase: record.state }
+            : await servers.status(user, record.name);
+        return {
+          name: record.name,
+          phase: status.phase,
+          profile: servers.profiles.find((p) => p.name === record.profile),
+          url: serverBaseUrl({ user: user.name, server: record.name }),
+          startedAt: record.startedAt ?? undefined,
+          lastActivity: record.lastActivity ?? undefined,
+          message: record.message ?? undefined,
+          detail: undefined,
+        };
+      }),
+    );
+  }
+
   app.get('/hub/home', async (c) => {
     const identity = guards.signedIn(c);
     const user = await guards.userOf(identity);
-    const [status, record, profiles] = await Promise.all([
+    const [status, record, profiles, named] = await Promise.all([
       servers.status(user, ''),
       store.getServer(user.id, ''),
       servers.profilesFor(user),
+      namedViews(user),
     ]);
     const profileName = status.profile ?? record?.profile;
     return c.html(
@@ -74,6 +117,8 @@ export function createPortalRoutes(deps: PortalDeps): Hono<WebEnv> {
           message: status.message ?? record?.message ?? undefined,
           detail: status.detail,
         },
+        named,
+        maxPerUser: servers.maxPerUser,
         profiles,
         lastProfile: record?.profile,
         notice: notices[c.req.query('done') ?? ''],
@@ -81,22 +126,47 @@ export function createPortalRoutes(deps: PortalDeps): Hono<WebEnv> {
     );
   });
 
+  app.get('/hub/servers/new', async (c) => {
+    const identity = guards.signedIn(c);
+    const user = await guards.userOf(identity);
+    const [mine, profiles] = await Promise.all([
+      servers.serversOf(user),
+      servers.profilesFor(user),
+    ]);
+    const named = mine.filter((s) => s.name !== '').length;
+    return c.html(
+      newServerPage({
+        identity,
+        xsrf: guards.xsrf(identity),
+        profiles,
+        room: 1 + named < servers.maxPerUser,
+        maxPerUser: servers.maxPerUser,
+      }),
+    );
+  });
+
+  // Starts the default server, a named one again, or creates a named one (`server` is a new
+  // name): the service enforces the name rule and servers.maxPerUser.
   app.post('/hub/spawn', async (c) => {
     const { identity, form } = await guards.form(c);
     const user = await guards.userOf(identity);
+    const server = checkServerName(text(form, 'server').trim());
     const profile = text(form, 'profile');
-    await servers.start(user, '', profile === '' ? undefined : profile);
+    await servers.start(user, server, profile === '' ? undefined : profile);
     const next = c.req.query('next');
-    return c.redirect(
-      `/hub/spawn-pending${next ? `?next=${encodeURIComponent(safeNext(next))}` : ''}`,
-    );
+    const query = new URLSearchParams();
+    if (server !== '') query.set('server', server);
+    if (next) query.set('next', safeNext(next));
+    const qs = query.toString();
+    return c.redirect(`/hub/spawn-pending${qs ? `?${qs}` : ''}`);
   });
 
   app.get('/hub/spawn-pending', async (c) => {
     const identity = guards.signedIn(c);
     const user = await guards.userOf(identity);
-    const base = serverBaseUrl({ user: user.name, server: '' });
-    const record = await store.getServer(user.id, '');
+    const server = await existingServer(user, c.req.query('server') ?? '');
+    const base = serverBaseUrl({ user: user.name, server });
+    const record = await store.getServer(user.id, server);
     const profile = servers.profiles.find((p) => p.name === record?.profile);
     const [estimateMs, allowed] = await Promise.all([
       profile ? servers.startEstimate(profile.name) : undefined,
@@ -107,7 +177,8 @@ export function createPortalRoutes(deps: PortalDeps): Hono<WebEnv> {
       pendingPage({
         identity,
         xsrf: guards.xsrf(identity),
-        eventsUrl: `/hub/api/users/${encodeURIComponent(user.name)}/server/progress`,
+        server,
+        eventsUrl: progressUrl(user.name, server),
         next: safeNext(c.req.query('next'), `${base}lab`),
         profile,
         estimateMs,
@@ -118,8 +189,34 @@ export function createPortalRoutes(deps: PortalDeps): Hono<WebEnv> {
 
   app.post('/hub/stop', async (c) => {
     const { identity, form } = await guards.form(c);
-    await servers.stop(await guards.userOf(identity), '');
-    return c.redirect(`/hub/home?done=${text(form, 'cancel') === '1' ? 'cancelled' : 'stopped'}`);
+    const user = await guards.userOf(identity);
+    const server = await existingServer(user, text(form, 'server'));
+    await servers.stop(user, server);
+    const cancel = text(form, 'cancel') === '1';
+    const done =
+      server === ''
+        ? cancel
+          ? 'cancelled'
+          : 'stopped'
+        : cancel
+          ? 'server-cancelled'
+          : 'server-stopped';
+    return c.redirect(`/hub/home?done=${done}`);
+  });
+
+  // Deletes a named server: its files are kept unless the person ticked the box.
+  app.post('/hub/delete', async (c) => {
+    const { identity, form } = await guards.form(c);
+    const user = await guards.userOf(identity);
+    const server = await existingServer(user, text(form, 'server'));
+    if (server === '') {
+      throw new GanymedeError('bad_request', 'Your default server cannot be deleted.', {
+        field: 'server',
+      });
+    }
+    const deleteStorage = text(form, 'delete_files') === '1';
+    await servers.remove(user, server, { deleteStorage });
+    return c.redirect(`/hub/home?done=${deleteStorage ? 'deleted-files' : 'deleted'}`);
   });
 
   const showTokens = async (

@@ -322,7 +322,7 @@ describe('local backend, with a fake Jupyter', () => {
     assert.equal(existsSync(serverLayout(data.dir, ref).serverDir), false);
     assert.equal(readFileSync(join(home, 'notes.txt'), 'utf8'), 'keep me');
 
-    // Another server of the same user shares the home: deleting storage is refused meanwhile.
+    // The default server's storage holds the named servers' files too: refused while one runs.
     await backend.start(other, { profile: fakeProfile(), baseUrl: `${baseUrlOf(ref)}second/` });
     await assert.rejects(backend.delete(ref, { deleteStorage: true }), (e: unknown) => {
       return isGanymedeError(e) && e.code === 'conflict';

@@ -11,7 +11,12 @@ import { createProxy, type Identity, type Proxy } from '../../../src/proxy/index
 export const SESSION_COOKIE = 'ganymede-session';
 
 export interface HubOptions {
+  /** By user name for default servers, by `user/server` for named ones. */
   readonly routes: Map<string, Route>;
+  /** `user/server` of the named servers users have (running or not): `hasServer`. */
+  readonly namedServers?: ReadonlySet<string>;
+  /** Answer `hasServer` through a promise (as a store lookup would). */
+  readonly asyncHasServer?: boolean;
   /** Session id or API token → identity. */
   readonly identities: Record<string, Identity>;
   readonly maxBodyBytes?: number;
@@ -26,6 +31,8 @@ export interface TestHub {
   readonly proxy: Proxy;
   readonly activity: { ref: ServerRef; at: number }[];
   readonly noServerPages: ServerRef[];
+  /** The refs `hasServer` was asked about. */
+  readonly hasServerAsked: ServerRef[];
   advanceClock(ms: number): void;
   close(): Promise<void>;
 }
@@ -34,6 +41,11 @@ export async function startTestHub(options: HubOptions): Promise<TestHub> {
   let clock = 1_700_000_000_000;
   const activity: { ref: ServerRef; at: number }[] = [];
   const noServerPages: ServerRef[] = [];
+  const hasServerAsked: ServerRef[] = [];
+  const has = (ref: ServerRef): boolean => {
+    hasServerAsked.push(ref);
+    return options.namedServers?.has(`${ref.user}/${ref.server}`) ?? false;
+  };
   const lookup = (req: IncomingMessage): Identity | undefined => {
     const auth = req.headers.authorization;
     const token = auth?.match(/^(?:token|bearer) (.+)$/i)?.[1];
@@ -43,12 +55,14 @@ export async function startTestHub(options: HubOptions): Promise<TestHub> {
   };
   const proxy = createProxy({
     authenticate: options.asyncAuth === true ? (req) => Promise.resolve(lookup(req)) : lookup,
-    route: (ref) => options.routes.get(ref.user),
+    route: (ref) => options.routes.get(ref.server === '' ? ref.user : `${ref.user}/${ref.server}`),
+    hasServer: options.asyncHasServer === true ? (ref) => Promise.resolve(has(ref)) : has,
     recordActivity: (ref, at) => activity.push({ ref, at: at.getTime() }),
     onNoServer: (_req, res, ref) => {
       noServerPages.push(ref);
       res.writeHead(503, { 'content-type': 'text/html' });
-      res.end(`<p>Your server is not running. <button>Start ${ref.user}</button></p>`);
+      const name = ref.server === '' ? ref.user : `${ref.user}/${ref.server}`;
+      res.end(`<p>Your server is not running. <button>Start ${name}</button></p>`);
     },
     onUnauthenticated: (req, res) => {
       res.writeHead(302, { location: `/hub/login?next=${encodeURIComponent(req.url ?? '/')}` });
@@ -79,6 +93,7 @@ export async function startTestHub(options: HubOptions): Promise<TestHub> {
     proxy,
     activity,
     noServerPages,
+    hasServerAsked,
     advanceClock: (ms) => (clock += ms),
     async close() {
       await proxy.close();
