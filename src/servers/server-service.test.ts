@@ -181,6 +181,25 @@ describe('server service: named servers', () => {
     );
   });
 
+  it('keeps the limit when two creates arrive at once', async () => {
+    const t = await named(2);
+    const results = await Promise.allSettled([
+      t.servers.start(t.alice, 'left'),
+      t.servers.start(t.alice, 'right'),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected'],
+    );
+    assert.deepEqual(
+      (await t.servers.serversOf(t.alice)).map((s) => s.name),
+      ['left'],
+    );
+    // A refused create does not block the next one.
+    await t.servers.remove(t.alice, 'left');
+    await t.servers.start(t.alice, 'right');
+  });
+
   it('starts a named server again in the environment it was created with', async () => {
     const t = await named();
     await t.servers.start(t.alice, 'train', 'gpu');

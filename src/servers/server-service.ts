@@ -136,6 +136,19 @@ export function createServerService(options: ServerServiceOptions) {
     });
   }
 
+  const userQueues = new Map<number, Promise<unknown>>();
+  /** Runs `step` after the user's earlier steps have finished (in this hub process). */
+  function oneAtATime<T>(userId: number, step: () => Promise<T>): Promise<T> {
+    const previous = userQueues.get(userId) ?? Promise.resolve();
+    const result = previous.then(step, step);
+    const tail = result.catch(() => undefined);
+    userQueues.set(userId, tail);
+    void tail.then(() => {
+      if (userQueues.get(userId) === tail) userQueues.delete(userId);
+    });
+    return result;
+  }
+
   /** The user's server records, the default server first, then named ones by name. */
   async function serversOf(user: User): Promise<ServerRecord[]> {
     return (await store.listServers())
@@ -213,22 +226,26 @@ export function createServerService(options: ServerServiceOptions) {
         }
         return;
       }
-      await checkRoomFor(user, serverName);
-      await history('a start', () =>
-        store.beginRun({
-          userId: user.id,
-          serverName,
+      // The limit check and the record that makes the server count are one step per user, so
+      // two creates at once (a double click, parallel API calls) cannot both pass the check.
+      await oneAtATime(user.id, async () => {
+        await checkRoomFor(user, serverName);
+        await history('a start', () =>
+          store.beginRun({
+            userId: user.id,
+            serverName,
+            profile: profile.name,
+            requestedAt: now(),
+          }),
+        );
+        await record(user, ref, {
           profile: profile.name,
-          requestedAt: now(),
-        }),
-      );
-      await record(user, ref, {
-        profile: profile.name,
-        state: 'starting',
-        message: null,
-        startedAt: now(),
-        stoppedAt: null,
-        lastActivity: now(),
+          state: 'starting',
+          message: null,
+          startedAt: now(),
+          stoppedAt: null,
+          lastActivity: now(),
+        });
       });
       log.info({ user: user.name, server: serverName, profile: profile.name }, 'starting server');
       backend
