@@ -19,8 +19,8 @@ if [ "${SKIP_CLUSTER:-}" != 1 ]; then
   test/cluster/ensure-system.sh
   GANYMEDE_CLUSTER_BIN=$(test/cluster/build.sh); export GANYMEDE_CLUSTER_BIN
 fi
-step "integration tests"; node --test --test-concurrency=1 'test/integration/**/*.test.ts'
+step "integration tests"; node --test --test-concurrency=1 --test-timeout=900000 'test/integration/**/*.test.ts'
 if [ -f scripts/ensure-browser.sh ]; then
   GANYMEDE_CHROMIUM=$(scripts/ensure-browser.sh); export GANYMEDE_CHROMIUM
-  step "browser tests"; node --test --test-concurrency=1 'test/browser/**/*.test.ts'
+  step "browser tests"; node --test --test-concurrency=1 --test-timeout=600000 'test/browser/**/*.test.ts'
 fi

@@ -257,15 +257,26 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     name: string,
     startedAt: string,
     signal: AbortSignal,
+    appliedGeneration?: number,
   ): Promise<ServerStatus> => {
     const progress = entry.progress;
     let last = 0;
     let lastMessage = '';
     // The caches may not have seen our own apply yet: until they have, the story is "requested".
     // A concurrent start by another replica writes a later time; that one is followed too.
+    // Two replicas starting at once race: the apply that lands last may carry the EARLIER
+    // time. Its spec is the same start, so the generation our apply produced identifies it too.
     const isOurs = (): boolean => {
-      const seen = notebookOf(name)?.metadata?.annotations?.[hubAnnotations.startedAt];
-      return seen !== undefined && Date.parse(seen) >= Date.parse(startedAt);
+      const nb = notebookOf(name);
+      const seen = nb?.metadata?.annotations?.[hubAnnotations.startedAt];
+      if (seen !== undefined && Date.parse(seen) >= Date.parse(startedAt)) return true;
+      const generation = nb?.metadata?.generation;
+      return (
+        appliedGeneration !== undefined &&
+        generation !== undefined &&
+        generation >= appliedGeneration &&
+        (nb?.spec as { stopped?: boolean } | undefined)?.stopped === false
+      );
     };
     for (;;) {
       if (signal.aborted) {
@@ -399,11 +410,13 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
       ...(options.ingress ? { ingress: notebookIngressSpec(entry.ref, options.ingress) } : {}),
     });
     const startedAt = request.metadata.annotations[hubAnnotations.startedAt] ?? '';
+    let appliedGeneration: number | undefined;
     try {
       if (signal.aborted) return await follow(entry, name, startedAt, signal);
       // Server-side apply (https://kubernetes.io/docs/reference/using-api/server-side-apply/):
       // create or update in one idempotent request; force takes over fields a stop patched.
-      await api.apply(request, HUB_FIELD_MANAGER);
+      const applied = await api.apply(request, HUB_FIELD_MANAGER);
+      appliedGeneration = (applied as { metadata?: { generation?: number } }).metadata?.generation;
     } catch (e) {
       const detail = e instanceof Error ? e.message : String(e);
       const message = K8S_MESSAGES.couldNotStart;
@@ -415,7 +428,7 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
       { notebook: name, ref: entry.ref, profile: startOptions.profile.name },
       'notebook requested',
     );
-    return follow(entry, name, startedAt, signal);
+    return follow(entry, name, startedAt, signal, appliedGeneration);
   };
 
   const start = async (ref: ServerRef, startOptions: StartOptions): Promise<ServerStatus> => {
