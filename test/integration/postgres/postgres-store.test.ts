@@ -172,8 +172,11 @@ describe('postgres store start-up', () => {
         pid = r.rows[0]?.pid;
       }
       assert.ok(pid !== undefined, 'the update waits for the row');
+      // Listen before cutting: the rejection can arrive while the terminate query is still
+      // answering, and an unobserved rejection would fail the run on its own.
+      const refused = assert.rejects(blocked, { code: 'unavailable' });
       await admin.query('SELECT pg_terminate_backend($1)', [pid]);
-      await assert.rejects(blocked, { code: 'unavailable' });
+      await refused;
       await admin.query('ROLLBACK');
     });
     await store.setAdmin(u.id, true);
