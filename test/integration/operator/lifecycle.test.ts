@@ -299,6 +299,8 @@ describe('what a user is told when a notebook cannot start', () => {
   });
 
   it('storage that cannot be made: Pending, with a storage message', async () => {
+    const storageProblem =
+      /^(Storage for this notebook could not be created|The notebook's storage)/;
     await kubectlOk(
       cluster,
       ['apply', '-f', '-'],
@@ -311,14 +313,12 @@ describe('what a user is told when a notebook cannot start', () => {
       cluster,
       ns,
       'nostore',
-      (n) => /[Ss]torage/.test(n.status?.message ?? ''),
+      // Wait for the failure itself: "Preparing storage for your files." comes first.
+      (n) => storageProblem.test(n.status?.message ?? ''),
       'storage message',
     );
     assert.equal(nb.status?.phase, 'Pending');
-    assert.match(
-      nb.status.message ?? '',
-      /^(Storage for this notebook could not be created|The notebook's storage)/,
-    );
+    assert.match(nb.status.message ?? '', storageProblem);
   });
 
   it('an impossible memory request: Pending, "No machine … has 100Ti memory free"', async () => {
