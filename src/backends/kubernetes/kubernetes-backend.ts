@@ -24,7 +24,7 @@ import { kinds } from '../../kubernetes/operator/informers.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
 import { notebookIngressSpec } from '../../ingress/notebook-host.ts';
 import { ProgressLog } from '../local/progress-log.ts';
-import { parseBaseUrl, type BackendLogger } from '../local/options.ts';
+import { parseBaseUrl, silentBackendLogger as silent } from '../local/options.ts';
 import type {
   Backend,
   DeleteOptions,
@@ -48,13 +48,6 @@ import {
 import type { FollowUp } from './observe.ts';
 import { createClusterView, isHubMade } from './cluster-view.ts';
 import { parseKubernetesSettings, type KubernetesBackendOptions } from './options.ts';
-
-const silent: BackendLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
 
 interface Entry {
   readonly ref: ServerRef;

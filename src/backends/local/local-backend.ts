@@ -49,7 +49,7 @@ import { readLogTail } from './log-tail.ts';
 import {
   parseBaseUrl,
   parseSettings,
-  type BackendLogger,
+  silentBackendLogger as silent,
   type LocalBackendOptions,
 } from './options.ts';
 import { isProcessAlive, terminateServerProcess, type ServerProcess } from './processes.ts';
@@ -72,13 +72,6 @@ import {
   removeServerState,
   type ServerState,
 } from './state-file.ts';
-
-const silent: BackendLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
 
 export function createLocalBackend(options: LocalBackendOptions): Backend {
   const settings = parseSettings(options);

@@ -14,6 +14,14 @@ export interface BackendLogger {
   error(obj: object, msg: string): void;
 }
 
+/** The logger used when none is given: drops everything. */
+export const silentBackendLogger: BackendLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
 export const localBackendSettingsSchema = z.strictObject({
   /** Root of users' homes and servers' state; created when missing. */
   dataDir: z.string().min(1),
