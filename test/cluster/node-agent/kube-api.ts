@@ -16,6 +16,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { EnvSources } from './env.ts';
+import { EventRecorder } from './event-correlator.ts';
 import type { VolumeSources } from './volumes.ts';
 
 /** An error and its causes on one line ("fetch failed: connect ECONNRESET"), for the log. */
@@ -45,12 +46,31 @@ export class NodeAgentApi {
   readonly coordination: CoordinationV1Api;
   readonly objects: KubernetesObjectApi;
   readonly nodeName: string;
+  readonly #events: EventRecorder;
 
   constructor(kc: KubeConfig, nodeName: string) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.nodeName = nodeName;
+    this.#events = new EventRecorder({
+      create: async (event) => {
+        const created = await this.objects.create(event);
+        return { name: created.metadata.name, count: created.count };
+      },
+      patch: async (namespace, name, body) => {
+        try {
+          const patched = await this.core.patchNamespacedEvent(
+            { name, namespace, body },
+            mergePatch,
+          );
+          return { name: patched.metadata.name ?? name, count: patched.count ?? body.count };
+        } catch (e) {
+          if (isStatus(e, 404)) return undefined;
+          throw e;
+        }
+      },
+    });
   }
 
   /** Creates the Node (or adopts an existing one), then writes its status; returns its uid. */
@@ -123,6 +143,11 @@ export class NodeAgentApi {
     }
   }
 
+  /**
+   * Records an event about the pod as the kubelet does: through client-go's event correlation
+   * (see event-correlator.ts), so a repeat patches the existing Event's count instead of
+   * creating another, and a pod that keeps complaining is throttled.
+   */
   async recordEvent(
     pod: V1Pod,
     type: 'Normal' | 'Warning',
@@ -130,29 +155,19 @@ export class NodeAgentApi {
     message: string,
     fieldPath?: string,
   ): Promise<void> {
-    const now = new Date().toISOString();
-    const namespace = pod.metadata?.namespace ?? 'default';
-    await this.objects.create({
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { generateName: `${pod.metadata?.name ?? 'pod'}.`, namespace },
+    await this.#events.record({
       involvedObject: {
         apiVersion: 'v1',
         kind: 'Pod',
-        name: pod.metadata?.name,
-        namespace,
-        uid: pod.metadata?.uid,
+        name: pod.metadata?.name ?? 'pod',
+        namespace: pod.metadata?.namespace ?? 'default',
+        uid: pod.metadata?.uid ?? '',
         ...(fieldPath ? { fieldPath } : {}),
       },
+      source: { component: 'kubelet', host: this.nodeName },
       type,
       reason,
       message,
-      source: { component: 'kubelet', host: this.nodeName },
-      reportingComponent: 'kubelet',
-      reportingInstance: this.nodeName,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
     });
   }
 
