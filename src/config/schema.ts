@@ -105,6 +105,7 @@ const kubernetesBackendDefaults = {
   namespace: 'default',
   startTimeoutSeconds: 300,
   runOperator: false,
+  maxStartingServers: 'auto' as const,
   leaderElection: {
     leaseName: 'ganymede-hub',
     leaseDurationSeconds: 15,
@@ -124,6 +125,10 @@ export const kubernetesBackendSchema = z.strictObject({
   startTimeoutSeconds: z.int().min(1).default(300),
   /** Run the JupyterNotebook operator inside the hub (in the Lease holder only). */
   runOperator: z.boolean().default(false),
+  /** Servers that may be starting at once; the rest wait their turn, first come first served,
+   * and are told so. `auto`: three per CPU of the cluster's nodes (needs list on nodes, else
+   * 16). 0: no limit. Read by the operator (src/kubernetes/operator/admission.ts). */
+  maxStartingServers: z.union([z.literal('auto'), z.int().min(0).max(100_000)]).default('auto'),
   /** One Lease elects the replica that runs the operator and the culler. */
   leaderElection: z
     .strictObject({
@@ -296,6 +301,7 @@ export const configExamples: Record<string, string> = {
   'backend.kubernetes.kubeconfig': '/etc/ganymede/kubeconfig (unset: in-cluster)',
   'backend.kubernetes.startTimeoutSeconds': '300',
   'backend.kubernetes.runOperator': 'true',
+  'backend.kubernetes.maxStartingServers': 'auto (or a number such as 12; 0 for no limit)',
   'backend.kubernetes.leaderElection.leaseName': 'ganymede-hub',
   'backend.kubernetes.leaderElection.leaseNamespace': 'ganymede',
   'backend.kubernetes.leaderElection.identity': 'hub-0',

@@ -24,7 +24,10 @@ export type NotebookPhase = (typeof notebookPhases)[number];
 
 /** Condition types, following the Kubernetes API conventions for conditions
  * (https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#typical-status-properties). */
-export const conditionTypes = ['Ready', 'Reconciled', 'StorageReady'] as const;
+/** `Admitted`: whether the server may start now (True) or waits for its turn because many are
+ * starting at once (False, reason Queued); its time orders the queue and starts the clock of
+ * the start time-out. Absent while stopped. */
+export const conditionTypes = ['Ready', 'Reconciled', 'StorageReady', 'Admitted'] as const;
 export type ConditionType = (typeof conditionTypes)[number];
 
 export const conditionSchema = z.strictObject({

@@ -12,7 +12,8 @@ import { createInformers, splitKey } from '../../kubernetes/operator/informers.t
 import type { Pod } from '../../kubernetes/plain.ts';
 import { TOKEN_KEY } from '../../kubernetes/resources/settings.ts';
 import { HUB_LABEL } from './notebook-request.ts';
-import { observe, type ObservedNotebook, type Observation } from './observe.ts';
+import type { NotebookStatus } from '../../notebook-spec/status.ts';
+import { isQueued, observe, type ObservedNotebook, type Observation } from './observe.ts';
 
 export interface ClusterView {
   /** Lists every kind, then watches; resolves when every cache is filled. */
@@ -41,6 +42,7 @@ export function createClusterView(input: {
     kubeConfig: input.kubeConfig,
     api: input.api,
     namespace,
+    only: ['notebooks', 'pods', 'secrets', 'events'],
     onChange: (key) => {
       input.onChange(splitKey(key).name);
     },
@@ -68,11 +70,42 @@ export function createClusterView(input: {
   /** The newest Warning about the notebook's pods (pull errors, scheduling), as detail. */
   const warningOf = (pods: readonly Pod[]): string | undefined => {
     const uids = new Set(pods.map((p) => p.metadata?.uid));
-    const events = caches.events
-      .list(namespace)
-      .filter((e) => e.involvedObject.kind === 'Pod' && uids.has(e.involvedObject.uid));
-    const last = events.at(-1);
+    const events = caches.events.list(namespace).filter(
+      (e) =>
+        e.involvedObject.kind === 'Pod' &&
+        uids.has(e.involvedObject.uid) &&
+        // Failed probes are how a starting server looks; they explain nothing.
+        e.reason !== 'Unhealthy',
+    );
+    // The newest by time, not by place in the cache: a repeated event is updated in place
+    // (count and lastTimestamp), so the cache's order is the order of first occurrence.
+    const time = (e: (typeof events)[number]): number =>
+      Date.parse(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? '') || 0;
+    const last = events.reduce<(typeof events)[number] | undefined>(
+      (newest, e) => (newest === undefined || time(e) >= time(newest) ? e : newest),
+      undefined,
+    );
     return last ? `${last.reason ?? ''}: ${last.message ?? ''}` : undefined;
+  };
+
+  /** How many queued before `name` (the operator's order: queue time, then name), if queued. */
+  const queueAhead = (name: string, notebook: ObservedNotebook | undefined): number | undefined => {
+    const status = notebook?.status as NotebookStatus | undefined;
+    if (!isQueued(status)) return undefined;
+    const placeOf = (n: string, s: NotebookStatus | undefined): [number, string] => [
+      Date.parse(s?.conditions?.find((c) => c.type === 'Admitted')?.lastTransitionTime ?? ''),
+      `${namespace}/${n}`,
+    ];
+    const [time, key] = placeOf(name, status);
+    let ahead = 0;
+    for (const other of caches.notebooks.list(namespace)) {
+      const otherName = other.metadata?.name;
+      const otherStatus = other.status as NotebookStatus | undefined;
+      if (otherName === undefined || otherName === name || !isQueued(otherStatus)) continue;
+      const [t, k] = placeOf(otherName, otherStatus);
+      if (t < time || (t === time && k < key)) ahead++;
+    }
+    return ahead;
   };
 
   return {
@@ -86,12 +119,14 @@ export function createClusterView(input: {
     podsOf,
     observe: (name) => {
       const pods = podsOf(name);
+      const notebook = notebookOf(name);
       const observation = observe({
-        notebook: notebookOf(name),
+        notebook,
         pods,
         token: tokenOf(name),
         now: input.now(),
         startTimeoutMs: input.startTimeoutMs,
+        queueAhead: queueAhead(name, notebook),
       });
       const progress = observation.progress;
       if (observation.status.phase !== 'starting' || !progress) return observation;

@@ -84,6 +84,7 @@ export async function startKubernetesHubParts(input: {
       kubeConfig,
       namespace: config.namespace,
       settings: { ...defaultBuildSettings, hubNamespace: env['POD_NAMESPACE'] },
+      maxStarting: config.maxStartingServers,
       leaderElection: { namespace: leaseNamespace, leaseName: le.leaseName, identity, timing },
       // The elector keeps campaigning: this replica may lead again later.
       onLostLeadership: () => {

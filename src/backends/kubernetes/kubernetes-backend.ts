@@ -45,7 +45,8 @@ import {
   stopPatch,
   type Outcome,
 } from './notebook-request.ts';
-import type { FollowUp } from './observe.ts';
+import { isQueued, type FollowUp } from './observe.ts';
+import type { NotebookStatus } from '../../notebook-spec/status.ts';
 import { createClusterView, isHubMade } from './cluster-view.ts';
 import { parseKubernetesSettings, type KubernetesBackendOptions } from './options.ts';
 
@@ -131,6 +132,13 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     now,
     onChange: (name) => {
       wake(name);
+      // A place in the start queue moves when someone ahead is admitted: whoever is
+      // following a queued start hears about it too.
+      for (const other of [...waiters.keys()]) {
+        if (other !== name && isQueued(notebookOf(other)?.status as NotebookStatus | undefined)) {
+          wake(other);
+        }
+      }
       if (synced && !closed) settleFollowUps(name);
     },
     onError: (kind, err) => {

@@ -5,6 +5,10 @@
  */
 export const K8S_MESSAGES = {
   requested: 'Asking the cluster for your server',
+  queued: (ahead: number) =>
+    ahead === 0
+      ? 'Many servers are starting right now; yours is next'
+      : `Many servers are starting right now; ${String(ahead)} ${ahead === 1 ? 'is' : 'are'} ahead of yours`,
   storage: 'Preparing storage for your files',
   machine: 'Waiting for a machine to run your server',
   starting: 'Starting the environment',
@@ -25,6 +29,7 @@ export const K8S_MESSAGES = {
 /** Percentages of the progress events: one step per thing Kubernetes does for a start. */
 export const K8S_PROGRESS = {
   requested: 10,
+  queued: 15,
   storage: 20,
   machine: 30,
   starting: 50,

@@ -237,6 +237,62 @@ describe('observe', () => {
     assert.equal(o.followUp?.kind, 'stop');
   });
 
+  it('waiting for a turn: says how many are ahead, and the start clock does not run', () => {
+    const queuedStatus = (admitted: 'True' | 'False', at: string) => ({
+      phase: 'Pending',
+      message: 'queued',
+      observedGeneration: 2,
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: admitted === 'True' ? 'WaitingForMachine' : 'Queued',
+          message: '',
+          lastTransitionTime: at,
+        },
+        {
+          type: 'Admitted',
+          status: admitted,
+          reason: admitted === 'True' ? 'Admitted' : 'Queued',
+          message: '',
+          lastTransitionTime: at,
+        },
+      ],
+    });
+    // Queued for a minute, start time-out 30 s: not failed, because the queue is not the
+    // server's fault.
+    const queued = observe(
+      input({
+        notebook: notebook({ status: queuedStatus('False', startedAt) }),
+        startTimeoutMs: 30_000,
+        queueAhead: 3,
+      }),
+    );
+    assert.equal(queued.status.phase, 'starting');
+    assert.deepEqual(queued.progress, {
+      progress: K8S_PROGRESS.queued,
+      message: K8S_MESSAGES.queued(3),
+    });
+    assert.equal(K8S_MESSAGES.queued(0), 'Many servers are starting right now; yours is next');
+    // Admitted 10 s ago after a minute in the queue: the clock runs from the admission…
+    const admitted = notebook({ status: queuedStatus('True', '2026-01-01T11:59:50.000Z') });
+    assert.equal(
+      observe(input({ notebook: admitted, startTimeoutMs: 30_000 })).status.phase,
+      'starting',
+    );
+    // …and runs out 30 s after it.
+    assert.equal(
+      observe(
+        input({
+          notebook: admitted,
+          startTimeoutMs: 30_000,
+          now: new Date('2026-01-01T12:00:21Z'),
+        }),
+      ).status.phase,
+      'failed',
+    );
+  });
+
   it('stopped: stopping while pods remain, then stopped (or failed, with the recorded outcome)', () => {
     const stopped = notebook({ stopped: true });
     assert.equal(observe(input({ notebook: stopped, pods: [pod('u1')] })).status.phase, 'stopping');

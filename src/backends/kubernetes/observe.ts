@@ -36,6 +36,8 @@ export interface ObserveInput {
   readonly token: string | undefined;
   readonly now: Date;
   readonly startTimeoutMs: number;
+  /** Servers queued before this one, when it waits for its turn to start. */
+  readonly queueAhead?: number | undefined;
 }
 
 /** A write the cluster needs so that it tells the same story to everyone who looks next. */
@@ -72,12 +74,16 @@ function startingStep(
   status: NotebookStatus | undefined,
   generation: number | undefined,
   live: readonly Pod[],
+  queueAhead: number | undefined,
 ): ProgressEvent {
   const current = status !== undefined && status.observedGeneration === generation;
   const pod = live[0];
   const running = pod?.status?.containerStatuses?.some((c) => c.state?.running !== undefined);
   if (running === true || (current && status.phase === 'Running')) {
     return { progress: K8S_PROGRESS.waiting, message: K8S_MESSAGES.waiting };
+  }
+  if (current && isQueued(status)) {
+    return { progress: K8S_PROGRESS.queued, message: K8S_MESSAGES.queued(queueAhead ?? 0) };
   }
   if (pod?.spec?.nodeName !== undefined) {
     return { progress: K8S_PROGRESS.starting, message: K8S_MESSAGES.starting };
@@ -196,14 +202,39 @@ export function observe(input: ObserveInput): Observation {
     };
     return failedNow(failed, about);
   }
-  if (startedAt !== undefined && input.now.getTime() - startedAt.getTime() > input.startTimeoutMs) {
+  const clockFrom = startClock(status, generation, startedAt);
+  if (clockFrom !== undefined && input.now.getTime() - clockFrom > input.startTimeoutMs) {
     return failedNow(
       { phase: 'failed', message: K8S_MESSAGES.timedOut(Math.round(input.startTimeoutMs / 1000)) },
       about,
     );
   }
-  const step = startingStep(status, generation, live);
+  const step = startingStep(status, generation, live, input.queueAhead);
   return { status: { phase: 'starting', message: step.message, ...about }, progress: step };
+}
+
+/** Waiting for a turn to start (src/kubernetes/operator/admission.ts). */
+export function isQueued(status: NotebookStatus | undefined): boolean {
+  const admitted = status?.conditions?.find((c) => c.type === 'Admitted');
+  return admitted?.status === 'False' && admitted.reason === 'Queued';
+}
+
+/**
+ * When the start time-out's clock started (ms), or undefined when it does not run: time spent
+ * waiting for a turn is not the server's fault, so the clock starts at the later of the
+ * request and the admission, and stops while the server is queued.
+ */
+function startClock(
+  status: NotebookStatus | undefined,
+  generation: number,
+  startedAt: Date | undefined,
+): number | undefined {
+  if (startedAt === undefined || Number.isNaN(startedAt.getTime())) return undefined;
+  if (status?.observedGeneration !== generation) return startedAt.getTime();
+  if (isQueued(status)) return undefined;
+  const admitted = status.conditions?.find((c) => c.type === 'Admitted');
+  const admittedAt = admitted?.status === 'True' ? Date.parse(admitted.lastTransitionTime) : NaN;
+  return Number.isNaN(admittedAt) ? startedAt.getTime() : Math.max(startedAt.getTime(), admittedAt);
 }
 
 function failedNow(outcome: Outcome, about: Partial<ServerStatus>): Observation {

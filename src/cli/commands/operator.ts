@@ -19,6 +19,8 @@ Options:
       --lease-namespace NS   namespace of the Lease (default: $POD_NAMESPACE, else "default")
       --identity ID          this replica's name in the Lease (default: <hostname>_<pid>)
       --workers N            notebooks reconciled at once (default 4)
+      --max-starting N|auto  servers starting at once; the rest wait their turn (default auto:
+                             three per CPU of the nodes; 0: no limit)
       --hub-namespace NS     namespace of the hub, admitted by each notebook's NetworkPolicy
                              (default: the notebook's own namespace)`;
 
@@ -37,6 +39,7 @@ export const operatorCommand: CliCommand = {
         'lease-namespace': { type: 'string' },
         identity: { type: 'string' },
         workers: { type: 'string', default: '4' },
+        'max-starting': { type: 'string', default: 'auto' },
         'hub-namespace': { type: 'string' },
       },
     });
@@ -45,6 +48,15 @@ export const operatorCommand: CliCommand = {
       throw new GanymedeError('bad_request', '--workers must be a whole number from 1 to 64.', {
         field: 'workers',
       });
+    }
+    const maxStartingText = values['max-starting'];
+    const maxStarting = maxStartingText === 'auto' ? 'auto' : Number(maxStartingText);
+    if (maxStarting !== 'auto' && (!Number.isInteger(maxStarting) || maxStarting < 0)) {
+      throw new GanymedeError(
+        'bad_request',
+        '--max-starting must be "auto" or a whole number from 0 (no limit) up.',
+        { field: 'max-starting' },
+      );
     }
     const kubeConfig = new KubeConfig();
     try {
@@ -64,6 +76,7 @@ export const operatorCommand: CliCommand = {
       kubeConfig,
       namespace: values.namespace,
       workers,
+      maxStarting,
       settings: { ...defaultBuildSettings, hubNamespace: values['hub-namespace'] },
       leaderElection: values['leader-elect']
         ? {

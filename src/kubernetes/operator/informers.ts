@@ -78,6 +78,9 @@ export interface InformerOptions {
   /** Delay before re-listing after a watch error. Injected for tests; default 1 s doubling to 30 s. */
   readonly retryDelayMs?: (attempt: number) => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Watch only these kinds (the others' caches stay empty); default all. Every watch is
+   * work for the API server on every change, so a reader takes only what it reads. */
+  readonly only?: readonly (keyof Caches)[];
 }
 
 export function createInformers(options: InformerOptions): InformerSet {
@@ -92,6 +95,9 @@ export function createInformers(options: InformerOptions): InformerSet {
     selectors: { label?: string; field?: string },
     toKey: (o: T) => string | { readonly key: string; readonly urgent: boolean } | undefined,
   ): Cache<T> {
+    if (options.only !== undefined && !options.only.includes(name)) {
+      return { get: () => undefined, list: () => [] };
+    }
     const path = collectionPath(kinds[name], options.namespace);
     const query = { labelSelector: selectors.label, fieldSelector: selectors.field };
     // client-node's ListWatch is typed for its model classes; the objects are raw JSON here.
@@ -169,6 +175,9 @@ export function createInformers(options: InformerOptions): InformerSet {
     pods,
     // Only warnings carry problems worth telling a user about.
     events: make('events', { field: 'type=Warning' }, (e: CoreEvent) => {
+      // A failed startup or readiness probe is what a starting server looks like, not a
+      // problem; it changes nothing the operator or the hub says, so it wakes no one.
+      if (e.reason === 'Unhealthy') return undefined;
       const o = e.involvedObject;
       if (!o.namespace || !o.name) return undefined;
       const target =

@@ -20,8 +20,13 @@ import {
   type LeaderElectionTiming,
   type LeaderElector,
 } from './leader-election.ts';
+import { Admission } from './admission.ts';
+import { FALLBACK_MAX_STARTING, startCapacityWatch } from './start-capacity.ts';
 import { reconcileNotebook, type ReconcileDeps, type RunningEvent } from './reconcile.ts';
 import { WorkQueue, realTimers, type Timers } from './work-queue.ts';
+
+/** How long a routine change waits for others to the same notebook (see onChange below). */
+const COALESCE_MS = 150;
 
 export interface OperatorOptions {
   readonly kubeConfig: KubeConfig;
@@ -51,6 +56,9 @@ export interface OperatorOptions {
   readonly onRunning?: (event: RunningEvent) => void;
   /** First and longest retry delay of a failing notebook. Default 100 ms and 60 s. */
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+  /** Servers that may be starting at once (./admission.ts): a number (0: no limit), or
+   * 'auto' (default): from the nodes' CPUs (./start-capacity.ts). */
+  readonly maxStarting?: number | 'auto';
 }
 
 export interface RunningOperator {
@@ -68,6 +76,9 @@ export function startOperator(options: OperatorOptions): RunningOperator {
   let running: Promise<void>[] = [];
   let elector: LeaderElector | undefined;
   let stopping: Promise<void> | undefined;
+  let stopCapacity: () => void = () => undefined;
+  let stopWake: () => void = () => undefined;
+  let wakeTimer: unknown;
   let resolveReady: () => void = () => undefined;
   let rejectReady: (e: unknown) => void = () => undefined;
   const ready = new Promise<void>((resolve, reject) => {
@@ -81,6 +92,10 @@ export function startOperator(options: OperatorOptions): RunningOperator {
       if (key === undefined) return;
       try {
         const result = await reconcileNotebook(deps, key);
+        // A turn came free: those waiting look again (each decides in queue order).
+        if (deps.admission?.settle(key, deps.caches, deps.written) === true) {
+          for (const waiting of deps.admission.waiting()) q.add(waiting);
+        }
         if (result.outcome === 'retry') {
           const delay = q.addRateLimited(key);
           log.warn(
@@ -89,6 +104,7 @@ export function startOperator(options: OperatorOptions): RunningOperator {
           );
         } else {
           q.forget(key);
+          if (result.retryInMs !== undefined) q.addAfter(key, result.retryInMs);
           log.debug({ notebook: key, phase: result.phase }, 'reconciled');
         }
       } catch (e) {
@@ -111,7 +127,11 @@ export function startOperator(options: OperatorOptions): RunningOperator {
       api: kubeApi,
       namespace: options.namespace,
       onChange: (key, urgent) => {
-        q.add(key, urgent);
+        // A start is a quick run of changes (pod created, bound, container started, events):
+        // a short wait lets one reconcile and one status write cover several of them. A pod
+        // that just became ready, which someone waits for, goes first and at once.
+        if (urgent) q.add(key, true);
+        else q.addAfter(key, COALESCE_MS);
       },
       onError: (kind, err) => {
         log.warn({ kind, err }, 'watch failed; re-listing');
@@ -124,6 +144,13 @@ export function startOperator(options: OperatorOptions): RunningOperator {
       if (nb.metadata?.namespace && nb.metadata.name)
         q.add(keyOf(nb.metadata.namespace, nb.metadata.name));
     }
+    const capacity =
+      typeof options.maxStarting === 'number'
+        ? undefined
+        : startCapacityWatch({ api: kubeApi, log, timers: options.timers ?? realTimers });
+    stopCapacity = () => capacity?.stop();
+    await capacity?.ready;
+    const fixed = typeof options.maxStarting === 'number' ? options.maxStarting : undefined;
     const deps: ReconcileDeps = {
       api: kubeApi,
       caches: inf.caches,
@@ -134,14 +161,30 @@ export function startOperator(options: OperatorOptions): RunningOperator {
       logTails: new Map(),
       written: new Map(),
       podReadyObservedAt: (uid) => inf.podReadyObservedAt(uid),
+      admission: new Admission({
+        limit: () => fixed ?? capacity?.limit() ?? FALLBACK_MAX_STARTING,
+        now: options.now ?? (() => new Date()),
+      }),
       ...(options.onRunning ? { onRunning: options.onRunning } : {}),
     };
     running = Array.from({ length: workers }, () => worker(q, deps));
+    // A turn can also come free without an event (a start gone stale): look again now and then.
+    const timers = options.timers ?? realTimers;
+    const rewake = (): void => {
+      for (const waiting of deps.admission?.waiting() ?? []) q.add(waiting);
+      wakeTimer = timers.setTimeout(rewake, 5_000);
+    };
+    wakeTimer = timers.setTimeout(rewake, 5_000);
+    stopWake = () => {
+      timers.clearTimeout(wakeTimer);
+    };
     log.info({ namespace: options.namespace ?? '(all)', workers }, 'operator reconciling');
     resolveReady();
   }
 
   async function stopController(): Promise<void> {
+    stopCapacity();
+    stopWake();
     queue?.shutdown();
     await informers?.stop();
     await Promise.all(running);

@@ -4,6 +4,7 @@ import type { KubeApi } from '../client/kube-api.ts';
 import { KubeApiError } from '../client/kube-api.ts';
 import type { KubeObject, Pod } from '../plain.ts';
 import { defaultBuildSettings } from '../resources/settings.ts';
+import { Admission } from './admission.ts';
 import type { Cache, Caches } from './informers.ts';
 import { reconcileNotebook, type ReconcileDeps } from './reconcile.ts';
 
@@ -149,6 +150,87 @@ describe('reconcileNotebook', () => {
     caches.notebooks.items.length = 0;
     assert.deepEqual(await reconcileNotebook(deps, 'ns/nb'), { outcome: 'done' });
     assert.deepEqual(calls, []);
+  });
+
+  it('holds a start back while others hold every turn: storage yes, pod no, and says why', async () => {
+    const { deps, calls, caches } = setup();
+    let limit = 1;
+    const admission = new Admission({ limit: () => limit, now: deps.now, spreadMs: 0 });
+    const withAdmission = { ...deps, admission };
+    // Another notebook is starting (admitted: its Deployment asks for a pod; not ready).
+    caches.notebooks.items.push({
+      metadata: { name: 'other', namespace: 'ns', uid: 'uid-2', generation: 1 },
+      spec: { stopped: false },
+    } as KubeObject);
+    caches.deployments.items.push({
+      metadata: { name: 'other', namespace: 'ns' },
+      spec: { replicas: 1 },
+    } as KubeObject);
+    assert.deepEqual(await reconcileNotebook(withAdmission, 'ns/nb'), {
+      outcome: 'done',
+      phase: 'Pending',
+    });
+    assert.ok(calls.includes('apply PersistentVolumeClaim/nb-home'));
+    assert.ok(!calls.includes('apply Deployment/nb'), 'no pod before its turn');
+    const status = deps.written.get('ns/nb')?.status;
+    assert.ok(status);
+    const conditions = status.conditions ?? [];
+    assert.equal(conditions.find((c) => c.type === 'Ready')?.reason, 'Queued');
+    assert.deepEqual(
+      conditions.find((c) => c.type === 'Admitted'),
+      {
+        type: 'Admitted',
+        status: 'False',
+        reason: 'Queued',
+        message: status.message,
+        lastTransitionTime: '2026-01-01T00:00:00.000Z',
+        observedGeneration: 1,
+      },
+    );
+    assert.deepEqual(admission.waiting(), ['ns/nb']);
+    // A turn comes free: the next reconcile creates the Deployment with one replica.
+    limit = 2;
+    calls.length = 0;
+    await reconcileNotebook(withAdmission, 'ns/nb');
+    assert.ok(calls.includes('apply Deployment/nb'));
+    assert.equal(
+      deps.written.get('ns/nb')?.status.conditions?.find((c) => c.type === 'Admitted')?.status,
+      'True',
+    );
+  });
+
+  it("does not blame a new image for an earlier image's pull error (a retry with another environment)", async () => {
+    const { deps, caches } = setup({ image: 'new-image', stopped: false });
+    const pullError = (image: string): Pod => ({
+      metadata: {
+        name: `nb-${image}`,
+        namespace: 'ns',
+        uid: `pod-${image}`,
+        labels: { 'ganymede.dev/notebook': 'nb' },
+        creationTimestamp: '2026-01-01T00:00:00Z',
+      },
+      spec: { nodeName: 'node', containers: [{ name: 'notebook', image }] },
+      status: {
+        phase: 'Pending',
+        containerStatuses: [
+          {
+            name: 'notebook',
+            image,
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason: 'ErrImagePull', message: 'not found' } },
+          },
+        ],
+      },
+    });
+    caches.pods.items.push(pullError('old-image'));
+    const before = await reconcileNotebook(deps, 'ns/nb');
+    assert.notEqual(before.outcome === 'done' ? before.phase : '', 'Failed');
+    // The same error from a pod of the current image is the current image's problem.
+    caches.pods.items.length = 0;
+    caches.pods.items.push(pullError('new-image'));
+    assert.deepEqual(await reconcileNotebook(deps, 'ns/nb'), { outcome: 'done', phase: 'Failed' });
   });
 
   it('reports an invalid stored spec without applying anything', async () => {

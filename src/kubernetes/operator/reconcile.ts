@@ -22,6 +22,7 @@ import { buildAppliedObjects } from '../resources/notebook-objects.ts';
 import { buildSecret } from '../resources/secret.ts';
 import { notebookUrl } from '../resources/service.ts';
 import { CONTAINER_NAME, type BuildSettings } from '../resources/settings.ts';
+import type { Admission } from './admission.ts';
 import { diagnose } from './diagnose.ts';
 import { splitKey, type Caches } from './informers.ts';
 import { computeStatus, isPodReady, isTerminating, sameStatus } from './status.ts';
@@ -33,7 +34,7 @@ export interface ReconcileDeps {
   readonly now: () => Date;
   readonly newToken: () => string;
   /** Memory of the last apply per object, to skip applies that would change nothing. */
-  readonly applied: Map<string, { hash: string; version: string }>;
+  readonly applied: Map<string, { hash: string; version: string; uid?: string | undefined }>;
   /** Log tails already fetched, by pod uid and restart count. */
   readonly logTails: Map<string, string>;
   /** The status this operator last wrote per notebook key (and uid). The cache can lag behind
@@ -43,6 +44,8 @@ export interface ReconcileDeps {
   readonly podReadyObservedAt?: (uid: string) => number | undefined;
   /** Called after a notebook's status turned Running, with the operator's own latency. */
   readonly onRunning?: (event: RunningEvent) => void;
+  /** Start admission (./admission.ts); undefined: every start goes ahead at once. */
+  readonly admission?: Admission;
 }
 
 export interface RunningEvent {
@@ -54,7 +57,12 @@ export interface RunningEvent {
 }
 
 export type ReconcileResult =
-  | { readonly outcome: 'done'; readonly phase?: string }
+  | {
+      readonly outcome: 'done';
+      readonly phase?: string;
+      /** Waiting for its turn to start: look again after this long (./admission.ts). */
+      readonly retryInMs?: number;
+    }
   | { readonly outcome: 'retry'; readonly error: unknown };
 
 const cacheOf: Readonly<Record<string, keyof Caches>> = {
@@ -70,6 +78,24 @@ function versionOf(o: KubeObject | undefined): string | undefined {
   return o.metadata.generation === undefined
     ? o.metadata.resourceVersion
     : `g${o.metadata.generation}`;
+}
+
+/**
+ * Whether the cached object still holds what we last applied. With a generation, any spec
+ * change shows there. Without one (a claim), every status or annotation change by a
+ * controller (the binder marks a claim bound) bumps the resourceVersion, so that cannot tell;
+ * the same object (uid) is taken to hold our fields, which only another writer could change.
+ */
+function unchangedSince(
+  cached: KubeObject,
+  memo: { readonly version: string; readonly uid?: string | undefined },
+): boolean {
+  if (versionOf(cached) === memo.version) return true;
+  return (
+    cached.metadata?.generation === undefined &&
+    memo.uid !== undefined &&
+    cached.metadata?.uid === memo.uid
+  );
 }
 
 function isPermanent(e: unknown): boolean {
@@ -94,9 +120,9 @@ async function applyIfChanged(deps: ReconcileDeps, desired: KubeObject): Promise
   const cacheName = cacheOf[desired.kind ?? ''];
   const cached = cacheName ? deps.caches[cacheName].get(name, ns) : undefined;
   const memo = deps.applied.get(id);
-  if (memo?.hash === hash && cached && versionOf(cached) === memo.version) return;
+  if (memo?.hash === hash && cached && unchangedSince(cached, memo)) return;
   const result = await deps.api.apply(desired, FIELD_MANAGER);
-  deps.applied.set(id, { hash, version: versionOf(result) ?? '' });
+  deps.applied.set(id, { hash, version: versionOf(result) ?? '', uid: result.metadata?.uid });
 }
 
 function eventsFor(caches: Caches, namespace: string, uid: string | undefined): CoreEvent[] {
@@ -180,6 +206,25 @@ function forgetNotebook(deps: ReconcileDeps, namespace: string, name: string): v
 
 const MAX_LOG_TAILS = 1000;
 
+function imageOf(pod: Pod): string | undefined {
+  return pod.spec?.containers.find((c) => c.name === CONTAINER_NAME)?.image;
+}
+
+/**
+ * What a notebook waiting for its turn gets: everything but a pod, so its storage is ready
+ * when the turn comes. A Deployment left from an earlier run stays at zero replicas; none is
+ * created until the turn comes (an empty one would only be more work for the cluster).
+ */
+function waitingObjects(
+  notebook: JupyterNotebook,
+  deps: ReconcileDeps,
+  at: { readonly namespace: string; readonly base: string },
+): KubeObject[] {
+  const held = { ...notebook, spec: { ...notebook.spec, stopped: true } };
+  const exists = deps.caches.deployments.get(at.base, at.namespace) !== undefined;
+  return buildAppliedObjects(held, deps.settings).filter((o) => o.kind !== 'Deployment' || exists);
+}
+
 export async function reconcileNotebook(
   deps: ReconcileDeps,
   key: string,
@@ -227,6 +272,7 @@ export async function reconcileNotebook(
     spec: parsed.data,
   };
 
+  const admission = deps.admission?.decide(key, deps.caches, deps.written);
   let applyError: { message: string; permanent: boolean } | undefined;
   let failure: unknown;
   try {
@@ -234,9 +280,11 @@ export async function reconcileNotebook(
       // Created once and never overwritten: a new token would lock out the running server.
       await deps.api.create(buildSecret(notebook, deps.newToken()), FIELD_MANAGER);
     }
-    await Promise.all(
-      buildAppliedObjects(notebook, deps.settings).map((o) => applyIfChanged(deps, o)),
-    );
+    const objects =
+      admission?.admit === false
+        ? waitingObjects(notebook, deps, { namespace, base: names.base })
+        : buildAppliedObjects(notebook, deps.settings);
+    await Promise.all(objects.map((o) => applyIfChanged(deps, o)));
   } catch (e) {
     failure = e;
     applyError = { message: messageOf(e), permanent: isPermanent(e) };
@@ -245,6 +293,9 @@ export async function reconcileNotebook(
   const pods = deps.caches.pods
     .list(namespace)
     .filter((p) => p.metadata?.labels?.[labelKeys.notebook] === names.base)
+    // A pod of an earlier image (a retry with another environment, before the Deployment
+    // replaced it) says nothing about this start: its pull error is not the new image's.
+    .filter((p) => parsed.data.stopped || isTerminating(p) || imageOf(p) === parsed.data.image)
     .sort(
       (a, b) =>
         Date.parse(b.metadata?.creationTimestamp ?? '') -
@@ -270,6 +321,7 @@ export async function reconcileNotebook(
     diagnosis,
     applyError,
     claimBound: claimExpected ? claim?.status?.phase === 'Bound' : undefined,
+    admission,
     url: notebookUrl(notebook),
     tokenSecretName: names.secret,
     now: deps.now(),
@@ -293,7 +345,8 @@ export async function reconcileNotebook(
     // 404: deleted meanwhile, nothing left to report on.
     if (!(e instanceof KubeApiError && e.status === 404)) failure ??= e;
   }
+  const retryInMs = admission?.admit === false ? admission.retryInMs : undefined;
   return failure === undefined
-    ? { outcome: 'done', phase: next.phase }
+    ? { outcome: 'done', phase: next.phase, ...(retryInMs === undefined ? {} : { retryInMs }) }
     : { outcome: 'retry', error: failure };
 }

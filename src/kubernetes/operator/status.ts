@@ -23,6 +23,8 @@ export interface StatusInput {
   /** Why the last apply failed, if it did. */
   readonly applyError?: { readonly message: string; readonly permanent: boolean } | undefined;
   readonly claimBound: boolean | undefined;
+  /** Start admission's answer (./admission.ts); undefined: no admission control. */
+  readonly admission?: { readonly admit: boolean } | undefined;
   readonly url: string;
   readonly tokenSecretName: string;
   readonly now: Date;
@@ -56,6 +58,11 @@ function condition(
   };
 }
 
+export const QUEUED_REASON = 'Queued';
+export const ADMITTED_REASON = 'Admitted';
+export const QUEUED_MESSAGE =
+  'Many notebook servers are starting at once; this one starts when its turn comes.';
+
 interface PhaseAndMessage {
   readonly phase: NotebookPhase;
   readonly reason: string;
@@ -82,6 +89,9 @@ function phaseOf(input: StatusInput): PhaseAndMessage {
   }
   if (live.some(isPodReady)) {
     return { phase: 'Running', reason: 'Running', message: 'The notebook server is running.' };
+  }
+  if (input.admission?.admit === false) {
+    return { phase: 'Pending', reason: QUEUED_REASON, message: QUEUED_MESSAGE };
   }
   const d = input.diagnosis;
   if (d)
@@ -164,6 +174,29 @@ export function computeStatus(input: StatusInput): NotebookStatus {
           now,
           generation,
         ),
+    ...(input.admission === undefined || input.spec.stopped
+      ? []
+      : [
+          input.admission.admit
+            ? condition(
+                previous,
+                'Admitted',
+                'True',
+                ADMITTED_REASON,
+                'The server may start.',
+                now,
+                generation,
+              )
+            : condition(
+                previous,
+                'Admitted',
+                'False',
+                QUEUED_REASON,
+                QUEUED_MESSAGE,
+                now,
+                generation,
+              ),
+        ]),
   ];
   return {
     phase: pm.phase,

@@ -83,9 +83,19 @@ export function notebookContainer(notebook: JupyterNotebook, settings: BuildSett
     workingDir: HOME_DIR,
     env: environment(notebook),
     ports: [{ name: NOTEBOOK_PORT_NAME, containerPort: NOTEBOOK_PORT, protocol: 'TCP' }],
+    // A startup probe every second finds the new server quickly (the kubelet runs the
+    // readiness probe at once when the startup probe passes); after that, readiness every 5 s
+    // is enough to notice a wedged server and costs fifty running servers little. Ten minutes
+    // to start (first run of a heavy image); the hub's own start time-out is usually shorter.
+    startupProbe: {
+      httpGet: { path: readinessPath(spec), port: NOTEBOOK_PORT_NAME },
+      periodSeconds: 1,
+      timeoutSeconds: 2,
+      failureThreshold: 600,
+    },
     readinessProbe: {
       httpGet: { path: readinessPath(spec), port: NOTEBOOK_PORT_NAME },
-      periodSeconds: 2,
+      periodSeconds: 5,
       timeoutSeconds: 2,
       failureThreshold: 3,
     },

@@ -166,6 +166,23 @@ describe('helm chart deploy/helm/ganymede', { timeout: 1_800_000 }, () => {
     assert.equal(podSpec(manifests).automountServiceAccountToken, true);
   });
 
+  it('rbac.listNodes adds list on nodes, cluster-wide, and nothing else', async () => {
+    const manifests = await renderChart({ rbac: { listNodes: true } });
+    const clusterRole = find(manifests, 'ClusterRole') as unknown as {
+      metadata: { name: string };
+      rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    };
+    assert.deepEqual(clusterRole.rules, [
+      { apiGroups: [''], resources: ['nodes'], verbs: ['list'] },
+    ]);
+    const binding = find(manifests, 'ClusterRoleBinding') as unknown as {
+      roleRef: { name: string };
+      subjects: { name: string }[];
+    };
+    assert.equal(binding.roleRef.name, clusterRole.metadata.name);
+    assert.equal(binding.subjects[0]?.name, find(manifests, 'ServiceAccount').metadata.name);
+  });
+
   it('SQLite by default: one replica, a kept volume claim, Recreate', async () => {
     const manifests = await renderChart();
     const pvc = find(manifests, 'PersistentVolumeClaim');

@@ -1,6 +1,6 @@
 /**
- * The hub image definition. No container engine runs here, so the image is not built: the
- * Dockerfile is validated by dockerfile-utils (the Docker language server's validator: every
+ * The hub image definition, statically (test/integration/image/hub-image.test.ts builds it
+ * with buildah and runs it with podman): the Dockerfile is validated by dockerfile-utils (the Docker language server's validator: every
  * instruction, flag and argument as the builder parses them) and its security properties are
  * checked: multi-stage, Node.js 24, a numeric non-root USER in the final stage, exec-form
  * ENTRYPOINT, no remote ADD, no install scripts; and the chart runs what it defines.

@@ -1,0 +1,99 @@
+/**
+ * How many notebook servers may be starting at once when the operator is left to choose
+ * (`maxStarting: auto`): three per CPU of the Ready, schedulable nodes, at least four.
+ *
+ * Why three per CPU: a starting server is CPU-bound for about a second and a half, then idle
+ * while its readiness is noticed and the next pod is created (a second or two of API round
+ * trips); three per CPU keeps the CPUs busy through those gaps without going back to
+ * everyone sharing them (see ./admission.ts). Measured with bench/spawn on a 2-CPU node.
+ *
+ * Nodes are listed every 30 s rather than watched: the figure only needs to follow nodes
+ * being added and removed, and a watch on every node's frequent status updates would cost
+ * more than it tells. Without permission to list nodes (a namespace-only installation) the
+ * fallback applies, and the log says so once.
+ */
+import type { KubeApi } from '../client/kube-api.ts';
+import type { Logger } from '../../logging/logger.ts';
+import type { Timers } from './work-queue.ts';
+
+export const FALLBACK_MAX_STARTING = 16;
+export const STARTING_PER_CPU = 3;
+export const MIN_MAX_STARTING = 4;
+const POLL_MS = 30_000;
+
+interface NodeLike {
+  readonly spec?: { readonly unschedulable?: boolean };
+  readonly status?: {
+    readonly allocatable?: Readonly<Record<string, string>>;
+    readonly conditions?: readonly { readonly type: string; readonly status: string }[];
+  };
+}
+
+/** CPUs from a Kubernetes CPU quantity ("2", "1500m", "0.5"); 0 when unreadable. */
+export function cpuOf(quantity: string | undefined): number {
+  if (quantity === undefined) return 0;
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(quantity.trim());
+  if (!m) return 0;
+  const n = Number(m[1]);
+  return m[2] === 'm' ? n / 1000 : n;
+}
+
+/** The limit for these nodes: STARTING_PER_CPU per CPU of the usable ones, at least MIN. */
+export function startCapacity(nodes: readonly NodeLike[]): number {
+  const cpus = nodes
+    .filter(
+      (n) =>
+        n.spec?.unschedulable !== true &&
+        (n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false),
+    )
+    .reduce((sum, n) => sum + cpuOf(n.status?.allocatable?.['cpu']), 0);
+  return Math.max(MIN_MAX_STARTING, Math.ceil(STARTING_PER_CPU * cpus));
+}
+
+export interface CapacityWatch {
+  /** The current limit; undefined until the nodes were read (or when they cannot be). */
+  limit(): number | undefined;
+  /** Settles after the first reading of the nodes, successful or not. */
+  readonly ready: Promise<void>;
+  stop(): void;
+}
+
+export function startCapacityWatch(input: {
+  readonly api: KubeApi;
+  readonly log: Logger;
+  readonly timers: Timers;
+  readonly pollMs?: number;
+}): CapacityWatch {
+  let current: number | undefined;
+  let stopped = false;
+  let handle: unknown;
+  let warned = false;
+  const poll = async (): Promise<void> => {
+    try {
+      const list = (await input.api.list('/api/v1/nodes')) as { items?: NodeLike[] };
+      const next = startCapacity(list.items ?? []);
+      if (next !== current) input.log.info({ maxStarting: next }, 'servers starting at once');
+      current = next;
+    } catch (err) {
+      if (!warned) {
+        warned = true;
+        input.log.warn(
+          { err, maxStarting: FALLBACK_MAX_STARTING },
+          'cannot list nodes (needs get/list on nodes); servers starting at once: the fallback',
+        );
+      }
+    }
+    if (!stopped) {
+      handle = input.timers.setTimeout(() => void poll(), input.pollMs ?? POLL_MS);
+    }
+  };
+  const ready = poll();
+  return {
+    ready,
+    limit: () => current,
+    stop() {
+      stopped = true;
+      if (handle !== undefined) input.timers.clearTimeout(handle);
+    },
+  };
+}
