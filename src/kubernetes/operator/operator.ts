@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from '../../logging/logger.ts';
 import { createKubeApi, type KubeApi } from '../client/kube-api.ts';
 import { newToken } from '../resources/secret.ts';
 import { defaultBuildSettings, type BuildSettings } from '../resources/settings.ts';
-import { createInformers, keyOf, type InformerSet } from './informers.ts';
+import { createInformers, keyOf, splitKey, type InformerSet } from './informers.ts';
 import {
   startLeaderElection,
   type LeaderElectionTiming,
@@ -117,6 +117,17 @@ export function startOperator(options: OperatorOptions): RunningOperator {
   }
 
   async function startController(kubeApi: KubeApi): Promise<void> {
+    const generationSeen = new Map<string, number | undefined>();
+    const specChanged = (key: string): boolean => {
+      const { namespace, name } = splitKey(key);
+      const nb = informers?.caches.notebooks.get(name, namespace);
+      if (nb === undefined) return false;
+      const generation = nb.metadata?.generation;
+      if (generationSeen.get(key) === generation) return false;
+      if (generationSeen.size > 100_000) generationSeen.clear();
+      generationSeen.set(key, generation);
+      return true;
+    };
     const q = new WorkQueue(
       options.timers ?? realTimers,
       options.backoff ?? { baseMs: 100, maxMs: 60_000 },
@@ -128,9 +139,11 @@ export function startOperator(options: OperatorOptions): RunningOperator {
       namespace: options.namespace,
       onChange: (key, urgent) => {
         // A start is a quick run of changes (pod created, bound, container started, events):
-        // a short wait lets one reconcile and one status write cover several of them. A pod
-        // that just became ready, which someone waits for, goes first and at once.
+        // a short wait lets one reconcile and one status write cover several of them. What
+        // someone waits for goes at once: a pod that just became ready (first in line), a
+        // new notebook or a changed spec (in the order they came).
         if (urgent) q.add(key, true);
+        else if (specChanged(key)) q.add(key);
         else q.addAfter(key, COALESCE_MS);
       },
       onError: (kind, err) => {
