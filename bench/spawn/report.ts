@@ -95,8 +95,8 @@ export function renderMarkdown(r: RunResult): string {
     'CPU seconds are used during the measurement by the hub process tree (JupyterHub: with CHP), the ' +
       'control plane (etcd, API server, controller manager) and the notebook servers (all of theirs).',
     '',
-    '| # | system | users | round | started | load before | ok | median s | max s | wall s | 429s | CPU s hub | CPU s control plane | CPU s notebooks |',
-    '| ---: | --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| # | system | users | round | started | load before | idle before | ok | median s | max s | wall s | 429s | CPU s hub | CPU s control plane | CPU s notebooks |',
+    '| ---: | --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   r.measurements.forEach((m, i) => {
     const times = m.results
@@ -104,7 +104,7 @@ export function renderMarkdown(r: RunResult): string {
       .sort((a, b) => a - b);
     const med = times[Math.floor((times.length - 1) / 2)] ?? Number.NaN;
     lines.push(
-      `| ${String(i + 1)} | ${m.system} | ${String(m.users)} | ${String(m.round)} | ${m.startedAt.slice(11, 19)} | ${load(m.loadBefore)} | ${String(times.length)}/${String(m.users)} | ${s(med)} | ${s(times.at(-1) ?? Number.NaN)} | ${s(m.wallMs)} | ${String(m.results.reduce((a, x) => a + x.tooManyRequests, 0))} | ${cpu(m.cpuSeconds?.hub)} | ${cpu(m.cpuSeconds?.controlPlane)} | ${cpu(m.cpuSeconds?.notebooks)} |`,
+      `| ${String(i + 1)} | ${m.system} | ${String(m.users)} | ${String(m.round)} | ${m.startedAt.slice(11, 19)} | ${load(m.loadBefore)} | ${m.idleBefore === undefined ? '–' : `${(m.idleBefore * 100).toFixed(0)}%`} | ${String(times.length)}/${String(m.users)} | ${s(med)} | ${s(times.at(-1) ?? Number.NaN)} | ${s(m.wallMs)} | ${String(m.results.reduce((a, x) => a + x.tooManyRequests, 0))} | ${cpu(m.cpuSeconds?.hub)} | ${cpu(m.cpuSeconds?.controlPlane)} | ${cpu(m.cpuSeconds?.notebooks)} |`,
     );
   });
   const failures = r.measurements.flatMap((m) =>

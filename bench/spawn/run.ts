@@ -18,6 +18,7 @@ import { startBenchCluster, type BenchCluster } from './cluster.ts';
 import { startGanymedeHub } from './ganymede.ts';
 import { singleuserImage, startAnchorHub } from './jupyterhub.ts';
 import { measureUserSpawn, type SpawnTarget } from './measure.ts';
+import { waitForQuiet } from './quiet.ts';
 import { renderMarkdown } from './report.ts';
 import { speedups, summarize, type Measurement, type SystemName } from './summary.ts';
 import { createUsersWithTokens, userNames } from './users.ts';
@@ -137,6 +138,10 @@ async function measureOnce(
   try {
     const names = userNames(users, 'user');
     const tokens = await createUsersWithTokens(target, names);
+    const quiet = await waitForQuiet();
+    log(
+      `  waited ${(quiet.waitedMs / 1000).toFixed(0)} s for a quiet machine (${(quiet.idle * 100).toFixed(0)}% idle)`,
+    );
     const loadBefore = os.loadavg();
     const startedAt = new Date().toISOString();
     log(
@@ -178,6 +183,7 @@ async function measureOnce(
       startedAt,
       loadBefore,
       loadAfter: os.loadavg(),
+      idleBefore: quiet.idle,
       wallMs,
       results,
       cpuSeconds,

@@ -13,6 +13,8 @@ export interface Measurement {
   /** os.loadavg() just before the start requests. */
   readonly loadBefore: readonly number[];
   readonly loadAfter: readonly number[];
+  /** Share of CPU time idle in the window just before the start requests (quiet.ts). */
+  readonly idleBefore?: number;
   /** From the first start request to the last user's first working status (or give-up). */
   readonly wallMs: number;
   readonly results: readonly UserSpawnResult[];
