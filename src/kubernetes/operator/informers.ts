@@ -174,9 +174,12 @@ export function createInformers(options: InformerOptions): InformerSet {
     networkPolicies: make('networkPolicies', owned, notebookKeyOfOwned),
     pods,
     // Only warnings carry problems worth telling a user about.
-    events: make('events', { field: 'type=Warning' }, (e: CoreEvent) => {
-      // A failed startup or readiness probe is what a starting server looks like, not a
-      // problem; it changes nothing the operator or the hub says, so it wakes no one.
+    // A failed startup or readiness probe is what a starting server looks like, not a
+    // problem; it changes nothing the operator or the hub says. The API server leaves those
+    // out (`reason` is one of the Event fields it can select on), so their repeats, one a
+    // second per starting server, are not even sent; the check below is for a server that
+    // would ignore the selector.
+    events: make('events', { field: 'type=Warning,reason!=Unhealthy' }, (e: CoreEvent) => {
       if (e.reason === 'Unhealthy') return undefined;
       const o = e.involvedObject;
       if (!o.namespace || !o.name) return undefined;
