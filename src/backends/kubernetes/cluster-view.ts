@@ -13,7 +13,8 @@ import type { Pod } from '../../kubernetes/plain.ts';
 import { TOKEN_KEY } from '../../kubernetes/resources/settings.ts';
 import { HUB_LABEL } from './notebook-request.ts';
 import type { NotebookStatus } from '../../notebook-spec/status.ts';
-import { isQueued, observe, type ObservedNotebook, type Observation } from './observe.ts';
+import { queueOrder, queuedSince } from '../../kubernetes/operator/admission.ts';
+import { observe, type ObservedNotebook, type Observation } from './observe.ts';
 
 export interface ClusterView {
   /** Lists every kind, then watches; resolves when every cache is filled. */
@@ -90,20 +91,17 @@ export function createClusterView(input: {
 
   /** How many queued before `name` (the operator's order: queue time, then name), if queued. */
   const queueAhead = (name: string, notebook: ObservedNotebook | undefined): number | undefined => {
-    const status = notebook?.status as NotebookStatus | undefined;
-    if (!isQueued(status)) return undefined;
-    const placeOf = (n: string, s: NotebookStatus | undefined): [number, string] => [
-      Date.parse(s?.conditions?.find((c) => c.type === 'Admitted')?.lastTransitionTime ?? ''),
-      `${namespace}/${n}`,
-    ];
-    const [time, key] = placeOf(name, status);
+    const since = queuedSince(notebook?.status as NotebookStatus | undefined);
+    if (since === undefined) return undefined;
+    const self = { key: `${namespace}/${name}`, queuedSince: since };
     let ahead = 0;
     for (const other of caches.notebooks.list(namespace)) {
       const otherName = other.metadata?.name;
-      const otherStatus = other.status as NotebookStatus | undefined;
-      if (otherName === undefined || otherName === name || !isQueued(otherStatus)) continue;
-      const [t, k] = placeOf(otherName, otherStatus);
-      if (t < time || (t === time && k < key)) ahead++;
+      const otherSince = queuedSince(other.status as NotebookStatus | undefined);
+      if (otherName === undefined || otherName === name || otherSince === undefined) continue;
+      if (queueOrder({ key: `${namespace}/${otherName}`, queuedSince: otherSince }, self) < 0) {
+        ahead++;
+      }
     }
     return ahead;
   };

@@ -8,6 +8,8 @@
  * (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-conditions); a pod
  * with a `deletionTimestamp` is on its way out and never routed to.
  */
+import { admittedCondition, queuedSince } from '../../kubernetes/operator/admission.ts';
+import { isPodReady } from '../../kubernetes/operator/status.ts';
 import type { Pod } from '../../kubernetes/plain.ts';
 import { NOTEBOOK_PORT } from '../../kubernetes/resources/settings.ts';
 import type { NotebookStatus } from '../../notebook-spec/status.ts';
@@ -53,9 +55,7 @@ export interface Observation {
   readonly followUp?: FollowUp | undefined;
 }
 
-export function isPodReady(pod: Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
+export { isPodReady };
 
 function isLive(pod: Pod): boolean {
   return pod.metadata?.deletionTimestamp === undefined && pod.status?.phase !== 'Failed';
@@ -215,8 +215,7 @@ export function observe(input: ObserveInput): Observation {
 
 /** Waiting for a turn to start (src/kubernetes/operator/admission.ts). */
 export function isQueued(status: NotebookStatus | undefined): boolean {
-  const admitted = status?.conditions?.find((c) => c.type === 'Admitted');
-  return admitted?.status === 'False' && admitted.reason === 'Queued';
+  return queuedSince(status) !== undefined;
 }
 
 /**
@@ -232,7 +231,7 @@ function startClock(
   if (startedAt === undefined || Number.isNaN(startedAt.getTime())) return undefined;
   if (status?.observedGeneration !== generation) return startedAt.getTime();
   if (isQueued(status)) return undefined;
-  const admitted = status.conditions?.find((c) => c.type === 'Admitted');
+  const admitted = admittedCondition(status);
   const admittedAt = admitted?.status === 'True' ? Date.parse(admitted.lastTransitionTime) : NaN;
   return Number.isNaN(admittedAt) ? startedAt.getTime() : Math.max(startedAt.getTime(), admittedAt);
 }

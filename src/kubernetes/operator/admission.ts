@@ -53,6 +53,25 @@ export type AdmissionDecision =
       readonly retryInMs?: number;
     };
 
+/** The queue's order, which the hub follows too: queue time (none yet: last), then key. */
+export function queueOrder(
+  a: { readonly key: string; readonly queuedSince: number | undefined },
+  b: { readonly key: string; readonly queuedSince: number | undefined },
+): number {
+  return (
+    (a.queuedSince ?? Infinity) - (b.queuedSince ?? Infinity) ||
+    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  );
+}
+
+/** When a status says its notebook joined the queue (ms), or undefined: not queued. */
+export function queuedSince(status: NotebookStatus | undefined): number | undefined {
+  const condition = admittedCondition(status);
+  return condition?.status === 'False' && condition.reason === QUEUED_REASON
+    ? Date.parse(condition.lastTransitionTime)
+    : undefined;
+}
+
 /** Where a notebook that waits stands: its place in the queue, and how many turns are free. */
 export interface Place {
   readonly position: number;
@@ -71,13 +90,7 @@ export function placeInQueue(
   const self = views.find((v) => v.key === key);
   if (limit === 0 || self === undefined || !self.wantsToRun || self.admitted) return undefined;
   const starting = views.filter((v) => v.starting).length;
-  const waiting = views
-    .filter((v) => v.wantsToRun && !v.admitted)
-    .sort(
-      (a, b) =>
-        (a.queuedSince ?? Infinity) - (b.queuedSince ?? Infinity) ||
-        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
-    );
+  const waiting = views.filter((v) => v.wantsToRun && !v.admitted).sort(queueOrder);
   return { position: waiting.findIndex((v) => v.key === key), free: limit - starting };
 }
 
@@ -249,11 +262,7 @@ export class Admission {
       !(current && (status.phase === 'Failed' || UNPLACEABLE.has(reason))) &&
       !(since !== undefined && this.#options.now().getTime() - since > staleMs) &&
       !hasReadyPod(namespace, base);
-    const queuedSince =
-      condition?.status === 'False' && condition.reason === QUEUED_REASON
-        ? Date.parse(condition.lastTransitionTime)
-        : undefined;
-    return { key, wantsToRun, admitted, starting, queuedSince };
+    return { key, wantsToRun, admitted, starting, queuedSince: queuedSince(status) };
   }
 }
 

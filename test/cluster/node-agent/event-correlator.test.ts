@@ -38,15 +38,15 @@ function input(message: string, extra: Partial<EventInput> = {}): EventInput {
 
 const probe = 'Readiness probe failed: connect ECONNREFUSED 10.213.0.2:8888';
 
-function written(c: Correlation): Extract<Correlation, { skip: false }> {
-  assert.equal(c.skip, false);
+function written(c: Correlation): Extract<Correlation, { dropped: false }> {
+  assert.equal(c.dropped, false);
   return c;
 }
 
 /** Correlates and, like EventRecorder, feeds the written state back. */
 function record(correlator: EventCorrelator, e: EventInput): Correlation {
   const c = correlator.correlate(e);
-  if (!c.skip) {
+  if (!c.dropped) {
     correlator.updateState(c.key, { name: c.event.metadata.name, count: c.event.count });
   }
   return c;
@@ -112,9 +112,9 @@ describe('EventCorrelator', () => {
       assert.equal(c.event.count, i);
       time.advance(1000);
     }
-    assert.deepEqual(record(correlator, input(probe)), { skip: true });
+    assert.deepEqual(record(correlator, input(probe)), { dropped: true });
     // The budget is per object and type, across reasons and messages.
-    assert.deepEqual(record(correlator, input('other', { reason: 'BackOff' })), { skip: true });
+    assert.deepEqual(record(correlator, input('other', { reason: 'BackOff' })), { dropped: true });
     // Another type, or another pod, has its own.
     written(record(correlator, input(probe, { type: 'Normal' })));
     written(
@@ -126,12 +126,12 @@ describe('EventCorrelator', () => {
 
     // 25 s have passed since the first; one token takes 300 s from then.
     time.advance(300_000 - 25_000 - 1);
-    assert.deepEqual(record(correlator, input(probe)), { skip: true });
+    assert.deepEqual(record(correlator, input(probe)), { dropped: true });
     time.advance(1);
     const allowed = written(record(correlator, input(probe)));
     // Dropped occurrences still count, as in client-go.
     assert.equal(allowed.patch?.count, 28);
-    assert.deepEqual(record(correlator, input(probe)), { skip: true });
+    assert.deepEqual(record(correlator, input(probe)), { dropped: true });
     time.advance(300_000);
     assert.equal(written(record(correlator, input(probe))).patch?.count, 30);
   });

@@ -75,9 +75,9 @@ export interface EventPatch {
 }
 
 export type Correlation =
-  | { readonly skip: true }
+  | { readonly dropped: true }
   | {
-      readonly skip: false;
+      readonly dropped: false;
       /** The key the observation is kept under; give it back to `updateState`. */
       readonly key: string;
       /** The whole Event: to create, or to create again if the patch finds it gone. */
@@ -158,8 +158,8 @@ interface Bucket {
 
 const sep = '\u0000';
 
-/** getEventKey: everything that makes two occurrences the same Event. */
-function eventKey(e: EventInput): string {
+/** Source, involved object (without its field path) and type: the part all three keys share. */
+function sourceAndObject(e: EventInput): string[] {
   const o = e.involvedObject;
   return [
     e.source.component,
@@ -167,10 +167,24 @@ function eventKey(e: EventInput): string {
     o.kind,
     o.namespace,
     o.name,
-    o.fieldPath ?? '',
     o.uid,
     o.apiVersion,
     e.type,
+  ];
+}
+
+/** getEventKey: everything that makes two occurrences the same Event. */
+function eventKey(e: EventInput): string {
+  const [component, host, kind, namespace, name, ...rest] = sourceAndObject(e);
+  // client-go places fieldPath right after the object's name.
+  return [
+    component,
+    host,
+    kind,
+    namespace,
+    name,
+    e.involvedObject.fieldPath ?? '',
+    ...rest,
     e.reason,
     e.message,
   ].join(sep);
@@ -178,35 +192,12 @@ function eventKey(e: EventInput): string {
 
 /** getSpamKey: one budget per source, object (not field) and type. */
 function spamKey(e: EventInput): string {
-  const o = e.involvedObject;
-  return [
-    e.source.component,
-    e.source.host,
-    o.kind,
-    o.namespace,
-    o.name,
-    o.uid,
-    o.apiVersion,
-    e.type,
-  ].join(sep);
+  return sourceAndObject(e).join(sep);
 }
 
 /** EventAggregatorByReasonFunc: the group (reporting controller/instance = source here). */
 function aggregateKey(e: EventInput): string {
-  const o = e.involvedObject;
-  return [
-    e.source.component,
-    e.source.host,
-    o.kind,
-    o.namespace,
-    o.name,
-    o.uid,
-    o.apiVersion,
-    e.type,
-    e.reason,
-    e.source.component,
-    e.source.host,
-  ].join(sep);
+  return [...sourceAndObject(e), e.reason, e.source.component, e.source.host].join(sep);
 }
 
 /** metav1.Time as the API server keeps it: RFC 3339, whole seconds. */
@@ -258,8 +249,8 @@ export class EventCorrelator {
   correlate(input: EventInput, now: number = this.#now()): Correlation {
     const { event: candidate, key } = this.#aggregate(input, now);
     const observed = this.#observe(candidate, key);
-    if (!this.#allow(input, now)) return { skip: true };
-    return { skip: false, key, ...observed };
+    if (!this.#allow(input, now)) return { dropped: true };
+    return { dropped: false, key, ...observed };
   }
 
   /** UpdateState: what the API server returned for the Event kept under `key`. */
@@ -398,7 +389,7 @@ export class EventRecorder {
 
   async #write(input: EventInput, at: number): Promise<void> {
     const result = this.#correlator.correlate(input, at);
-    if (result.skip) return;
+    if (result.dropped) return;
     const { event, patch, key } = result;
     let written: WrittenEvent | undefined;
     if (patch)
