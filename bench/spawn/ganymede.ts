@@ -27,6 +27,8 @@ export async function startGanymedeHub(input: {
   kubeconfigPath: string;
   namespace: string;
   timeoutSeconds: number;
+  /** Start admission limit (backend.kubernetes.maxStartingServers). */
+  maxStarting: number | 'auto';
 }): Promise<GanymedeHub> {
   mkdirSync(input.dir, { recursive: true });
   const port = await freePort();
@@ -40,6 +42,7 @@ export async function startGanymedeHub(input: {
         kubeconfig: input.kubeconfigPath,
         runOperator: true,
         startTimeoutSeconds: input.timeoutSeconds,
+        maxStartingServers: input.maxStarting,
       },
     },
     profiles: [

@@ -18,6 +18,8 @@ export interface RunResult {
     rounds: number;
     systems: string[];
     timeoutSeconds: number;
+    /** Absent in runs before the option existed: they used 'auto'. */
+    ganymedeMaxStarting?: number | 'auto';
   };
   readonly summaries: readonly Summary[];
   readonly speedups: readonly { users: number; median: number; p90: number; allReady: number }[];
@@ -41,7 +43,8 @@ export function renderMarkdown(r: RunResult): string {
     'Method (bench/spawn/README.md): both hubs on the same test control plane and node agent, a fresh hub and ' +
       'namespace per measurement, N users created with a token each (untimed), then N start requests at once. ' +
       'Per user: from `POST /hub/api/users/{name}/server` to the first `200` of `GET /user/{name}/api/status` ' +
-      "with the user's token through the hub's proxy. Systems alternate order each round.",
+      "with the user's token through the hub's proxy. Systems alternate order each round. " +
+      `Ganymede's start admission limit: ${String(r.settings.ganymedeMaxStarting ?? 'auto')}.`,
     '',
     `Versions: ${Object.entries(r.versions)
       .map(([k, v]) => `${k} ${v}`)

@@ -5,6 +5,7 @@
  *
  * Usage: node bench/spawn/run.ts [--users 1,50] [--rounds 2] [--systems ganymede,jupyterhub]
  *                                [--timeout 600] [--out bench/results] [--name spawn]
+ *                                [--max-starting auto]   (Ganymede's start admission limit)
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     timeout: { type: 'string', default: '600' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
     name: { type: 'string', default: 'spawn' },
+    'max-starting': { type: 'string', default: 'auto' },
   },
 });
 const userCounts = args.users.split(',').map(Number);
@@ -42,6 +44,11 @@ const systems = args.systems.split(',').map((s): SystemName => {
   return s;
 });
 const timeoutSeconds = Number(args.timeout);
+const maxStarting: number | 'auto' =
+  args['max-starting'] === 'auto' ? 'auto' : Number(args['max-starting']);
+if (maxStarting !== 'auto' && !(Number.isInteger(maxStarting) && maxStarting >= 0)) {
+  throw new Error(`--max-starting: 'auto' or a whole number, not ${args['max-starting']}`);
+}
 
 function log(message: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -119,6 +126,7 @@ async function startSystem(
     kubeconfigPath: bench.cluster.kubeconfigPath,
     namespace,
     timeoutSeconds,
+    maxStarting,
   });
   return { target: hub, pid: hub.process.child.pid ?? 0, stop: () => hub.stop() };
 }
@@ -249,6 +257,7 @@ function writeResults(final: boolean): void {
       rounds,
       systems,
       timeoutSeconds,
+      ganymedeMaxStarting: maxStarting,
       images: { ganymede: 'quay.io/jupyter/minimal-notebook:latest', jupyterhub: singleuserImage },
     },
     summaries,

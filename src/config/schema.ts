@@ -126,7 +126,7 @@ export const kubernetesBackendSchema = z.strictObject({
   /** Run the JupyterNotebook operator inside the hub (in the Lease holder only). */
   runOperator: z.boolean().default(false),
   /** Servers that may be starting at once; the rest wait their turn, first come first served,
-   * and are told so. `auto`: three per CPU of the cluster's nodes (needs list on nodes, else
+   * and are told so. `auto`: two per CPU of the cluster's nodes (needs list on nodes, else
    * 16). 0: no limit. Read by the operator (src/kubernetes/operator/admission.ts). */
   maxStartingServers: z.union([z.literal('auto'), z.int().min(0).max(100_000)]).default('auto'),
   /** One Lease elects the replica that runs the operator and the culler. */

@@ -20,7 +20,7 @@ Options:
       --identity ID          this replica's name in the Lease (default: <hostname>_<pid>)
       --workers N            notebooks reconciled at once (default 4)
       --max-starting N|auto  servers starting at once; the rest wait their turn (default auto:
-                             three per CPU of the nodes; 0: no limit)
+                             two per CPU of the nodes; 0: no limit)
       --hub-namespace NS     namespace of the hub, admitted by each notebook's NetworkPolicy
                              (default: the notebook's own namespace)`;
 

@@ -27,7 +27,7 @@ describe('decide (start admission)', () => {
     // One starting, limit 3: two turns free, for b then c (queue time), not d.
     assert.deepEqual(decide('b', views, 3), { admit: true });
     assert.deepEqual(decide('c', views, 3), { admit: true });
-    assert.deepEqual(decide('d', views, 3), { admit: false, ahead: 2 });
+    assert.deepEqual(decide('d', views, 3), { admit: false, ahead: 2, prepare: true });
   });
 
   it('puts a newcomer without a queue time last, ties broken by key', () => {
@@ -37,8 +37,8 @@ describe('decide (start admission)', () => {
       view('m'),
       view('k'),
     ];
-    assert.deepEqual(decide('k', views, 2), { admit: false, ahead: 1 });
-    assert.deepEqual(decide('m', views, 2), { admit: false, ahead: 2 });
+    assert.deepEqual(decide('k', views, 2), { admit: false, ahead: 1, prepare: true });
+    assert.deepEqual(decide('m', views, 2), { admit: false, ahead: 2, prepare: true });
     assert.deepEqual(decide('z', views, 2), { admit: true });
   });
 
@@ -47,7 +47,31 @@ describe('decide (start admission)', () => {
     assert.deepEqual(decide('b', full, 1), { admit: true });
     assert.deepEqual(decide('s', [...full, view('s', { wantsToRun: false })], 1), { admit: true });
     assert.deepEqual(decide('n', [...full, view('n')], 0), { admit: true });
-    assert.deepEqual(decide('n', [...full, view('n')], 1), { admit: false, ahead: 0 });
+    assert.deepEqual(decide('n', [...full, view('n')], 1), {
+      admit: false,
+      ahead: 0,
+      prepare: true,
+    });
+  });
+
+  it('has a waiting server prepared only when at most two sets of turns are ahead of it', () => {
+    // Limit 2, both turns taken: places 0-3 are within two sets of turns, 4 and later are not.
+    const views = [
+      view('a', { admitted: true, starting: true }),
+      view('b', { admitted: true, starting: true }),
+      ...[1, 2, 3, 4, 5, 6].map((t) => view(`q${String(t)}`, { queuedSince: t })),
+    ];
+    const prepared = [1, 2, 3, 4, 5, 6].map((t) => {
+      const d = decide(`q${String(t)}`, views, 2);
+      assert.equal(d.admit, false);
+      return d.prepare;
+    });
+    assert.deepEqual(prepared, [true, true, true, true, false, false]);
+    // One turn comes free (a is ready): q1 may start, and the window moves up by one.
+    const later = views.map((v) => (v.key === 'a' ? { ...v, starting: false } : v));
+    assert.deepEqual(decide('q1', later, 2), { admit: true });
+    assert.deepEqual(decide('q5', later, 2), { admit: false, ahead: 4, prepare: true });
+    assert.deepEqual(decide('q6', later, 2), { admit: false, ahead: 5, prepare: false });
   });
 
   it('counts only servers holding a turn: ready, failed or unplaceable ones do not', () => {
@@ -110,7 +134,11 @@ describe('Admission (over the watch caches)', () => {
     assert.equal(admission.decide('ns/a', caches, written).admit, true);
     assert.equal(admission.decide('ns/b', caches, written).admit, true);
     // Neither Deployment is in the cache yet: the operator's own record counts them.
-    assert.deepEqual(admission.decide('ns/c', caches, written), { admit: false, ahead: 0 });
+    assert.deepEqual(admission.decide('ns/c', caches, written), {
+      admit: false,
+      ahead: 0,
+      prepare: true,
+    });
     assert.deepEqual(admission.waiting(), ['ns/c']);
   });
 
@@ -187,7 +215,11 @@ describe('Admission (over the watch caches)', () => {
       notebook('late', queued('2026-01-01T00:00:09Z')),
       notebook('early', queued('2026-01-01T00:00:01Z')),
     );
-    assert.deepEqual(admission.decide('ns/late', caches, written), { admit: false, ahead: 1 });
+    assert.deepEqual(admission.decide('ns/late', caches, written), {
+      admit: false,
+      ahead: 1,
+      prepare: true,
+    });
     assert.deepEqual(admission.decide('ns/early', caches, written), { admit: true });
   });
 
@@ -199,11 +231,13 @@ describe('Admission (over the watch caches)', () => {
     assert.deepEqual(admission.decide('ns/b', caches, written), {
       admit: false,
       ahead: 0,
+      prepare: true,
       retryInMs: 1000,
     });
     assert.deepEqual(admission.decide('ns/c', caches, written), {
       admit: false,
       ahead: 1,
+      prepare: true,
       retryInMs: 1000,
     });
     advance(1000);
@@ -220,6 +254,10 @@ describe('Admission (over the watch caches)', () => {
     admission.settle('ns/a', caches, written);
     assert.equal(admission.decide('ns/b', caches, written).admit, true, 'a no longer holds a turn');
     caches.notebooks.items[0] = notebook('a');
-    assert.deepEqual(admission.decide('ns/a', caches, written), { admit: false, ahead: 0 });
+    assert.deepEqual(admission.decide('ns/a', caches, written), {
+      admit: false,
+      ahead: 0,
+      prepare: true,
+    });
   });
 });

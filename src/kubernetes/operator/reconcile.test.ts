@@ -4,6 +4,7 @@ import type { KubeApi } from '../client/kube-api.ts';
 import { KubeApiError } from '../client/kube-api.ts';
 import type { KubeObject, Pod } from '../plain.ts';
 import { defaultBuildSettings } from '../resources/settings.ts';
+import { labelKeys } from '../labels.ts';
 import { Admission } from './admission.ts';
 import type { Cache, Caches } from './informers.ts';
 import { reconcileNotebook, type ReconcileDeps } from './reconcile.ts';
@@ -197,6 +198,67 @@ describe('reconcileNotebook', () => {
       deps.written.get('ns/nb')?.status.conditions?.find((c) => c.type === 'Admitted')?.status,
       'True',
     );
+  });
+
+  it('creates nothing for a start far back in the queue until its turn is near', async () => {
+    const { deps, calls, caches } = setup();
+    const admission = new Admission({ limit: () => 1, now: deps.now, spreadMs: 0 });
+    const withAdmission = { ...deps, admission };
+    // One starting (its Deployment asks for a pod), two queued earlier than nb: with one turn,
+    // nb is two sets of turns away (PREPARE_BATCHES), so nothing of it is created yet.
+    const other = (name: string, uid: string, queuedAt?: string): void => {
+      caches.notebooks.items.push({
+        metadata: { name, namespace: 'ns', uid, generation: 1 },
+        spec: { stopped: false },
+        ...(queuedAt === undefined
+          ? {}
+          : {
+              status: {
+                observedGeneration: 1,
+                conditions: [
+                  {
+                    type: 'Admitted',
+                    status: 'False',
+                    reason: 'Queued',
+                    message: '',
+                    lastTransitionTime: queuedAt,
+                  },
+                ],
+              },
+            }),
+      } as KubeObject);
+    };
+    other('starting', 'uid-s');
+    caches.deployments.items.push({
+      metadata: { name: 'starting', namespace: 'ns' },
+      spec: { replicas: 1 },
+    } as KubeObject);
+    other('first', 'uid-f', '2025-12-31T23:59:00Z');
+    other('second', 'uid-2', '2025-12-31T23:59:01Z');
+    assert.deepEqual(await reconcileNotebook(withAdmission, 'ns/nb'), {
+      outcome: 'done',
+      phase: 'Pending',
+    });
+    assert.deepEqual(calls, ['status Pending'], 'no Secret, claim, Service or NetworkPolicy yet');
+    // The starting one is ready and the first in line took its turn: nb is now within two
+    // sets of turns, so it is prepared.
+    caches.deployments.items.push({
+      metadata: { name: 'first', namespace: 'ns' },
+      spec: { replicas: 1 },
+    } as KubeObject);
+    caches.pods.items.push({
+      metadata: {
+        name: 'starting-pod',
+        namespace: 'ns',
+        labels: { [labelKeys.notebook]: 'starting' },
+      },
+      status: { conditions: [{ type: 'Ready', status: 'True' }] },
+    } as Pod);
+    calls.length = 0;
+    await reconcileNotebook(withAdmission, 'ns/nb');
+    assert.ok(calls.includes('create Secret/nb'), calls.join(', '));
+    assert.ok(calls.includes('apply PersistentVolumeClaim/nb-home'));
+    assert.ok(!calls.includes('apply Deployment/nb'), 'still no pod before its turn');
   });
 
   it("does not blame a new image for an earlier image's pull error (a retry with another environment)", async () => {

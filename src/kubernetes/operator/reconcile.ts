@@ -211,7 +211,7 @@ function imageOf(pod: Pod): string | undefined {
 }
 
 /**
- * What a notebook waiting for its turn gets: everything but a pod, so its storage is ready
+ * What a notebook whose turn is near gets: everything but a pod, so its storage is ready
  * when the turn comes. A Deployment left from an earlier run stays at zero replicas; none is
  * created until the turn comes (an empty one would only be more work for the cluster).
  */
@@ -275,13 +275,16 @@ export async function reconcileNotebook(
   const admission = deps.admission?.decide(key, deps.caches, deps.written);
   let applyError: { message: string; permanent: boolean } | undefined;
   let failure: unknown;
+  // Far back in the start queue: nothing is created yet (admission.ts, PREPARE_BATCHES).
+  const unprepared = admission?.admit === false && !admission.prepare;
   try {
-    if (!deps.caches.secrets.get(names.secret, namespace)) {
+    if (!unprepared && !deps.caches.secrets.get(names.secret, namespace)) {
       // Created once and never overwritten: a new token would lock out the running server.
       await deps.api.create(buildSecret(notebook, deps.newToken()), FIELD_MANAGER);
     }
-    const objects =
-      admission?.admit === false
+    const objects = unprepared
+      ? []
+      : admission?.admit === false
         ? waitingObjects(notebook, deps, { namespace, base: names.base })
         : buildAppliedObjects(notebook, deps.settings);
     await Promise.all(objects.map((o) => applyIfChanged(deps, o)));

@@ -19,10 +19,11 @@ describe('start capacity (maxStarting: auto)', () => {
     assert.equal(cpuOf(undefined), 0);
   });
 
-  it('is three per CPU of Ready, schedulable nodes, at least four', () => {
-    assert.equal(startCapacity([node('2')]), 6);
-    assert.equal(startCapacity([node('2'), node('3500m')]), 17);
-    assert.equal(startCapacity([node('8', false), node('8', true, true), node('1')]), 4);
-    assert.equal(startCapacity([]), 4);
+  it('is two per CPU of Ready, schedulable nodes, at least two', () => {
+    assert.equal(startCapacity([node('2')]), 4);
+    assert.equal(startCapacity([node('2'), node('3500m')]), 11);
+    assert.equal(startCapacity([node('8', false), node('8', true, true), node('1')]), 2);
+    assert.equal(startCapacity([node('500m')]), 2);
+    assert.equal(startCapacity([]), 2);
   });
 });

@@ -1,11 +1,15 @@
 /**
  * How many notebook servers may be starting at once when the operator is left to choose
- * (`maxStarting: auto`): three per CPU of the Ready, schedulable nodes, at least four.
+ * (`maxStarting: auto`): two per CPU of the Ready, schedulable nodes, at least two.
  *
- * Why three per CPU: a starting server is CPU-bound for about a second and a half, then idle
- * while its readiness is noticed and the next pod is created (a second or two of API round
- * trips); three per CPU keeps the CPUs busy through those gaps without going back to
- * everyone sharing them (see ./admission.ts). Measured with bench/spawn on a 2-CPU node.
+ * Why two per CPU: a starting server is CPU-bound for about a second and a half, then idle
+ * while its readiness is noticed and the next pod is created (API round trips, a probe
+ * period); two per CPU keeps the CPUs busy through those gaps, while more make each start
+ * slower by sharing the CPUs (see ./admission.ts). Measured with bench/spawn, fifty servers
+ * on a 2-CPU node, median start (2 rounds each, turns spread over 2 s): 26-27 s with 3 at once,
+ * 27-29 s with 4, 30-31 s with 5 and with 2 (too few to fill the gaps), 31-35 s with 6 (the
+ * earlier three per CPU, turns over 4.5 s), 34-36 s with 10. Two rather than one and a half:
+ * on real clusters a start also waits for image pulls and volume attachment, which use no CPU.
  *
  * Nodes are listed every 30 s rather than watched: the figure only needs to follow nodes
  * being added and removed, and a watch on every node's frequent status updates would cost
@@ -17,8 +21,8 @@ import type { Logger } from '../../logging/logger.ts';
 import type { Timers } from './work-queue.ts';
 
 export const FALLBACK_MAX_STARTING = 16;
-export const STARTING_PER_CPU = 3;
-export const MIN_MAX_STARTING = 4;
+export const STARTING_PER_CPU = 2;
+export const MIN_MAX_STARTING = 2;
 const POLL_MS = 30_000;
 
 interface NodeLike {

@@ -1,8 +1,9 @@
 /**
  * Start admission on the real control plane with real Jupyter servers: with one turn
- * (`maxStarting: 1`), three notebooks applied at once start one after another, never two pods
- * starting together; the ones waiting say so (phase Pending, Admitted=False/Queued, storage
- * already prepared, no pod) and all three end Running.
+ * (`maxStarting: 1`), four notebooks applied at once start one after another, never two pods
+ * starting together; the ones waiting say so (phase Pending, Admitted=False/Queued, no pod);
+ * those within two turns of starting have their storage prepared meanwhile, the one further
+ * back gets its claim only once the first server is ready; all four end Running.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -48,10 +49,13 @@ interface QueuedNotebook {
 }
 
 describe('start admission (maxStarting 1)', () => {
-  it('three at once: one pod starting at a time, the others queued and told so, all Running', async () => {
+  it('four at once: one pod starting at a time, the others queued and told so, all Running', async () => {
     // Every pod the namespace has, and the most that were ever starting (not ready) together.
     const pods = new Map<string, boolean>();
     let mostStarting = 0;
+    let firstReadyAt: number | undefined;
+    // Read through a function: the watch callback sets it, which the type checker cannot see.
+    const readyAt = (): number | undefined => firstReadyAt;
     const podWatch = await new Watch(cluster.kubeConfig).watch(
       `/api/v1/namespaces/${ns}/pods`,
       {},
@@ -61,8 +65,21 @@ describe('start admission (maxStarting 1)', () => {
           const ready =
             pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
           pods.set(pod.metadata.name, ready);
+          if (ready) firstReadyAt ??= performance.now();
         }
         mostStarting = Math.max(mostStarting, [...pods.values()].filter((r) => !r).length);
+      },
+      () => undefined,
+    );
+    // When each claim appeared, in this process's clock (creation times have whole seconds).
+    const claimSeen = new Map<string, number>();
+    const claimWatch = await new Watch(cluster.kubeConfig).watch(
+      `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
+      {},
+      (type, claim: { metadata: { name: string } }) => {
+        if (type === 'ADDED' && !claimSeen.has(claim.metadata.name)) {
+          claimSeen.set(claim.metadata.name, performance.now());
+        }
       },
       () => undefined,
     );
@@ -79,18 +96,39 @@ describe('start admission (maxStarting 1)', () => {
       () => undefined,
     );
     try {
-      const names = ['ann', 'bob', 'cat'];
-      await kubectlOk(
-        cluster,
-        ['apply', '-f', '-'],
-        names
-          .map((name) =>
-            notebookYaml(name, ns, {
-              image: 'quay.io/jupyter/minimal-notebook:latest',
-              baseUrl: `/user/${name}/`,
-            }),
-          )
-          .join('\n---\n'),
+      // One after another, each waiting until the operator has placed it, so the queue's
+      // order is the order of arrival (queue times have whole seconds; ties go by name).
+      const names = ['ann', 'bob', 'cat', 'dan'];
+      for (const [i, name] of names.entries()) {
+        await kubectlOk(
+          cluster,
+          ['apply', '-f', '-'],
+          notebookYaml(name, ns, {
+            image: 'quay.io/jupyter/minimal-notebook:latest',
+            baseUrl: `/user/${name}/`,
+          }),
+        );
+        await waitForNotebook(
+          cluster,
+          ns,
+          name,
+          (n) =>
+            n.status?.conditions?.some(
+              (c) => c.type === 'Admitted' && c.status === (i === 0 ? 'True' : 'False'),
+            ) === true,
+          i === 0 ? 'admitted' : 'queued',
+        );
+      }
+      // dan is the third waiting for the one turn: two sets of turns away, not prepared.
+      const danQueuedAt = performance.now();
+      assert.ok(
+        readyAt() === undefined,
+        'precondition: ann was still starting when dan joined the queue (else nothing to check)',
+      );
+      assert.deepEqual(
+        [...claimSeen.keys()].sort(),
+        ['ann-home', 'bob-home', 'cat-home'],
+        'the starting one and the next two have claims, dan not yet',
       );
       const running = await Promise.all(
         names.map(async (name) => {
@@ -109,8 +147,8 @@ describe('start admission (maxStarting 1)', () => {
       assert.equal(mostStarting, 1, 'never more than one pod starting at a time');
       assert.equal(
         queued.size,
-        2,
-        `two waited their turn; queued: ${[...queued.keys()].join(', ')}`,
+        3,
+        `three waited their turn; queued: ${[...queued.keys()].join(', ')}`,
       );
       for (const nb of queued.values()) {
         assert.equal(nb.status?.phase, 'Pending');
@@ -119,13 +157,19 @@ describe('start admission (maxStarting 1)', () => {
           /starting at once; this one starts when its turn comes/,
         );
       }
-      // Waiting meant no pod, but storage was prepared meanwhile.
+      // Waiting meant no pod; every claim exists in the end.
       const claims = JSON.parse(
         await kubectlOk(cluster, ['get', 'pvc', '-n', ns, '-o', 'json']),
       ) as {
         items: unknown[];
       };
-      assert.equal(claims.items.length, 3);
+      assert.equal(claims.items.length, 4);
+      const annReadyAt = readyAt();
+      assert.ok(annReadyAt !== undefined && annReadyAt > danQueuedAt);
+      assert.ok(
+        (claimSeen.get('dan-home') ?? -Infinity) > annReadyAt,
+        "dan's claim only once ann was ready (a turn came free)",
+      );
       const admitted = JSON.parse(
         await kubectlOk(cluster, ['get', 'jnb', '-n', ns, '-o', 'json']),
       ) as { items: QueuedNotebook[] };
@@ -135,6 +179,7 @@ describe('start admission (maxStarting 1)', () => {
     } finally {
       podWatch.abort();
       nbWatch.abort();
+      claimWatch.abort();
     }
   });
 });

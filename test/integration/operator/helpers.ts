@@ -141,6 +141,7 @@ export interface NotebookObject {
     url?: string;
     readyAt?: string;
     tokenSecretName?: string;
+    conditions?: { type: string; status: string; reason?: string }[];
   };
 }
 
