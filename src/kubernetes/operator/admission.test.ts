@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { NotebookStatus } from '../../notebook-spec/status.ts';
 import type { KubeObject, Pod } from '../plain.ts';
 import { Admission, decide, type AdmissionView } from './admission.ts';
+import { queuedStatus } from './testing.ts';
 import type { Cache, Caches } from './informers.ts';
 
 function view(key: string, over: Partial<AdmissionView> = {}): AdmissionView {
@@ -196,24 +197,10 @@ describe('Admission (over the watch caches)', () => {
   });
 
   it('keeps the queue order written in the Admitted condition (a new leader carries on)', () => {
-    const queued = (at: string): NotebookStatus => ({
-      phase: 'Pending',
-      message: 'queued',
-      observedGeneration: 1,
-      conditions: [
-        {
-          type: 'Admitted',
-          status: 'False',
-          reason: 'Queued',
-          message: '',
-          lastTransitionTime: at,
-        },
-      ],
-    });
     const { caches, admission, written } = setup(1);
     caches.notebooks.items.push(
-      notebook('late', queued('2026-01-01T00:00:09Z')),
-      notebook('early', queued('2026-01-01T00:00:01Z')),
+      notebook('late', queuedStatus('2026-01-01T00:00:09Z')),
+      notebook('early', queuedStatus('2026-01-01T00:00:01Z')),
     );
     assert.deepEqual(admission.decide('ns/late', caches, written), {
       admit: false,

@@ -6,6 +6,7 @@ import type { KubeObject, Pod } from '../plain.ts';
 import { defaultBuildSettings } from '../resources/settings.ts';
 import { labelKeys } from '../labels.ts';
 import { Admission } from './admission.ts';
+import { queuedStatus } from './testing.ts';
 import type { Cache, Caches } from './informers.ts';
 import { reconcileNotebook, type ReconcileDeps } from './reconcile.ts';
 
@@ -210,22 +211,7 @@ describe('reconcileNotebook', () => {
       caches.notebooks.items.push({
         metadata: { name, namespace: 'ns', uid, generation: 1 },
         spec: { stopped: false },
-        ...(queuedAt === undefined
-          ? {}
-          : {
-              status: {
-                observedGeneration: 1,
-                conditions: [
-                  {
-                    type: 'Admitted',
-                    status: 'False',
-                    reason: 'Queued',
-                    message: '',
-                    lastTransitionTime: queuedAt,
-                  },
-                ],
-              },
-            }),
+        ...(queuedAt === undefined ? {} : { status: queuedStatus(queuedAt) }),
       } as KubeObject);
     };
     other('starting', 'uid-s');
