@@ -14,6 +14,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { maxStartingSchema } from '../../src/config/schema.ts';
 import { matchingCpuSeconds, treeCpuSeconds } from './cpu.ts';
 import { startBenchCluster, type BenchCluster } from './cluster.ts';
 import { startGanymedeHub } from './ganymede.ts';
@@ -44,11 +45,13 @@ const systems = args.systems.split(',').map((s): SystemName => {
   return s;
 });
 const timeoutSeconds = Number(args.timeout);
-const maxStarting: number | 'auto' =
-  args['max-starting'] === 'auto' ? 'auto' : Number(args['max-starting']);
-if (maxStarting !== 'auto' && !(Number.isInteger(maxStarting) && maxStarting >= 0)) {
+const maxStartingParsed = maxStartingSchema.safeParse(
+  args['max-starting'] === 'auto' ? 'auto' : Number(args['max-starting']),
+);
+if (!maxStartingParsed.success) {
   throw new Error(`--max-starting: 'auto' or a whole number, not ${args['max-starting']}`);
 }
+const maxStarting = maxStartingParsed.data;
 
 function log(message: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);

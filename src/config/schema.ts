@@ -113,6 +113,10 @@ const kubernetesBackendDefaults = {
     retryPeriodSeconds: 2,
   },
 };
+/** Servers starting at once: `auto` or a count (0: no limit). The config's
+ * `backend.kubernetes.maxStartingServers`, and `ganymede operator --max-starting`. */
+export const maxStartingSchema = z.union([z.literal('auto'), z.int().min(0).max(100_000)]);
+
 export const kubernetesBackendSchema = z.strictObject({
   /** Namespace of the users' notebooks (and, by default, of the Lease). */
   namespace: z
@@ -128,7 +132,7 @@ export const kubernetesBackendSchema = z.strictObject({
   /** Servers that may be starting at once; the rest wait their turn, first come first served,
    * and are told so. `auto`: two per CPU of the cluster's nodes (needs list on nodes, else
    * 16). 0: no limit. Read by the operator (src/kubernetes/operator/admission.ts). */
-  maxStartingServers: z.union([z.literal('auto'), z.int().min(0).max(100_000)]).default('auto'),
+  maxStartingServers: maxStartingSchema.default('auto'),
   /** One Lease elects the replica that runs the operator and the culler. */
   leaderElection: z
     .strictObject({

@@ -45,7 +45,8 @@ import {
   stopPatch,
   type Outcome,
 } from './notebook-request.ts';
-import { isQueued, type FollowUp } from './observe.ts';
+import type { FollowUp } from './observe.ts';
+import { queuedSince } from '../../kubernetes/operator/admission.ts';
 import type { NotebookStatus } from '../../notebook-spec/status.ts';
 import { createClusterView, isHubMade } from './cluster-view.ts';
 import { parseKubernetesSettings, type KubernetesBackendOptions } from './options.ts';
@@ -109,6 +110,8 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
   const entries = new Map<string, Entry>();
   /** Wake-ups for code waiting on a change to one notebook, by resource name. */
   const waiters = new Map<string, Set<() => void>>();
+  /** Notebooks waiting for their turn to start, with their queue time (ms). */
+  const queued = new Map<string, number>();
   const routes = new Map<string, Route | undefined>();
   /** Follow-up writes already sent (or in flight), so one change is written once per replica. */
   const followUpsSent = new Map<string, Promise<void>>();
@@ -132,12 +135,14 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     now,
     onChange: (name) => {
       wake(name);
-      // A place in the start queue moves when someone ahead is admitted: whoever is
-      // following a queued start hears about it too.
-      for (const other of [...waiters.keys()]) {
-        if (other !== name && isQueued(notebookOf(other)?.status as NotebookStatus | undefined)) {
-          wake(other);
-        }
+      // Places in the start queue move only when someone joins or leaves it (admitted,
+      // stopped, deleted): then whoever follows a queued start hears about it too. Any other
+      // change (a pod, an event, a status line) moves no one, and wakes no one else.
+      const since = queuedSince(notebookOf(name)?.status as NotebookStatus | undefined);
+      if (since !== queued.get(name)) {
+        if (since === undefined) queued.delete(name);
+        else queued.set(name, since);
+        for (const other of [...queued.keys()]) if (other !== name) wake(other);
       }
       if (synced && !closed) settleFollowUps(name);
     },

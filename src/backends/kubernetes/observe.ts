@@ -214,7 +214,7 @@ export function observe(input: ObserveInput): Observation {
 }
 
 /** Waiting for a turn to start (src/kubernetes/operator/admission.ts). */
-export function isQueued(status: NotebookStatus | undefined): boolean {
+function isQueued(status: NotebookStatus | undefined): boolean {
   return queuedSince(status) !== undefined;
 }
 

@@ -13,6 +13,12 @@ describe('ganymede operator', () => {
       operatorCommand.run(['--kubeconfig', '/nonexistent/kubeconfig']),
       (e: unknown) => isGanymedeError(e) && e.field === 'kubeconfig',
     );
+    for (const bad of ['-1', '2.5', 'lots']) {
+      await assert.rejects(
+        operatorCommand.run([`--max-starting=${bad}`]),
+        (e: unknown) => isGanymedeError(e) && e.field === 'max-starting',
+      );
+    }
     await assert.rejects(operatorCommand.run(['--frobnicate']), /Unknown option/);
   });
 });

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
+import { maxStartingSchema } from '../../config/schema.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
 import { startOperator } from '../../kubernetes/operator/operator.ts';
 import { defaultBuildSettings } from '../../kubernetes/resources/settings.ts';
@@ -50,8 +51,10 @@ export const operatorCommand: CliCommand = {
       });
     }
     const maxStartingText = values['max-starting'];
-    const maxStarting = maxStartingText === 'auto' ? 'auto' : Number(maxStartingText);
-    if (maxStarting !== 'auto' && (!Number.isInteger(maxStarting) || maxStarting < 0)) {
+    const maxStarting = maxStartingSchema.safeParse(
+      maxStartingText === 'auto' ? maxStartingText : Number(maxStartingText),
+    );
+    if (!maxStarting.success) {
       throw new GanymedeError(
         'bad_request',
         '--max-starting must be "auto" or a whole number from 0 (no limit) up.',
@@ -76,7 +79,7 @@ export const operatorCommand: CliCommand = {
       kubeConfig,
       namespace: values.namespace,
       workers,
-      maxStarting,
+      maxStarting: maxStarting.data,
       settings: { ...defaultBuildSettings, hubNamespace: values['hub-namespace'] },
       leaderElection: values['leader-elect']
         ? {

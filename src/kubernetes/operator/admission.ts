@@ -19,7 +19,7 @@
 import type { NotebookCondition, NotebookStatus } from '../../notebook-spec/status.ts';
 import { labelKeys } from '../labels.ts';
 import { notebookObjectNames } from '../object-names.ts';
-import type { KubeObject } from '../plain.ts';
+import type { KubeObject, Pod } from '../plain.ts';
 import { keyOf, splitKey, type Caches } from './informers.ts';
 import { QUEUED_REASON, isPodReady, isTerminating } from './status.ts';
 
@@ -224,10 +224,8 @@ export class Admission {
   views(caches: Caches, written: Written): AdmissionView[] {
     const readyBases = new Set<string>();
     for (const pod of caches.pods.list()) {
-      const base = pod.metadata?.labels?.[labelKeys.notebook];
-      if (base !== undefined && !isTerminating(pod) && isPodReady(pod)) {
-        readyBases.add(`${pod.metadata?.namespace ?? ''}/${base}`);
-      }
+      const base = readyNotebookOf(pod);
+      if (base !== undefined) readyBases.add(`${pod.metadata?.namespace ?? ''}/${base}`);
     }
     return caches.notebooks
       .list()
@@ -242,12 +240,7 @@ export class Admission {
     const nb = caches.notebooks.get(name, namespace);
     if (nb === undefined) return undefined;
     return this.#view(nb, caches, written, (ns, base) =>
-      caches.pods
-        .list(ns)
-        .some(
-          (p) =>
-            p.metadata?.labels?.[labelKeys.notebook] === base && !isTerminating(p) && isPodReady(p),
-        ),
+      caches.pods.list(ns).some((p) => readyNotebookOf(p) === base),
     );
   }
 
@@ -291,6 +284,12 @@ export class Admission {
 
 type Written = ReadonlyMap<string, { readonly uid: string; readonly status: NotebookStatus }>;
 type CachedNotebook = ReturnType<Caches['notebooks']['list']>[number];
+
+/** The notebook (base name) whose server `pod` is and is ready to serve, if so. */
+function readyNotebookOf(pod: Pod): string | undefined {
+  const base = pod.metadata?.labels?.[labelKeys.notebook];
+  return base !== undefined && !isTerminating(pod) && isPodReady(pod) ? base : undefined;
+}
 
 function asksForPod(deployment: KubeObject | undefined): boolean {
   if (deployment === undefined) return false;

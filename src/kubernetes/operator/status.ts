@@ -177,25 +177,15 @@ export function computeStatus(input: StatusInput): NotebookStatus {
     ...(input.admission === undefined || input.spec.stopped
       ? []
       : [
-          input.admission.admit
-            ? condition(
-                previous,
-                'Admitted',
-                'True',
-                ADMITTED_REASON,
-                'The server may start.',
-                now,
-                generation,
-              )
-            : condition(
-                previous,
-                'Admitted',
-                'False',
-                QUEUED_REASON,
-                QUEUED_MESSAGE,
-                now,
-                generation,
-              ),
+          condition(
+            previous,
+            'Admitted',
+            input.admission.admit ? 'True' : 'False',
+            input.admission.admit ? ADMITTED_REASON : QUEUED_REASON,
+            input.admission.admit ? 'The server may start.' : QUEUED_MESSAGE,
+            now,
+            generation,
+          ),
         ]),
   ];
   return {

@@ -7,7 +7,14 @@ import { profileSchema, type Profile } from '../../../src/config/schema.ts';
 import type { TestCluster } from '../../cluster/harness.ts';
 import { kubectlOk } from '../operator/helpers.ts';
 
-export { installCrd, kubectlOk, restrictedNamespace, watchFor } from '../operator/helpers.ts';
+export {
+  installCrd,
+  kubectlOk,
+  restrictedNamespace,
+  startOperatorCluster,
+  watchFor,
+  type OperatorCluster,
+} from '../operator/helpers.ts';
 
 /** Generous: other engineers' tests load the machine (load 10+ is common). */
 export const START_TIMEOUT_MS = 240_000;

@@ -8,31 +8,28 @@ import { after, before, describe, it } from 'node:test';
 import { createKubernetesBackend } from '../../../src/backends/kubernetes/index.ts';
 import { K8S_MESSAGES, K8S_PROGRESS } from '../../../src/backends/kubernetes/messages.ts';
 import type { Backend, ProgressEvent, ServerRef } from '../../../src/backends/types.ts';
-import { startOperator, type RunningOperator } from '../../../src/kubernetes/operator/operator.ts';
 import { serverBaseUrl } from '../../../src/servers/server-service.ts';
-import { startCluster, type TestCluster } from '../../cluster/harness.ts';
-import { START_TIMEOUT_MS, installCrd, jupyterProfile, restrictedNamespace } from './setup.ts';
+import {
+  START_TIMEOUT_MS,
+  jupyterProfile,
+  startOperatorCluster,
+  type OperatorCluster,
+} from './setup.ts';
 
-let cluster: TestCluster;
-let operator: RunningOperator;
+let fixture: OperatorCluster;
 let backend: Backend;
 
 before(async () => {
-  cluster = await startCluster();
-  await installCrd(cluster);
-  const ns = await restrictedNamespace(cluster, 'queue');
-  operator = startOperator({ kubeConfig: cluster.kubeConfig, namespace: ns, maxStarting: 1 });
-  await operator.ready;
+  fixture = await startOperatorCluster('queue', { maxStarting: 1 });
   backend = await createKubernetesBackend({
-    kubeConfig: cluster.kubeConfig,
-    namespace: ns,
+    kubeConfig: fixture.cluster.kubeConfig,
+    namespace: fixture.namespace,
     startTimeoutMs: START_TIMEOUT_MS,
   });
 });
 after(async () => {
   await backend.close();
-  await operator.stop();
-  await cluster.stop();
+  await fixture.stop();
 });
 
 async function collect(events: AsyncIterable<ProgressEvent>): Promise<ProgressEvent[]> {

@@ -8,31 +8,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Watch } from '@kubernetes/client-node';
-import { startCluster, type TestCluster } from '../../cluster/harness.ts';
-import { startOperator, type RunningOperator } from '../../../src/kubernetes/operator/operator.ts';
+import type { TestCluster } from '../../cluster/harness.ts';
 import {
-  installCrd,
   kubectlOk,
   notebookYaml,
-  restrictedNamespace,
   waitForNotebook,
+  startOperatorCluster,
+  type OperatorCluster,
 } from './helpers.ts';
 
+let fixture: OperatorCluster;
 let cluster: TestCluster;
-let operator: RunningOperator;
 let ns: string;
 
 before(async () => {
-  cluster = await startCluster();
-  await installCrd(cluster);
-  ns = await restrictedNamespace(cluster, 'admit');
-  operator = startOperator({ kubeConfig: cluster.kubeConfig, namespace: ns, maxStarting: 1 });
-  await operator.ready;
+  fixture = await startOperatorCluster('admit', { maxStarting: 1 });
+  ({ cluster, namespace: ns } = fixture);
 });
-after(async () => {
-  await operator.stop();
-  await cluster.stop();
-});
+after(() => fixture.stop());
 
 interface PodEvent {
   metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string };

@@ -6,7 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Watch } from '@kubernetes/client-node';
-import type { TestCluster } from '../../cluster/harness.ts';
+import { startCluster, type TestCluster } from '../../cluster/harness.ts';
+import {
+  startOperator,
+  type OperatorOptions,
+  type RunningOperator,
+} from '../../../src/kubernetes/operator/operator.ts';
 
 export const crdPath = new URL(
   '../../../deploy/crd/jupyternotebooks.ganymede.dev.yaml',
@@ -183,4 +188,34 @@ export async function waitForNone(
   if (r.code !== 0 && !r.stderr.includes('no matching resources found')) {
     throw new Error(`waiting for ${resource} -l ${selector} to go: ${r.stderr}`);
   }
+}
+
+/** A control plane with the node agent, the CRD, a restricted namespace and an operator on it. */
+export interface OperatorCluster {
+  readonly cluster: TestCluster;
+  readonly namespace: string;
+  readonly operator: RunningOperator;
+  /** Stops the operator, then the control plane. */
+  stop(): Promise<void>;
+}
+
+/** The usual set-up of a test of the operator with real servers (`prefix` names the namespace). */
+export async function startOperatorCluster(
+  prefix: string,
+  operatorOptions: Omit<OperatorOptions, 'kubeConfig' | 'namespace'> = {},
+): Promise<OperatorCluster> {
+  const cluster = await startCluster();
+  await installCrd(cluster);
+  const namespace = await restrictedNamespace(cluster, prefix);
+  const operator = startOperator({ ...operatorOptions, kubeConfig: cluster.kubeConfig, namespace });
+  await operator.ready;
+  return {
+    cluster,
+    namespace,
+    operator,
+    stop: async () => {
+      await operator.stop();
+      await cluster.stop();
+    },
+  };
 }

@@ -6,33 +6,26 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, type TestCluster } from '../../cluster/harness.ts';
-import { startOperator, type RunningOperator } from '../../../src/kubernetes/operator/operator.ts';
+import type { TestCluster } from '../../cluster/harness.ts';
 import {
-  installCrd,
   kubectlOk,
   notebookYaml,
-  restrictedNamespace,
   waitForNone,
   waitForNotebook,
   watchFor,
+  startOperatorCluster,
+  type OperatorCluster,
 } from './helpers.ts';
 
+let fixture: OperatorCluster;
 let cluster: TestCluster;
-let operator: RunningOperator;
 let ns: string;
 
 before(async () => {
-  cluster = await startCluster();
-  await installCrd(cluster);
-  ns = await restrictedNamespace(cluster, 'life');
-  operator = startOperator({ kubeConfig: cluster.kubeConfig, namespace: ns });
-  await operator.ready;
+  fixture = await startOperatorCluster('life');
+  ({ cluster, namespace: ns } = fixture);
 });
-after(async () => {
-  await operator.stop();
-  await cluster.stop();
-});
+after(() => fixture.stop());
 
 interface PodList {
   items: { metadata: { name: string; deletionTimestamp?: string }; status?: { podIP?: string } }[];
