@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Builds the hub image from deploy/docker/Dockerfile with buildah, here, for real; prints its
-# name, id and size. Needs root (rootful buildah and podman; installs Debian's packages when
-# missing).
+# name, id and size. Needs root (rootful buildah and podman, from scripts/ensure-system.sh).
 #
 # No container registry is reachable from this machine, so the Dockerfile's base
 # (node:24-bookworm-slim) cannot be pulled. In its place we assemble a local stand-in,
@@ -26,27 +25,12 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/ganymede/node-base-24-bookworm-slim"
 log() { echo "[build-image] $*" >&2; }
 
 if [ "$(id -u)" != 0 ]; then
-  echo "scripts/build-image.sh needs root (rootful buildah and podman; it may apt-get install them)" >&2
+  echo "scripts/build-image.sh needs root (rootful buildah and podman; scripts/ensure-system.sh installs them)" >&2
   exit 1
 fi
 
-# --- tools -------------------------------------------------------------------------------
-need=()
-for tool in buildah:buildah podman:podman runc:runc mmdebstrap:mmdebstrap slirp4netns:slirp4netns; do
-  command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing Debian packages: ${need[*]}"
-  # With recommends: podman 4.3 needs one of them (netavark) even to import an image.
-  apt_log=$(mktemp)
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    "${need[@]}"; } >"$apt_log" 2>&1; then
-    tail -n 40 "$apt_log" >&2
-    echo "scripts/build-image.sh: could not install ${need[*]} with apt-get" >&2
-    exit 1
-  fi
-  rm -f "$apt_log"
-fi
+# --- tools: buildah, podman, runc, mmdebstrap, slirp4netns (scripts/system-packages.txt) ---
+"$root/scripts/ensure-system.sh" test
 
 # Settings for our buildah and podman only (CONTAINERS_CONF; nothing system-wide changes):
 # - runc: crun 1.8 refuses this machine's hybrid cgroups ("cgroups in hybrid mode not

@@ -4,6 +4,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/ensure-node.sh" >/dev/null
 "$root/scripts/ensure-deps.sh"
+"$root/scripts/ensure-system.sh" start
 GANYMEDE_JUPYTER=$("$root/scripts/ensure-jupyter.sh")
 export GANYMEDE_JUPYTER
 exec "$root/scripts/with-node.sh" "$root/src/cli/main.ts" serve "$@"

@@ -44,13 +44,15 @@ process.on('exit', () => {
 });
 
 function wrkVersion(): string {
+  // wrk is Debian's package, named in scripts/system-packages.txt (group bench).
+  execFileSync('bash', [join(root, 'scripts/ensure-system.sh'), 'bench'], { stdio: 'inherit' });
   try {
     // `wrk -v` prints its version and exits 1.
     execFileSync('wrk', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     const out = (error as { stdout?: string; code?: string }).stdout ?? '';
     if ((error as { code?: string }).code === 'ENOENT') {
-      throw new Error('wrk is not installed: run `apt-get install wrk` (Debian/Ubuntu) first.', {
+      throw new Error('wrk is not installed: run `scripts/ensure-system.sh bench` as root first.', {
         cause: error,
       });
     }

@@ -57,6 +57,10 @@ function log(message: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
+// The cluster's system packages (ip, nsenter, setpriv, python3-venv: scripts/system-packages.txt).
+execFileSync('bash', [join(root, 'scripts/ensure-system.sh'), 'test', 'bench'], {
+  stdio: 'inherit',
+});
 const venv = execFileSync('bash', [join(here, 'ensure-anchor.sh')], {
   encoding: 'utf8',
   stdio: ['ignore', 'pipe', 'inherit'],

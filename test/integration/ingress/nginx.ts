@@ -55,7 +55,9 @@ export interface RunningNginx {
 
 export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
   if (!existsSync(NGINX)) {
-    throw new Error(`${NGINX} is missing: apt-get install nginx-light (it has auth_request)`);
+    throw new Error(
+      `${NGINX} is missing: run scripts/ensure-system.sh as root (it installs nginx-light, which has auth_request)`,
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), 'ganymede-nginx-'));
   chmodSync(dir, 0o755);
