@@ -34,8 +34,10 @@ echo "[system] installing Debian packages: ${missing[*]}" >&2
 start=$(date +%s)
 apt_log=$(mktemp)
 # With recommends: podman 4.3 needs one of them (netavark) even to import an image.
-if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-  "${missing[@]}"; } >"$apt_log" 2>&1; then
+# Lock timeout: wait for another apt run (a second test run, unattended upgrades) to finish.
+if ! { apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+    "${missing[@]}"; } >"$apt_log" 2>&1; then
   tail -n 40 "$apt_log" >&2
   echo "[system] apt-get could not install: ${missing[*]}" >&2
   exit 1
