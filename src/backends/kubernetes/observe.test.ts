@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod } from '../../kubernetes/plain.ts';
 import { K8S_MESSAGES, K8S_PROGRESS } from './messages.ts';
+import { PULLING_REASON } from '../../kubernetes/operator/status.ts';
 import { hubAnnotations } from './notebook-request.ts';
 import { observe, type ObservedNotebook, type ObserveInput } from './observe.ts';
 
@@ -152,6 +153,12 @@ describe('observe', () => {
       observe(input({ notebook: notebook({ status: status('Pending', 'WaitingForMachine') }) })),
       observe(
         input({
+          notebook: notebook({ status: status('Starting', PULLING_REASON) }),
+          pods: [pod('u1', { node: 'n' })],
+        }),
+      ),
+      observe(
+        input({
           notebook: notebook({ status: status('Starting', 'Starting') }),
           pods: [pod('u1', { node: 'n' })],
         }),
@@ -168,6 +175,7 @@ describe('observe', () => {
       ['starting', K8S_PROGRESS.requested, K8S_MESSAGES.requested],
       ['starting', K8S_PROGRESS.storage, K8S_MESSAGES.storage],
       ['starting', K8S_PROGRESS.machine, K8S_MESSAGES.machine],
+      ['starting', K8S_PROGRESS.downloading, K8S_MESSAGES.downloading],
       ['starting', K8S_PROGRESS.starting, K8S_MESSAGES.starting],
       ['starting', K8S_PROGRESS.waiting, K8S_MESSAGES.waiting],
     ]);

@@ -9,7 +9,7 @@
  * with a `deletionTimestamp` is on its way out and never routed to.
  */
 import { admittedCondition, queuedSince } from '../../kubernetes/operator/admission.ts';
-import { isPodReady } from '../../kubernetes/operator/status.ts';
+import { isPodReady, PULLING_REASON } from '../../kubernetes/operator/status.ts';
 import type { Pod } from '../../kubernetes/plain.ts';
 import { NOTEBOOK_PORT } from '../../kubernetes/resources/settings.ts';
 import type { NotebookStatus } from '../../notebook-spec/status.ts';
@@ -84,6 +84,10 @@ function startingStep(
   }
   if (current && isQueued(status)) {
     return { progress: K8S_PROGRESS.queued, message: K8S_MESSAGES.queued(queueAhead ?? 0) };
+  }
+  // The operator says so only while the kubelet really downloads the image.
+  if (current && readyReason(status) === PULLING_REASON) {
+    return { progress: K8S_PROGRESS.downloading, message: K8S_MESSAGES.downloading };
   }
   if (pod?.spec?.nodeName !== undefined) {
     return { progress: K8S_PROGRESS.starting, message: K8S_MESSAGES.starting };

@@ -7,6 +7,7 @@
  * (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-states,
  * https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#PodStatus).
  */
+import { memoryInWords } from '../../notebook-spec/memory-words.ts';
 import type { NotebookSpec } from '../../notebook-spec/schema.ts';
 import type { ContainerStatus, CoreEvent, PersistentVolumeClaim, Pod } from '../plain.ts';
 import { CONTAINER_NAME } from '../resources/settings.ts';
@@ -43,14 +44,18 @@ function imageProblem(spec: NotebookSpec, reason: string, detail: string | undef
   };
 }
 
-function crashed(status: ContainerStatus, logTail: string | undefined): Diagnosis {
+function crashed(
+  spec: NotebookSpec,
+  status: ContainerStatus,
+  logTail: string | undefined,
+): Diagnosis {
   const terminated = status.state?.terminated ?? status.lastState?.terminated;
   if (terminated?.reason === 'OOMKilled') {
+    const limit = spec.resources.memory;
     return {
       severity: 'failed',
       reason: 'OutOfMemory',
-      message:
-        'The notebook server ran out of memory and was stopped. Ask for more memory, or load less data at once.',
+      message: `The notebook server ran out of memory${limit ? ` (its limit is ${memoryInWords(limit)})` : ''} and was stopped. Choose a larger environment, or free memory by loading less data at once. Your files are kept.`,
       detail: `OOMKilled, restarts: ${status.restartCount}`,
     };
   }
@@ -139,7 +144,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis | undefined {
       case 'ErrImageNeverPull':
         return imageProblem(spec, waiting.reason, detail);
       case 'CrashLoopBackOff':
-        return crashed(container, input.logTail);
+        return crashed(spec, container, input.logTail);
       case 'CreateContainerError':
       case 'RunContainerError':
       case 'StartError':
@@ -155,7 +160,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis | undefined {
     }
   }
   if (container?.state?.terminated && container.state.terminated.exitCode !== 0) {
-    return crashed(container, input.logTail);
+    return crashed(spec, container, input.logTail);
   }
   const pullEvent = input.podEvents.findLast((e) =>
     /Failed to pull image|ErrImagePull|ImagePullBackOff/i.test(

@@ -26,6 +26,8 @@ export interface Caches {
   readonly networkPolicies: Cache<KubeObject>;
   readonly pods: Cache<Pod>;
   readonly events: Cache<CoreEvent>;
+  /** The kubelet's `Pulling` events: an image is being downloaded for a pod. */
+  readonly pulls: Cache<CoreEvent>;
 }
 
 export const kinds = {
@@ -38,6 +40,7 @@ export const kinds = {
   networkPolicies: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
   pods: { apiVersion: 'v1', kind: 'Pod' },
   events: { apiVersion: 'v1', kind: 'Event' },
+  pulls: { apiVersion: 'v1', kind: 'Event' },
 } as const satisfies Record<keyof Caches, KindRef>;
 
 export function keyOf(namespace: string, name: string): string {
@@ -181,17 +184,26 @@ export function createInformers(options: InformerOptions): InformerSet {
     // would ignore the selector.
     events: make('events', { field: 'type=Warning,reason!=Unhealthy' }, (e: CoreEvent) => {
       if (e.reason === 'Unhealthy') return undefined;
-      const o = e.involvedObject;
-      if (!o.namespace || !o.name) return undefined;
-      const target =
-        o.kind === 'Pod'
-          ? pods.get(o.name, o.namespace)
-          : o.kind === 'PersistentVolumeClaim'
-            ? claims.get(o.name, o.namespace)
-            : undefined;
-      return target ? notebookKeyOfOwned(target) : undefined;
+      return eventTarget(e);
     }),
+    // "Downloading the environment" is told only while the kubelet really pulls: one Normal
+    // event per pull, and none when the image is already on the machine.
+    pulls: make('pulls', { field: 'reason=Pulling' }, (e: CoreEvent) =>
+      e.reason === 'Pulling' ? eventTarget(e) : undefined,
+    ),
   };
+
+  function eventTarget(e: CoreEvent): string | undefined {
+    const o = e.involvedObject;
+    if (!o.namespace || !o.name) return undefined;
+    const target =
+      o.kind === 'Pod'
+        ? pods.get(o.name, o.namespace)
+        : o.kind === 'PersistentVolumeClaim'
+          ? claims.get(o.name, o.namespace)
+          : undefined;
+    return target ? notebookKeyOfOwned(target) : undefined;
+  }
 
   return {
     caches,

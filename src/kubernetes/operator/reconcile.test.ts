@@ -9,6 +9,7 @@ import { Admission } from './admission.ts';
 import { queuedStatus } from './testing.ts';
 import type { Cache, Caches } from './informers.ts';
 import { reconcileNotebook, type ReconcileDeps } from './reconcile.ts';
+import { PULLING_REASON } from './status.ts';
 
 function cache<T extends KubeObject>(items: T[] = []): Cache<T> & { items: T[] } {
   return {
@@ -44,6 +45,7 @@ function setup(spec: Record<string, unknown> = { image: 'img', stopped: false })
     networkPolicies: cache(),
     pods: cache<Pod>(),
     events: cache(),
+    pulls: cache(),
   } as unknown as Caches & Record<keyof Caches, { items: KubeObject[] }>;
   let generation = 0;
   let failApply: KubeApiError | undefined;
@@ -279,6 +281,46 @@ describe('reconcileNotebook', () => {
     caches.pods.items.length = 0;
     caches.pods.items.push(pullError('new-image'));
     assert.deepEqual(await reconcileNotebook(deps, 'ns/nb'), { outcome: 'done', phase: 'Failed' });
+  });
+
+  it('says the image is downloading while the kubelet pulls it, and not after', async () => {
+    const { deps, caches } = setup({ image: 'img:1', stopped: false });
+    let written: { reason?: string } | undefined;
+    deps.api.applyStatus = (o) => {
+      const status = o.status as { conditions?: { type: string; reason?: string }[] };
+      written = status.conditions?.find((c) => c.type === 'Ready');
+      return Promise.resolve(o);
+    };
+    const starting = (state: Record<string, unknown>): Pod => ({
+      metadata: {
+        name: 'nb-pod',
+        namespace: 'ns',
+        uid: 'pod-1',
+        labels: { 'ganymede.dev/notebook': 'nb' },
+        creationTimestamp: '2026-01-01T00:00:00Z',
+      },
+      spec: { nodeName: 'node', containers: [{ name: 'notebook', image: 'img:1' }] },
+      status: {
+        phase: 'Pending',
+        containerStatuses: [
+          { name: 'notebook', image: 'img:1', imageID: '', ready: false, restartCount: 0, state },
+        ],
+      },
+    });
+    caches.pods.items.push(starting({ waiting: { reason: 'ContainerCreating' } }));
+    await reconcileNotebook(deps, 'ns/nb');
+    assert.equal(written?.reason, 'Starting', 'no Pulling event: the image is on the machine');
+    caches.pulls.items.push({
+      metadata: { name: 'e1', namespace: 'ns' },
+      involvedObject: { kind: 'Pod', name: 'nb-pod', namespace: 'ns', uid: 'pod-1' },
+      reason: 'Pulling',
+      message: 'Pulling image "img:1"',
+    } as KubeObject);
+    await reconcileNotebook(deps, 'ns/nb');
+    assert.equal(written?.reason, PULLING_REASON);
+    caches.pods.items[0] = starting({ running: { startedAt: '2026-01-01T00:00:09Z' } });
+    await reconcileNotebook(deps, 'ns/nb');
+    assert.equal(written?.reason, 'Starting', 'the container runs: the pull is over');
   });
 
   it('reports an invalid stored spec without applying anything', async () => {

@@ -125,9 +125,14 @@ async function applyIfChanged(deps: ReconcileDeps, desired: KubeObject): Promise
   deps.applied.set(id, { hash, version: versionOf(result) ?? '', uid: result.metadata?.uid });
 }
 
-function eventsFor(caches: Caches, namespace: string, uid: string | undefined): CoreEvent[] {
+function eventsFor(
+  caches: Caches,
+  namespace: string,
+  uid: string | undefined,
+  cache: 'events' | 'pulls' = 'events',
+): CoreEvent[] {
   if (uid === undefined) return [];
-  return caches.events
+  return caches[cache]
     .list(namespace)
     .filter((e) => e.involvedObject.uid === uid)
     .sort((a, b) => Date.parse(eventTime(a)) - Date.parse(eventTime(b)));
@@ -135,6 +140,18 @@ function eventsFor(caches: Caches, namespace: string, uid: string | undefined): 
 
 function eventTime(e: CoreEvent): string {
   return e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? '1970-01-01T00:00:00Z';
+}
+
+/**
+ * The kubelet is downloading the notebook's image: it said `Pulling` for this pod, and the
+ * container has not been created yet (once it has, the pull is over).
+ */
+function isPulling(pod: Pod | undefined, pulls: readonly CoreEvent[]): boolean {
+  if (pod === undefined || pulls.length === 0) return false;
+  const container = pod.status?.containerStatuses?.find((c) => c.name === CONTAINER_NAME);
+  if (container?.state?.running || container?.state?.terminated) return false;
+  const waiting = container?.state?.waiting?.reason;
+  return waiting === undefined || waiting === 'ContainerCreating';
 }
 
 /** Best effort: the kubelet copies the log into the termination message only when asked. */
@@ -322,6 +339,7 @@ export async function reconcileNotebook(
     previous: currentStatus,
     pods,
     diagnosis,
+    pullingImage: isPulling(pod, eventsFor(deps.caches, namespace, pod?.metadata?.uid, 'pulls')),
     applyError,
     claimBound: claimExpected ? claim?.status?.phase === 'Bound' : undefined,
     admission,

@@ -4,7 +4,13 @@ import { notebookSpecSchema, type NotebookSpecInput } from '../../notebook-spec/
 import type { NotebookStatus } from '../../notebook-spec/status.ts';
 import type { Pod } from '../plain.ts';
 import { diagnose, type DiagnoseInput } from './diagnose.ts';
-import { computeStatus, sameStatus, type StatusInput } from './status.ts';
+import {
+  computeStatus,
+  PULLING_MESSAGE,
+  PULLING_REASON,
+  sameStatus,
+  type StatusInput,
+} from './status.ts';
 
 const t0 = new Date('2026-01-01T10:00:00.000Z');
 const t1 = new Date('2026-01-01T10:00:05.123Z');
@@ -114,6 +120,14 @@ describe('computeStatus', () => {
     );
     assert.equal(later.readyAt, t0.toISOString(), 'readyAt keeps the first moment');
     assert.ok(sameStatus(running, later));
+  });
+
+  it('says "Downloading the environment" only while the kubelet pulls the image', () => {
+    const pulling = computeStatus(input({ pods: [pod({ node: 'n' })], pullingImage: true }));
+    assert.deepEqual([pulling.phase, pulling.message], ['Starting', PULLING_MESSAGE]);
+    assert.equal(pulling.conditions?.find((c) => c.type === 'Ready')?.reason, PULLING_REASON);
+    const pulled = computeStatus(input({ pods: [pod({ node: 'n' })], pullingImage: false }));
+    assert.equal(pulled.message, 'The notebook server is starting.');
   });
 
   it('is Stopping while pods remain and Stopped after, and drops readyAt', () => {
@@ -267,6 +281,14 @@ describe('diagnose', () => {
       }),
     });
     assert.equal(oom.reason, 'OutOfMemory');
+    const limited = diag({
+      spec: spec({ resources: { memory: '4Gi' } }),
+      pod: pod({ node: 'n', terminated: { exitCode: 137, reason: 'OOMKilled' } }),
+    });
+    assert.equal(
+      limited.message,
+      'The notebook server ran out of memory (its limit is 4 GB) and was stopped. Choose a larger environment, or free memory by loading less data at once. Your files are kept.',
+    );
   });
 
   it('reports storage that cannot be made or was lost', () => {

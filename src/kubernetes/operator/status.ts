@@ -20,6 +20,8 @@ export interface StatusInput {
   /** The notebook's pods, including ones being deleted. */
   readonly pods: readonly Pod[];
   readonly diagnosis: Diagnosis | undefined;
+  /** The kubelet is downloading the image (the first start of an environment on a machine). */
+  readonly pullingImage?: boolean;
   /** Why the last apply failed, if it did. */
   readonly applyError?: { readonly message: string; readonly permanent: boolean } | undefined;
   readonly claimBound: boolean | undefined;
@@ -59,6 +61,9 @@ function condition(
 }
 
 export const QUEUED_REASON = 'Queued';
+export const PULLING_REASON = 'DownloadingImage';
+export const PULLING_MESSAGE =
+  'Downloading the environment (first time only): this can take a few minutes.';
 export const ADMITTED_REASON = 'Admitted';
 export const QUEUED_MESSAGE =
   'Many notebook servers are starting at once; this one starts when its turn comes.';
@@ -113,6 +118,9 @@ function phaseOf(input: StatusInput): PhaseAndMessage {
           reason: 'WaitingForMachine',
           message: 'Waiting for a machine to run the notebook server.',
         };
+  }
+  if (input.pullingImage === true) {
+    return { phase: 'Starting', reason: PULLING_REASON, message: PULLING_MESSAGE };
   }
   return { phase: 'Starting', reason: 'Starting', message: 'The notebook server is starting.' };
 }

@@ -1,5 +1,6 @@
 /** Words and numbers as people read them. Pure; times are shown in UTC so tests are stable. */
 import type { Profile } from '../../config/schema.ts';
+import { memoryInWords } from '../../notebook-spec/memory-words.ts';
 
 /** "about 20 seconds", "about 3 minutes". */
 export function aboutDuration(ms: number): string {
@@ -32,14 +33,6 @@ export function ago(d: Date, now: Date): string {
   return `${Math.floor(hours / 24)} days ago`;
 }
 
-/** Kubernetes memory quantities as people say them: "2Gi" → "2 GB". */
-function memory(q: string): string {
-  const m = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
-  if (!m) return q;
-  const unit = { Ki: 'KB', Mi: 'MB', Gi: 'GB', Ti: 'TB', k: 'KB', M: 'MB', G: 'GB', T: 'TB' };
-  return `${m[1] ?? q} ${m[2] ? unit[m[2] as keyof typeof unit] : 'bytes'}`;
-}
-
 /** "2 CPUs · 4 GB memory", or '' when the profile sets neither. */
 export function profileSize(p: Pick<Profile, 'cpu' | 'memory'>): string {
   const cpu =
@@ -48,7 +41,7 @@ export function profileSize(p: Pick<Profile, 'cpu' | 'memory'>): string {
       : p.cpu.endsWith('m')
         ? `${Number(p.cpu.slice(0, -1)) / 1000} CPU`
         : `${p.cpu} CPU${p.cpu === '1' ? '' : 's'}`;
-  return [cpu, p.memory ? `${memory(p.memory)} memory` : ''].filter(Boolean).join(' · ');
+  return [cpu, p.memory ? `${memoryInWords(p.memory)} memory` : ''].filter(Boolean).join(' · ');
 }
 
 /** "12 min" under an hour, "3.5 h" above. */
