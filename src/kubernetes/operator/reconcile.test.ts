@@ -285,10 +285,10 @@ describe('reconcileNotebook', () => {
 
   it('says the image is downloading while the kubelet pulls it, and not after', async () => {
     const { deps, caches } = setup({ image: 'img:1', stopped: false });
-    let written: { reason?: string } | undefined;
+    const written: { reason?: string | undefined } = {};
     deps.api.applyStatus = (o) => {
       const status = o.status as { conditions?: { type: string; reason?: string }[] };
-      written = status.conditions?.find((c) => c.type === 'Ready');
+      written.reason = status.conditions?.find((c) => c.type === 'Ready')?.reason;
       return Promise.resolve(o);
     };
     const starting = (state: Record<string, unknown>): Pod => ({
@@ -309,7 +309,7 @@ describe('reconcileNotebook', () => {
     });
     caches.pods.items.push(starting({ waiting: { reason: 'ContainerCreating' } }));
     await reconcileNotebook(deps, 'ns/nb');
-    assert.equal(written?.reason, 'Starting', 'no Pulling event: the image is on the machine');
+    assert.equal(written.reason, 'Starting', 'no Pulling event: the image is on the machine');
     caches.pulls.items.push({
       metadata: { name: 'e1', namespace: 'ns' },
       involvedObject: { kind: 'Pod', name: 'nb-pod', namespace: 'ns', uid: 'pod-1' },
@@ -317,10 +317,10 @@ describe('reconcileNotebook', () => {
       message: 'Pulling image "img:1"',
     } as KubeObject);
     await reconcileNotebook(deps, 'ns/nb');
-    assert.equal(written?.reason, PULLING_REASON);
+    assert.equal(written.reason, PULLING_REASON);
     caches.pods.items[0] = starting({ running: { startedAt: '2026-01-01T00:00:09Z' } });
     await reconcileNotebook(deps, 'ns/nb');
-    assert.equal(written?.reason, 'Starting', 'the container runs: the pull is over');
+    assert.equal(written.reason, 'Starting', 'the container runs: the pull is over');
   });
 
   it('reports an invalid stored spec without applying anything', async () => {
