@@ -1,8 +1,11 @@
 /**
  * A real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager built from Go
- * modules by build.sh) plus our node agent, for integration tests and `npm run cluster`.
+ * modules by build.sh) plus one node, for integration tests and `npm run cluster`. The node is
+ * either our node agent (pods as local processes: fast, for breadth) or a real one
+ * (`node: 'kubelet'`: kubelet, containerd, kube-proxy, cluster DNS, real images; real-node/).
  *
- *   const cluster = await startCluster();
+ *   const cluster = await startCluster();               // node agent
+ *   const cluster = await startCluster({ node: 'kubelet' });
  *   after(() => cluster.stop());
  *
  * Lifecycle: `startCluster` resolves once the API server is ready, the controller manager has
@@ -11,17 +14,16 @@
  * veth behind; it also runs on process exit and on SIGINT/SIGTERM/SIGHUP (cleanup.ts).
  * Several clusters may run side by side: each has its own ports, folder, bridge and pod CIDR.
  */
-import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { trackForCleanup } from './cleanup.ts';
 import { resolveBinaries } from './control-plane/binaries.ts';
 import { startControlPlane, type ControlPlane } from './control-plane/control-plane.ts';
+import { runKubectl, waitForControllerManager } from './control-plane/kubectl.ts';
 import { killGroup } from './control-plane/managed-process.ts';
-import { waitFor } from './control-plane/wait.ts';
 import { NodeAgent } from './node-agent/agent.ts';
 import {
   defaultImageRules,
@@ -31,17 +33,31 @@ import {
 import type { ImageRule } from './node-agent/images.ts';
 import { jupyterForPods } from './node-agent/jupyter-runtime.ts';
 import { PodNetwork } from './network/pod-network.ts';
+import {
+  localProvisionerName,
+  startLocalProvisioner,
+  type LocalProvisioner,
+} from './storage/local-provisioner.ts';
+import type { RealNodeAddresses } from './real-node/addresses.ts';
+import { startRealNodeCluster } from './real-node/real-node-cluster.ts';
 import { sweepStaleHarnessDirs, writeOwner } from './stale.ts';
 
 export type { ImageRule } from './node-agent/images.ts';
 
+export type NodeKind = 'agent' | 'kubelet' | 'none';
+
+const agentNodeName = 'ganymede-test-node';
+
 export interface TestCluster {
-  readonly server: string; // https://127.0.0.1:<port>
+  readonly node: NodeKind;
+  readonly server: string; // https://127.0.0.1:<port> (a real node: the host's end of its link)
   readonly token: string; // static admin token (system:masters)
   readonly kubeconfigPath: string; // file usable by kubectl and by KubeConfig.loadFromFile
   readonly kubeConfig: KubeConfig;
   readonly binDir: string; // has kubectl, kube-apiserver, ...
   readonly dir: string; // the harness's temp folder
+  /** A real node: its name, cluster DNS address, the test registry, the node's addresses. */
+  readonly realNode?: RealNodeInfo;
   /** Runs the built kubectl with this cluster's kubeconfig. */
   kubectl(
     args: readonly string[],
@@ -50,8 +66,17 @@ export interface TestCluster {
   stop(): Promise<void>; // idempotent; leaves no process, netns, bridge or veth behind
 }
 
+export interface RealNodeInfo {
+  readonly nodeName: string;
+  readonly addresses: RealNodeAddresses;
+  /** host:port of this run's registry; quay.io, docker.io, registry.k8s.io resolve to it. */
+  readonly registry: string;
+}
+
 export interface StartClusterOptions {
-  /** Run the node agent (one Node, pods as local processes). Default true. */
+  /** Which node: our agent (default), a real kubelet + containerd, or none. */
+  node?: NodeKind;
+  /** Deprecated spelling of `node: 'none'` (false) / `node: 'agent'` (true). */
   nodeAgent?: boolean;
   /**
    * image pattern → how to run it locally; default includes quay.io/jupyter/* → GANYMEDE_JUPYTER.
@@ -61,6 +86,8 @@ export interface StartClusterOptions {
 }
 
 export async function startCluster(options: StartClusterOptions = {}): Promise<TestCluster> {
+  const kind: NodeKind = options.node ?? (options.nodeAgent === false ? 'none' : 'agent');
+  if (kind === 'kubelet') return startRealNodeCluster();
   const binDir = await resolveBinaries();
   sweepStaleHarnessDirs(tmpdir());
   const dir = await mkdtemp(join(tmpdir(), 'ganymede-cluster-'));
@@ -70,14 +97,15 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
   let controlPlane: ControlPlane | undefined;
   let network: PodNetwork | undefined;
   let agent: NodeAgent | undefined;
+  let provisioner: LocalProvisioner | undefined;
   let stopping: Promise<void> | undefined;
   const keep = process.env['GANYMEDE_CLUSTER_KEEP'] === '1';
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       try {
+        await provisioner?.stop();
         await agent?.stop();
-        if (controlPlane) await removeProvisionedFolders(controlPlane.adminKubeconfigPath);
         await controlPlane?.stop();
         await network?.destroy();
       } finally {
@@ -97,7 +125,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
   });
 
   try {
-    const withAgent = options.nodeAgent ?? true;
+    const withAgent = kind === 'agent';
     // The bridge comes first so the API server can advertise its address (never loopback,
     // never an address outside this machine).
     if (withAgent) network = await PodNetwork.create();
@@ -110,6 +138,11 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
     kubeConfig.loadFromFile(controlPlane.adminKubeconfigPath);
     await waitForControllerManager(kubeConfig, controlPlane);
     await createDefaultStorageClass(kubeConfig);
+    provisioner = await startLocalProvisioner({
+      kubeConfig,
+      nodeName: agentNodeName,
+      dir: join(dir, 'volumes'),
+    });
     if (network) {
       // The caller's rules come first (first match wins); the defaults stay as a fallback.
       const images = [
@@ -119,10 +152,11 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
           jupyterConfigDir: writeJupyterImageConfig(dir),
         }),
       ];
-      agent = await NodeAgent.start({ kubeConfig, network, images, dir });
+      agent = await NodeAgent.start({ kubeConfig, network, images, dir, nodeName: agentNodeName });
     }
     const kubeconfigPath = controlPlane.adminKubeconfigPath;
     return {
+      node: kind,
       server: controlPlane.server,
       token: controlPlane.adminToken,
       kubeconfigPath,
@@ -139,49 +173,9 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
 }
 
 /**
- * The controller manager has no port we open; it is working once its service-account
- * controller has created `default/default`, which the ServiceAccount admission plugin needs
- * before any pod can be created in that namespace.
+ * `standard`, the default class: `local` volumes from the harness's provisioner, to which the
+ * kubelet (and the node agent, like it) applies fsGroup, as to cloud block volumes.
  */
-async function waitForControllerManager(kc: KubeConfig, cp: ControlPlane): Promise<void> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const kcm = cp.processes.find((p) => p.name === 'kube-controller-manager');
-  await waitFor(
-    'kube-controller-manager to create ServiceAccount default/default',
-    async () => {
-      await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
-      return true;
-    },
-    {
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      abortIf: () =>
-        kcm?.exitInfo
-          ? `kube-controller-manager exited; see ${kcm.logFile}:\n${kcm.logTail()}`
-          : undefined,
-    },
-  );
-}
-
-/**
- * The hostpath provisioner writes PV folders under /tmp/hostpath_pv, shared by every harness;
- * remove the ones this cluster made (the Delete reclaim policy only runs while it lives).
- */
-async function removeProvisionedFolders(kubeconfigPath: string): Promise<void> {
-  try {
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfigPath);
-    const pvs = await kc.makeApiClient(CoreV1Api).listPersistentVolume();
-    for (const pv of pvs.items) {
-      const path = pv.spec?.hostPath?.path;
-      if (path?.startsWith('/tmp/hostpath_pv/')) await rm(path, { recursive: true, force: true });
-    }
-  } catch {
-    // Best effort: the API server may already be unreachable when a start failed half way.
-  }
-}
-
-/** `standard`, default class, provisioned as folders by the controller manager. */
 async function createDefaultStorageClass(kc: KubeConfig): Promise<void> {
   await KubernetesObjectApi.makeApiClient(kc).create({
     apiVersion: 'storage.k8s.io/v1',
@@ -190,30 +184,8 @@ async function createDefaultStorageClass(kc: KubeConfig): Promise<void> {
       name: 'standard',
       annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
     },
-    provisioner: 'kubernetes.io/host-path',
+    provisioner: localProvisionerName,
     reclaimPolicy: 'Delete',
     volumeBindingMode: 'Immediate',
-  });
-}
-
-function runKubectl(
-  kubectl: string,
-  kubeconfigPath: string,
-  args: readonly string[],
-  input?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(kubectl, [`--kubeconfig=${kubeconfigPath}`, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
   });
 }

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isProcessAlive } from './network/ip-command.ts';
+import { unmountUnder } from './real-node/host-state.ts';
 
 const ownerFile = 'owner.pid';
 
@@ -23,6 +24,11 @@ export function sweepStaleHarnessDirs(parent: string): void {
     } catch {
       continue;
     }
-    if (owner > 0 && !isProcessAlive(owner)) rmSync(dir, { recursive: true, force: true });
+    if (owner > 0 && !isProcessAlive(owner)) {
+      // A real node's mounts (volumes, container root filesystems) first: rm must not walk
+      // into them.
+      unmountUnder(dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }

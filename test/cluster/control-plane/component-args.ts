@@ -37,18 +37,26 @@ export interface ApiServerInput {
    */
   readonly advertiseAddress?: string;
   readonly serviceClusterIpRange: string;
+  /**
+   * A real kubelet runs in the harness: the Node authorizer and NodeRestriction admission
+   * confine it to its own Node and pods, as in a kubeadm cluster.
+   */
+  readonly realNode?: boolean;
+  /** Where to listen; default 127.0.0.1. A real node reaches the API server on its link. */
+  readonly bindAddress?: string;
 }
 
 export function apiServerArgs(input: ApiServerInput): string[] {
   return [
     `--etcd-servers=http://127.0.0.1:${input.etcdClientPort}`,
-    '--bind-address=127.0.0.1',
+    `--bind-address=${input.bindAddress ?? '127.0.0.1'}`,
     `--secure-port=${input.securePort}`,
     ...(input.advertiseAddress ? [`--advertise-address=${input.advertiseAddress}`] : []),
     // Self-signed serving certificate, generated for 127.0.0.1 by the API server itself.
     `--cert-dir=${input.certDir}`,
     `--service-cluster-ip-range=${input.serviceClusterIpRange}`,
-    '--authorization-mode=RBAC',
+    input.realNode ? '--authorization-mode=Node,RBAC' : '--authorization-mode=RBAC',
+    ...(input.realNode ? ['--enable-admission-plugins=NodeRestriction'] : []),
     `--token-auth-file=${input.tokenFile}`,
     `--service-account-key-file=${input.serviceAccountKeyFile}`,
     `--service-account-signing-key-file=${input.serviceAccountKeyFile}`,
@@ -60,6 +68,21 @@ export function apiServerArgs(input: ApiServerInput): string[] {
     // Reach the node agent's log endpoint by its InternalIP; its Hostname does not resolve.
     '--kubelet-preferred-address-types=InternalIP',
     '--profiling=false',
+    '--v=1',
+  ];
+}
+
+export interface SchedulerInput {
+  readonly kubeconfig: string;
+}
+
+export function schedulerArgs(input: SchedulerInput): string[] {
+  return [
+    `--kubeconfig=${input.kubeconfig}`,
+    `--authentication-kubeconfig=${input.kubeconfig}`,
+    `--authorization-kubeconfig=${input.kubeconfig}`,
+    '--leader-elect=false',
+    '--secure-port=0',
     '--v=1',
   ];
 }

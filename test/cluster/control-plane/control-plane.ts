@@ -9,6 +9,7 @@ import {
   apiServerArgs,
   controllerManagerArgs,
   etcdArgs,
+  schedulerArgs,
   type EtcdPorts,
 } from './component-args.ts';
 import { makeCredentials, tokenFile } from './credentials.ts';
@@ -24,6 +25,18 @@ export interface ControlPlaneOptions {
   readonly advertiseAddress?: string;
   readonly serviceClusterIpRange?: string;
   readonly timeoutMs?: number;
+  /**
+   * A real kubelet named `nodeName` will join: its token, the Node authorizer, kube-scheduler
+   * (nothing else binds pods then), and the API server listening on `bindAddress`, an address
+   * of this machine the node's network namespace can reach.
+   */
+  readonly realNode?: { readonly nodeName: string; readonly bindAddress: string };
+}
+
+/** Kubeconfigs for the components of a real node, each with its own identity. */
+export interface NodeKubeconfigs {
+  readonly kubelet: string;
+  readonly kubeProxy: string;
 }
 
 export interface ControlPlane {
@@ -32,6 +45,8 @@ export interface ControlPlane {
   readonly caPem: string;
   readonly adminKubeconfigPath: string;
   readonly processes: readonly ManagedProcess[];
+  /** Present when started with `realNode`. */
+  readonly nodeKubeconfigs?: NodeKubeconfigs;
   stop(): Promise<void>;
 }
 
@@ -46,7 +61,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const credentials = makeCredentials();
   const tokensPath = join(dir, 'tokens.csv');
   const saKeyPath = join(dir, 'service-account.key');
-  await writeFile(tokensPath, tokenFile(credentials), { mode: 0o600 });
+  await writeFile(tokensPath, tokenFile(credentials, options.realNode?.nodeName), {
+    mode: 0o600,
+  });
+  const host = options.realNode?.bindAddress ?? '127.0.0.1';
   await writeFile(saKeyPath, credentials.serviceAccountKeyPem, { mode: 0o600 });
 
   const processes: ManagedProcess[] = [];
@@ -93,11 +111,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           serviceAccountKeyFile: saKeyPath,
           serviceClusterIpRange: options.serviceClusterIpRange ?? '10.96.0.0/16',
           ...(options.advertiseAddress ? { advertiseAddress: options.advertiseAddress } : {}),
+          ...(options.realNode ? { realNode: true, bindAddress: host } : {}),
         }),
         logFile: join(logs, 'kube-apiserver.log'),
         cwd: dir,
       });
-      const server = `https://127.0.0.1:${securePort}`;
+      const server = `https://${host}:${securePort}`;
       return {
         proc,
         ready: () =>
@@ -150,12 +169,43 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         cwd: dir,
       }),
     );
+    let nodeKubeconfigs: NodeKubeconfigs | undefined;
+    if (options.realNode) {
+      const kubeconfigFor = async (name: string, token: string, user: string): Promise<string> => {
+        const path = join(dir, `${name}.kubeconfig`);
+        await writeFile(path, renderKubeconfig({ server, caPem, token, user }), { mode: 0o600 });
+        return path;
+      };
+      const scheduler = await kubeconfigFor(
+        'kube-scheduler',
+        credentials.schedulerToken,
+        'system:kube-scheduler',
+      );
+      processes.push(
+        new ManagedProcess('kube-scheduler', {
+          command: join(binDir, 'kube-scheduler'),
+          args: schedulerArgs({ kubeconfig: scheduler }),
+          logFile: join(logs, 'kube-scheduler.log'),
+          cwd: dir,
+        }),
+      );
+      const { nodeName } = options.realNode;
+      nodeKubeconfigs = {
+        kubelet: await kubeconfigFor(
+          'kubelet',
+          credentials.kubeletToken,
+          `system:node:${nodeName}`,
+        ),
+        kubeProxy: await kubeconfigFor('kube-proxy', credentials.proxyToken, 'system:kube-proxy'),
+      };
+    }
     return {
       server,
       adminToken: credentials.adminToken,
       caPem,
       adminKubeconfigPath,
       processes,
+      ...(nodeKubeconfigs ? { nodeKubeconfigs } : {}),
       stop,
     };
   } catch (e) {

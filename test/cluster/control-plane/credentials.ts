@@ -9,6 +9,10 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 export interface ControlPlaneCredentials {
   readonly adminToken: string;
   readonly controllerManagerToken: string;
+  /** For a real node: the kubelet (system:node:<name> in system:nodes), scheduler, kube-proxy. */
+  readonly kubeletToken: string;
+  readonly schedulerToken: string;
+  readonly proxyToken: string;
   /** PKCS#8 PEM; kube-apiserver accepts a private key as --service-account-key-file too. */
   readonly serviceAccountKeyPem: string;
 }
@@ -18,15 +22,29 @@ export function makeCredentials(): ControlPlaneCredentials {
   return {
     adminToken: randomBytes(24).toString('hex'),
     controllerManagerToken: randomBytes(24).toString('hex'),
+    kubeletToken: randomBytes(24).toString('hex'),
+    schedulerToken: randomBytes(24).toString('hex'),
+    proxyToken: randomBytes(24).toString('hex'),
     serviceAccountKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   };
 }
 
-/** The CSV format: token,user,uid,"group1,group2". */
-export function tokenFile(credentials: ControlPlaneCredentials): string {
+/**
+ * The CSV format: token,user,uid,"group1,group2". The users are the ones Kubernetes' bootstrap
+ * RBAC roles and the Node authorizer expect (system:node:<name>, system:kube-scheduler,
+ * system:kube-proxy), so each component gets exactly the rights it has in a real cluster.
+ */
+export function tokenFile(credentials: ControlPlaneCredentials, nodeName?: string): string {
   return [
     `${credentials.adminToken},admin,admin,"system:masters"`,
     `${credentials.controllerManagerToken},system:kube-controller-manager,kube-controller-manager,`,
+    ...(nodeName
+      ? [
+          `${credentials.kubeletToken},system:node:${nodeName},kubelet-${nodeName},"system:nodes"`,
+          `${credentials.schedulerToken},system:kube-scheduler,kube-scheduler,`,
+          `${credentials.proxyToken},system:kube-proxy,kube-proxy,`,
+        ]
+      : []),
     '',
   ].join('\n');
 }

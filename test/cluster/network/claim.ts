@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ip, ipNow, isProcessAlive } from './ip-command.ts';
 import { bridgeName, netnsPrefix, podNetworkPrefix } from './names.ts';
+import { realNodeAddresses } from '../real-node/addresses.ts';
+import { removeCgroupRoot } from '../real-node/cgroups.ts';
+import { deletePodNamespaces } from '../real-node/host-state.ts';
 
 const claimsDir = join(tmpdir(), 'ganymede-cluster-net');
 
@@ -53,6 +56,12 @@ function isStaleClaim(index: number): boolean {
 
 /** Deletes everything an index's network may have left behind, synchronously. */
 export function sweepNetwork(index: number): void {
+  // A real node's pods (network namespaces named by CNI, cgroups under the node's root) and
+  // its link to the host; the node's own processes go with its namespace below.
+  const realNode = realNodeAddresses(index);
+  deletePodNamespaces(`${podNetworkPrefix}.${index}.`);
+  removeCgroupRoot(realNode.cgroupRoot);
+  ipNow('link', 'delete', realNode.hostVeth);
   for (const ns of ipNow('netns', 'list').split('\n')) {
     const name = ns.split(' ')[0] ?? '';
     if (!name.startsWith(netnsPrefix(index))) continue;
@@ -73,7 +82,7 @@ export function sweepNetwork(index: number): void {
 async function addressesInUse(): Promise<Set<number>> {
   const used = new Set<number>();
   const out = await ip('-4', '-o', 'addr', 'show');
-  for (const m of out.matchAll(/inet 10\.213\.(\d+)\./g)) used.add(Number(m[1]));
+  for (const m of out.matchAll(/inet 10\.21[23]\.(\d+)\./g)) used.add(Number(m[1]));
   for (const entry of readdirSync(claimsDir)) used.add(Number(entry));
   return used;
 }

@@ -208,9 +208,13 @@ export class NodeAgentApi {
           ...(claim.spec?.volumeName ? { volumeName: claim.spec.volumeName } : {}),
         };
       },
-      persistentVolumeHostPath: async (name) => {
+      persistentVolumePath: async (name) => {
         const pv = await orUndefined(() => this.core.readPersistentVolume({ name }));
-        return pv?.spec?.hostPath?.path ?? pv?.spec?.local?.path;
+        if (pv?.spec?.local?.path) return { path: pv.spec.local.path, kind: 'local' as const };
+        if (pv?.spec?.hostPath?.path) {
+          return { path: pv.spec.hostPath.path, kind: 'hostPath' as const };
+        }
+        return undefined;
       },
       serviceAccountToken: async (serviceAccount, audience, expirationSeconds) => {
         const res = await this.core.createNamespacedServiceAccountToken({

@@ -5,9 +5,11 @@
  * support ownership management: group-owned, group-writable, setgid directories.
  * https://kubernetes.io/docs/concepts/storage/volumes/
  * https://kubernetes.io/docs/tasks/configure-pod-container/security-context/#configure-volume-permission-and-ownership-change-policy-for-pods
- * Differences from a kubelet: readOnly is not enforced (no mount namespace), and PVC folders
- * get fsGroup ownership (the kubelet skips hostPath, but a real cluster's PVs are block or
- * CSI volumes that get it, and those are what this stands in for).
+ * As the kubelet does, fsGroup is applied to `local` PVs (what the harness's provisioner,
+ * storage/local-provisioner.ts, makes: they stand in for cloud block volumes) and not to
+ * hostPath PVs, which keep their owner and mode: a non-root pod cannot write to a 0750
+ * root-owned hostPath folder here either. Difference from a kubelet: readOnly is not enforced
+ * (no mount namespace).
  */
 import { chmod, chown, lstat, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -25,7 +27,10 @@ export class VolumeError extends Error {
 
 export interface VolumeSources extends EnvSources {
   persistentVolumeClaim(name: string): Promise<{ phase?: string; volumeName?: string } | undefined>;
-  persistentVolumeHostPath(name: string): Promise<string | undefined>;
+  /** The folder of a `local` or `hostPath` PV (the kinds this node can use). */
+  persistentVolumePath(
+    name: string,
+  ): Promise<{ path: string; kind: 'local' | 'hostPath' } | undefined>;
   serviceAccountToken(
     serviceAccount: string,
     audience: string | undefined,
@@ -77,18 +82,27 @@ async function prepareVolume(
     if (claim.phase !== 'Bound' || !claim.volumeName) {
       throw new VolumeError(`persistentvolumeclaim "${claimName}" is not bound`);
     }
-    const path = await sources.persistentVolumeHostPath(claim.volumeName);
-    if (!path) {
+    const pv = await sources.persistentVolumePath(claim.volumeName);
+    if (!pv) {
       throw new VolumeError(
         `persistentvolume "${claim.volumeName}" has no hostPath or local path this node can use`,
       );
     }
-    await mkdir(path, { recursive: true });
+    const { path } = pv;
+    if (pv.kind === 'local') {
+      // A kubelet refuses a local PV whose path does not exist; ours are made by the provisioner.
+      await stat(path).catch(() => {
+        throw new VolumeError(`local persistentvolume path ${path} does not exist`);
+      });
+    } else {
+      await mkdir(path, { recursive: true });
+    }
     if (resolve(dirname(path)) === hostPathProvisionerRoot) {
       // A kubelet would bind-mount the folder; a process has to traverse its parent instead.
       await chmod(hostPathProvisionerRoot, 0o711);
     }
-    if (fsGroup !== undefined) await applyFsGroup(path, fsGroup);
+    // The kubelet manages ownership of local volumes, not of hostPath ones.
+    if (fsGroup !== undefined && pv.kind === 'local') await applyFsGroup(path, fsGroup);
     return path;
   }
   const files: { path: string; content: string | Buffer; mode?: number | undefined }[] = [];

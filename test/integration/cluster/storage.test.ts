@@ -1,10 +1,10 @@
 /**
- * Volumes and users on the test cluster: a PVC bound by the controller manager's hostpath
+ * Volumes and users on the test cluster: a PVC bound to a `local` PV from the harness's
  * provisioner carries a file from one pod to the next; Secrets and ConfigMaps appear as files;
  * runAsUser/fsGroup are honoured; a Jupyter image runs the test environment's JupyterLab.
  */
 import assert from 'node:assert/strict';
-import { stat, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
@@ -93,7 +93,7 @@ spec:
     const pv = JSON.parse(
       await kubectl(['get', 'pv', volumeName, '-o', 'json']),
     ) as V1PersistentVolume;
-    const file = join(pv.spec?.hostPath?.path ?? '', 'note.txt');
+    const file = join(pv.spec?.local?.path ?? '', 'note.txt');
     assert.equal(await readFile(file, 'utf8'), 'hello from writer\n');
     const owner = await stat(file);
     assert.deepEqual(
@@ -120,6 +120,63 @@ spec:
     const reader = await waitForPod('reader', isReady);
     const res = await fetch(`http://${reader.status?.podIP ?? ''}:8080/files/note.txt`);
     assert.equal(await res.text(), 'hello from writer\n');
+  });
+
+  it('a hostPath volume keeps its owner, as on a real node: fsGroup is not applied to it', async () => {
+    // The controller manager's hostPath provisioner makes 0750 root:root folders; the kubelet
+    // does not apply fsGroup to hostPath volumes, so a uid-1000 pod cannot write there.
+    const folder = join(cluster.dir, 'hostpath-home');
+    await mkdir(folder, { mode: 0o750 });
+    await chmod(folder, 0o750);
+    await kubectl(
+      ['apply', '-f', '-'],
+      `
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: hostpath-home}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: ""
+  hostPath: {path: ${folder}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: hostpath-home, namespace: ${ns}}
+spec:
+  storageClassName: ""
+  volumeName: hostpath-home
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: hostpath-writer, namespace: ${ns}}
+spec:
+  restartPolicy: Never
+  securityContext: {runAsUser: 1000, runAsGroup: 1000, fsGroup: 100}
+  volumes: [{name: home, persistentVolumeClaim: {claimName: hostpath-home}}]
+  containers:
+  - name: c
+    image: ganymede.test/shell:1
+    command: [sh, -c, 'echo x > /home/jovyan/note.txt']
+    volumeMounts: [{name: home, mountPath: /home/jovyan}]
+`,
+    );
+    const pod = await waitForPod(
+      'hostpath-writer',
+      (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed',
+    );
+    assert.equal(pod.status?.phase, 'Failed', 'the write must be refused');
+    const owner = await stat(folder);
+    assert.deepEqual(
+      { uid: owner.uid, gid: owner.gid, mode: owner.mode & 0o7777 },
+      {
+        uid: 0,
+        gid: 0,
+        mode: 0o750,
+      },
+    );
   });
 
   it('Secrets and ConfigMaps become files; a missing Secret is a CreateContainerConfigError', async () => {
@@ -220,7 +277,7 @@ spec:
       await kubectl(['get', 'pv', claim.spec?.volumeName ?? '', '-o', 'json']),
     ) as V1PersistentVolume;
     const runtime = await stat(
-      join(pv.spec?.hostPath?.path ?? '', '.local', 'share', 'jupyter', 'runtime'),
+      join(pv.spec?.local?.path ?? '', '.local', 'share', 'jupyter', 'runtime'),
     );
     assert.equal(runtime.uid, 1000);
   });

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Watch } from '@kubernetes/client-node';
-import { startCluster, type TestCluster } from '../../cluster/harness.ts';
+import { startCluster, type StartClusterOptions, type TestCluster } from '../../cluster/harness.ts';
 import {
   startOperator,
   type OperatorOptions,
@@ -203,8 +203,9 @@ export interface OperatorCluster {
 export async function startOperatorCluster(
   prefix: string,
   operatorOptions: Omit<OperatorOptions, 'kubeConfig' | 'namespace'> = {},
+  clusterOptions: StartClusterOptions = {},
 ): Promise<OperatorCluster> {
-  const cluster = await startCluster();
+  const cluster = await startCluster(clusterOptions);
   await installCrd(cluster);
   const namespace = await restrictedNamespace(cluster, prefix);
   const operator = startOperator({ ...operatorOptions, kubeConfig: cluster.kubeConfig, namespace });
