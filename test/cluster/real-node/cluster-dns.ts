@@ -17,7 +17,9 @@ export function clusterDnsObjects(options: {
   const corefile = [
     '.:53 {',
     '    errors',
-    '    health { lameduck 1s }',
+    '    health {',
+    '        lameduck 1s',
+    '    }',
     '    ready',
     '    kubernetes cluster.local in-addr.arpa ip6.arpa {',
     '        pods insecure',

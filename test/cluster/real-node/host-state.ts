@@ -6,7 +6,7 @@
  * /run/netns that CNI DEL never removed. Synchronous, so exit hooks can use it.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Lazily unmounts every mount at or below `dir`, deepest first. */
@@ -72,6 +72,42 @@ export function deletePodNamespaces(addressPrefix: string): void {
       execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
     } catch {
       // Removed by someone else meanwhile.
+    }
+  }
+}
+
+/**
+ * containerd 2 puts shim sockets in /run/containerd/s whatever its `state` says; a killed
+ * shim leaves its socket behind. Removes the ones no process listens on, then the folders if
+ * they are empty (another containerd on the host keeps its own).
+ */
+export function removeStaleShimSockets(): void {
+  const dir = '/run/containerd/s';
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const listening = new Set(
+    readFileSync('/proc/net/unix', 'utf8')
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/)[7] ?? ''),
+  );
+  for (const entry of entries) {
+    const path = join(dir, entry);
+    if (listening.has(path)) continue;
+    try {
+      unlinkSync(path);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  for (const folder of [dir, '/run/containerd']) {
+    try {
+      rmdirSync(folder);
+    } catch {
+      // Not empty: in use by someone else.
     }
   }
 }

@@ -12,6 +12,8 @@ export interface KubeletInput {
   readonly containerdSocket: string;
   readonly resolvConf: string;
   readonly volumePluginDir: string;
+  /** Containers' logs (default /var/log/pods, shared by every kubelet on the host). */
+  readonly podLogsDir: string;
 }
 
 export function kubeletConfig(input: KubeletInput): string {
@@ -50,6 +52,7 @@ export function kubeletConfig(input: KubeletInput): string {
     imageGCHighThresholdPercent: 99,
     imageGCLowThresholdPercent: 98,
     volumePluginDir: input.volumePluginDir,
+    podLogsDir: input.podLogsDir,
     // Faster status for tests; the defaults are tuned for thousands of nodes.
     nodeStatusUpdateFrequency: '5s',
     syncFrequency: '10s',

@@ -1,9 +1,28 @@
 /**
- * The images a real node runs, served by a registry of this test run under their real names
- * (containerd's mirrors send quay.io, docker.io and registry.k8s.io references there).
- * Built once and cached by test/cluster/images/ (see its README section).
+ * The images a real node runs, served under their real names by a registry of this test run:
+ * Debian's docker-registry (distribution), listening on the host's end of the node's link,
+ * serving a hard-linked copy of the registry folder test/cluster/images/build-node-images.sh
+ * fills once and caches. containerd's mirrors (certs.d) send quay.io, docker.io and
+ * registry.k8s.io references there, so manifests name images exactly as users' do.
  */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { killGroup } from '../control-plane/managed-process.ts';
+import { freeLoopbackPort } from '../control-plane/ports.ts';
+import { waitFor } from '../control-plane/wait.ts';
+
+const execFileAsync = promisify(execFile);
+const buildScript = fileURLToPath(new URL('../images/build-node-images.sh', import.meta.url));
+
+/** The notebook image, laid out like Jupyter's docker-stacks images. */
 export const notebookImage = 'quay.io/jupyter/minimal-notebook:2025-06-02';
+export const busyboxImage = 'docker.io/library/busybox:1.36';
+
+/** Registries whose references the test registry answers for. */
+const mirroredHosts = ['quay.io', 'docker.io', 'registry.k8s.io'];
 
 export interface NodeImages {
   /** host:port of the registry, on the host's end of the node's link. */
@@ -11,10 +30,90 @@ export interface NodeImages {
   /** containerd certs.d files (`<host>/hosts.toml`). */
   readonly mirrors: readonly { path: string; content: string }[];
   readonly coreDnsImage: string;
+  /** Every image reference the registry holds. */
+  readonly images: readonly string[];
   stop(): Promise<void>;
   stopNow(): void;
 }
 
-export function startNodeImages(options: { dir: string; address: string }): Promise<NodeImages> {
-  return Promise.reject(new Error(`the test registry for ${options.address} is not wired yet`));
+/** Builds the images once (cached), then serves a copy of them on `address`. */
+export async function startNodeImages(options: {
+  dir: string;
+  address: string;
+  binDir: string;
+}): Promise<NodeImages> {
+  const { stdout } = await execFileAsync('bash', [buildScript, options.binDir], {
+    maxBuffer: 1 << 20,
+  });
+  const seed = stdout.trim().split('\n').pop() ?? '';
+  const images = (await readFile(join(seed, 'images'), 'utf8')).split('\n').filter(Boolean);
+  const storage = join(options.dir, 'storage');
+  await mkdir(options.dir, { recursive: true });
+  // Hard links: instant, and a pull never writes, so the cached seed stays as it is.
+  await execFileAsync('cp', ['-al', seed, storage]);
+  let child: ChildProcess | undefined;
+  let registry = '';
+  for (let attempt = 1; ; attempt++) {
+    const port = await freeLoopbackPort();
+    registry = `${options.address}:${port}`;
+    const config = join(options.dir, 'config.yml');
+    await writeFile(
+      config,
+      [
+        'version: 0.1',
+        'log: {level: warn}',
+        `storage: {filesystem: {rootdirectory: ${storage}}, maintenance: {uploadpurging: {enabled: false}}}`,
+        `http: {addr: "${registry}"}`,
+        '',
+      ].join('\n'),
+    );
+    const proc = spawn('docker-registry', ['serve', config], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
+    child = proc;
+    let stderr = '';
+    proc.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    try {
+      await waitFor(
+        'the test registry',
+        async () => ((await fetch(`http://${registry}/v2/`)).ok ? true : undefined),
+        {
+          timeoutMs: 10_000,
+          intervalMs: 50,
+          abortIf: () => (proc.exitCode === null ? undefined : `exited: ${stderr}`),
+        },
+      );
+      break;
+    } catch (e) {
+      killGroup(proc.pid, 'SIGKILL');
+      if (attempt >= 3 || !stderr.includes('address already in use')) throw e;
+    }
+  }
+  const mirrors = mirroredHosts.map((host) => ({
+    path: `${host}/hosts.toml`,
+    content: [
+      `server = "https://${host}"`,
+      '',
+      `[host."http://${registry}"]`,
+      '  capabilities = ["pull", "resolve"]',
+      '',
+    ].join('\n'),
+  }));
+  const coreDnsImage = images.find((i) => i.startsWith('registry.k8s.io/coredns/'));
+  if (!coreDnsImage) throw new Error(`no CoreDNS image in ${seed}`);
+  const stopNow = (): void => {
+    killGroup(child.pid, 'SIGKILL');
+  };
+  return {
+    registry,
+    mirrors,
+    coreDnsImage,
+    images,
+    stopNow,
+    stop: () => {
+      stopNow();
+      return Promise.resolve();
+    },
+  };
 }

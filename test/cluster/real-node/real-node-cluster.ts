@@ -93,7 +93,7 @@ export async function startRealNodeCluster(): Promise<TestCluster> {
     kubeConfig.loadFromFile(controlPlane.adminKubeconfigPath);
     const nodeKubeconfigs = controlPlane.nodeKubeconfigs;
     if (!nodeKubeconfigs) throw new Error('control plane started without node credentials');
-    images = await startNodeImages({ dir: join(dir, 'registry'), address: a.hostAddress });
+    images = await startNodeImages({ dir: join(dir, 'registry'), address: a.hostAddress, binDir });
     await waitForControllerManager(kubeConfig, controlPlane);
     node = await startRealNode({
       dir,

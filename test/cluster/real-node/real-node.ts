@@ -23,7 +23,12 @@ import { watchUntil } from '../watch-until.ts';
 import type { RealNodeAddresses } from './addresses.ts';
 import { createCgroupRoot, removeCgroupRoot } from './cgroups.ts';
 import { writeContainerdConfig } from './containerd.ts';
-import { deletePodNamespaces, killProcessesMentioning, unmountUnder } from './host-state.ts';
+import {
+  deletePodNamespaces,
+  killProcessesMentioning,
+  removeStaleShimSockets,
+  unmountUnder,
+} from './host-state.ts';
 import { kubeletArgs, kubeletConfig, kubeProxyArgs } from './kubelet-config.ts';
 import { writeCniConfig } from './node-network.ts';
 
@@ -74,7 +79,9 @@ export async function startRealNode(options: RealNodeOptions): Promise<RealNode>
     cleanHost();
   };
   const cleanHost = (): void => {
-    killProcessesMentioning(join(dir, 'containerd'));
+    // Shims start their own session, so containerd's end does not take them along.
+    killProcessesMentioning(join(base, 'containerd', 'containerd.sock'));
+    removeStaleShimSockets();
     removeCgroupRoot(a.cgroupRoot);
     deletePodNamespaces(a.podCidr.replace(/0\/24$/, ''));
     unmountUnder(dir);
@@ -127,6 +134,7 @@ export async function startRealNode(options: RealNodeOptions): Promise<RealNode>
         containerdSocket: containerd.socket,
         resolvConf,
         volumePluginDir: join(base, 'volume-plugins'),
+        podLogsDir: join(base, 'pod-logs'),
       }),
     );
     const kubelet = new ManagedProcess('kubelet', {
