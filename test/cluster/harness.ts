@@ -39,6 +39,7 @@ import {
   type LocalProvisioner,
 } from './storage/local-provisioner.ts';
 import type { RealNodeAddresses } from './real-node/addresses.ts';
+import type { NodeImages } from './real-node/node-images.ts';
 import { startRealNodeCluster } from './real-node/real-node-cluster.ts';
 import { sweepStaleHarnessDirs, writeOwner } from './stale.ts';
 
@@ -71,6 +72,7 @@ export interface RealNodeInfo {
   readonly addresses: RealNodeAddresses;
   /** host:port of this run's registry; quay.io, docker.io, registry.k8s.io resolve to it. */
   readonly registry: string;
+  readonly images: NodeImages;
 }
 
 export interface StartClusterOptions {

@@ -9,7 +9,7 @@
  * fails the test with the reason.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,16 @@ export function postgresBinDir(): string {
   }).trim();
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+export interface PostgresOptions {
+  /**
+   * Also listen on this address of the host (default: loopback only), and trust clients from
+   * `clientCidr`: pods of a real test node reach the server on the host's end of its link.
+   */
+  readonly listenAddress?: string;
+  readonly clientCidr?: string;
+}
+
+export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPostgres> {
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'ganymede-pg-'));
   const data = join(dir, 'data');
@@ -101,18 +110,22 @@ export async function startPostgres(): Promise<TestPostgres> {
       '--locale=C.UTF-8',
       '--no-sync',
     ]);
+    // The host itself connects from the listen address; pods from their range.
+    for (const cidr of [opts.listenAddress && `${opts.listenAddress}/32`, opts.clientCidr]) {
+      if (cidr) appendFileSync(join(data, 'pg_hba.conf'), `host all all ${cidr} trust\n`);
+    }
     const port = await freePort();
     // Durability settings off: the data is thrown away after the test.
     const options = [
       `-p ${port}`,
       `-k '${sockets}'`,
-      "-c listen_addresses='127.0.0.1'",
+      `-c listen_addresses='${['127.0.0.1', ...(opts.listenAddress ? [opts.listenAddress] : [])].join(',')}'`,
       '-F',
       '-c full_page_writes=off',
       '-c synchronous_commit=off',
     ].join(' ');
     await run('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', '-o', options, 'start']);
-    const base = `postgres://postgres@127.0.0.1:${port}`;
+    const base = `postgres://postgres@${opts.listenAddress ?? '127.0.0.1'}:${port}`;
     let databases = 0;
     const createDatabase = async (): Promise<string> => {
       const name = `ganymede_${databases++}`;

@@ -33,8 +33,10 @@ export const K8S_PROGRESS = {
   queued: 15,
   storage: 20,
   machine: 30,
-  downloading: 40,
   starting: 50,
+  // After `starting`: the pod is placed on a machine before its kubelet pulls the image, and
+  // progress only moves forward.
+  downloading: 60,
   waiting: 75,
   done: 100,
 } as const;

@@ -153,13 +153,13 @@ describe('observe', () => {
       observe(input({ notebook: notebook({ status: status('Pending', 'WaitingForMachine') }) })),
       observe(
         input({
-          notebook: notebook({ status: status('Starting', PULLING_REASON) }),
+          notebook: notebook({ status: status('Starting', 'Starting') }),
           pods: [pod('u1', { node: 'n' })],
         }),
       ),
       observe(
         input({
-          notebook: notebook({ status: status('Starting', 'Starting') }),
+          notebook: notebook({ status: status('Starting', PULLING_REASON) }),
           pods: [pod('u1', { node: 'n' })],
         }),
       ),
@@ -175,8 +175,8 @@ describe('observe', () => {
       ['starting', K8S_PROGRESS.requested, K8S_MESSAGES.requested],
       ['starting', K8S_PROGRESS.storage, K8S_MESSAGES.storage],
       ['starting', K8S_PROGRESS.machine, K8S_MESSAGES.machine],
-      ['starting', K8S_PROGRESS.downloading, K8S_MESSAGES.downloading],
       ['starting', K8S_PROGRESS.starting, K8S_MESSAGES.starting],
+      ['starting', K8S_PROGRESS.downloading, K8S_MESSAGES.downloading],
       ['starting', K8S_PROGRESS.waiting, K8S_MESSAGES.waiting],
     ]);
   });

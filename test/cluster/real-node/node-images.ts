@@ -22,7 +22,7 @@ export const notebookImage = 'quay.io/jupyter/minimal-notebook:2025-06-02';
 export const busyboxImage = 'docker.io/library/busybox:1.36';
 
 /** Registries whose references the test registry answers for. */
-const mirroredHosts = ['quay.io', 'docker.io', 'registry.k8s.io'];
+const mirroredHosts = ['quay.io', 'docker.io', 'registry.k8s.io', 'ghcr.io'];
 
 export interface NodeImages {
   /** host:port of the registry, on the host's end of the node's link. */
@@ -32,6 +32,11 @@ export interface NodeImages {
   readonly coreDnsImage: string;
   /** Every image reference the registry holds. */
   readonly images: readonly string[];
+  /**
+   * Pushes an image from podman's storage (scripts/build-image.sh builds the hub image there)
+   * under its real name, e.g. ghcr.io/ganymede/hub:test.
+   */
+  pushFromPodman(local: string, reference: string, containersConf: string): Promise<void>;
   stop(): Promise<void>;
   stopNow(): void;
 }
@@ -110,6 +115,14 @@ export async function startNodeImages(options: {
     mirrors,
     coreDnsImage,
     images,
+    pushFromPodman: async (local, reference, containersConf) => {
+      const path = reference.slice(reference.indexOf('/') + 1);
+      await execFileAsync(
+        'podman',
+        ['push', '--quiet', '--tls-verify=false', local, `docker://${registry}/${path}`],
+        { env: { ...process.env, CONTAINERS_CONF: containersConf }, maxBuffer: 1 << 20 },
+      );
+    },
     stopNow,
     stop: () => {
       stopNow();

@@ -154,7 +154,7 @@ export async function startRealNodeCluster(): Promise<TestCluster> {
       kubeConfig,
       binDir,
       dir,
-      realNode: { nodeName, addresses: a, registry: images.registry },
+      realNode: { nodeName, addresses: a, registry: images.registry, images },
       kubectl: (args, input) => runKubectl(join(binDir, 'kubectl'), kubeconfigPath, args, input),
       stop,
     };
