@@ -2,9 +2,12 @@
  * `npm run cluster -- up|down|status` — a real control plane (and node agent) for trying things
  * by hand, e.g. `kubectl apply` of a JupyterNotebook.
  *
- *   up [--detach] [--no-node-agent]  start; prints the kubeconfig path. In the foreground it
+ *   up [--detach] [--node agent|kubelet|none]
+ *                                    start; prints the kubeconfig path. In the foreground it
  *                                    runs until Ctrl-C; with --detach it returns once the
  *                                    cluster is ready and keeps running in the background.
+ *                                    --node kubelet: a real node (kubelet, containerd, DNS);
+ *                                    --no-node-agent is the old spelling of --node none.
  *   down                             stop the cluster started by `up` (from any terminal).
  *   status                           is it running, where is its kubeconfig, are its nodes Ready.
  *
@@ -32,9 +35,12 @@ const State = z.object({
 });
 type State = z.infer<typeof State>;
 
-const Command = z.enum(['up', 'down', 'status'], {
-  error: () => 'usage: npm run cluster -- up [--detach] [--no-node-agent] | down | status',
+const usage = 'usage: npm run cluster -- up [--detach] [--node agent|kubelet|none] | down | status';
+const Command = z.enum(['up', 'down', 'status'], { error: () => usage });
+const Node = z.enum(['agent', 'kubelet', 'none'], {
+  error: () => `--node must be agent, kubelet or none; ${usage}`,
 });
+type Node = z.infer<typeof Node>;
 
 function readState(): State | undefined {
   let raw: string;
@@ -63,7 +69,7 @@ function printHowToUse(state: State): void {
   );
 }
 
-async function up(detach: boolean, nodeAgent: boolean): Promise<void> {
+async function up(detach: boolean, node: Node): Promise<void> {
   const existing = readState();
   if (existing && alive(existing.pid)) {
     process.stderr.write(
@@ -76,12 +82,7 @@ async function up(detach: boolean, nodeAgent: boolean): Promise<void> {
   if (detach) {
     rmSync(stateFile, { force: true });
     const out = openSync(logFile, 'w');
-    const args = [
-      ...process.execArgv,
-      process.argv[1] ?? '',
-      'up',
-      ...(nodeAgent ? [] : ['--no-node-agent']),
-    ];
+    const args = [...process.execArgv, process.argv[1] ?? '', 'up', `--node=${node}`];
     const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
     child.unref();
     process.stderr.write(`starting in the background (log: ${logFile})…\n`);
@@ -99,7 +100,7 @@ async function up(detach: boolean, nodeAgent: boolean): Promise<void> {
       await delay(250);
     }
   }
-  const cluster = await startCluster({ nodeAgent });
+  const cluster = await startCluster({ node });
   const state: State = {
     pid: process.pid,
     server: cluster.server,
@@ -158,15 +159,22 @@ async function main(): Promise<void> {
     options: {
       detach: { type: 'boolean', default: false },
       'no-node-agent': { type: 'boolean', default: false },
+      node: { type: 'string' },
     },
   });
+  const node = Node.safeParse(values.node ?? (values['no-node-agent'] ? 'none' : 'agent'));
+  if (!node.success) {
+    process.stderr.write(`${node.error.issues[0]?.message ?? usage}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const command = Command.safeParse(positionals[0]);
   if (!command.success) {
     process.stderr.write(`${command.error.issues[0]?.message ?? 'bad command'}\n`);
     process.exitCode = 2;
     return;
   }
-  if (command.data === 'up') await up(values.detach, !values['no-node-agent']);
+  if (command.data === 'up') await up(values.detach, node.data);
   else if (command.data === 'down') await down();
   else await status();
 }
