@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sweepStaleClaims } from './network/claim.ts';
 import { isProcessAlive } from './network/ip-command.ts';
 import { unmountUnder } from './real-node/host-state.ts';
 
@@ -15,6 +16,8 @@ export function writeOwner(dir: string): void {
 }
 
 export function sweepStaleHarnessDirs(parent: string): void {
+  // Processes first (a real node's containers use mounts inside the folders).
+  sweepStaleClaims();
   for (const entry of readdirSync(parent)) {
     if (!entry.startsWith('ganymede-cluster-') || entry === 'ganymede-cluster-net') continue;
     const dir = join(parent, entry);

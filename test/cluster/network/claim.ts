@@ -43,6 +43,20 @@ export async function claimNetworkIndex(): Promise<NetworkClaim> {
   throw new Error(`no free pod network: all of ${podNetworkPrefix}.0-255.0/24 are in use`);
 }
 
+/** Sweeps every claim whose owner died, so its processes are gone before its folder is. */
+export function sweepStaleClaims(): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(claimsDir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const index = Number(entry);
+    if (Number.isInteger(index) && isStaleClaim(index)) sweepNetwork(index);
+  }
+}
+
 function isStaleClaim(index: number): boolean {
   const path = join(claimsDir, String(index));
   let owner: number;

@@ -5,12 +5,13 @@
  * fills once and caches. containerd's mirrors (certs.d) send quay.io, docker.io and
  * registry.k8s.io references there, so manifests name images exactly as users' do.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { killGroup } from '../control-plane/managed-process.ts';
+import { exitedReason } from '../control-plane/control-plane.ts';
+import { ManagedProcess } from '../control-plane/managed-process.ts';
 import { freeLoopbackPort } from '../control-plane/ports.ts';
 import { waitFor } from '../control-plane/wait.ts';
 
@@ -56,7 +57,7 @@ export async function startNodeImages(options: {
   await mkdir(options.dir, { recursive: true });
   // Hard links: instant, and a pull never writes, so the cached seed stays as it is.
   await execFileAsync('cp', ['-al', seed, storage]);
-  let child: ChildProcess | undefined;
+  let registryProcess: ManagedProcess | undefined;
   let registry = '';
   for (let attempt = 1; ; attempt++) {
     const port = await freeLoopbackPort();
@@ -72,27 +73,24 @@ export async function startNodeImages(options: {
         '',
       ].join('\n'),
     );
-    const proc = spawn('docker-registry', ['serve', config], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      detached: true,
+    // A managed process: killed with the harness even when the harness is SIGKILLed.
+    const proc = new ManagedProcess('docker-registry', {
+      command: 'docker-registry',
+      args: ['serve', config],
+      logFile: join(options.dir, 'registry.log'),
+      cwd: options.dir,
     });
-    child = proc;
-    let stderr = '';
-    proc.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    registryProcess = proc;
     try {
       await waitFor(
         'the test registry',
         async () => ((await fetch(`http://${registry}/v2/`)).ok ? true : undefined),
-        {
-          timeoutMs: 10_000,
-          intervalMs: 50,
-          abortIf: () => (proc.exitCode === null ? undefined : `exited: ${stderr}`),
-        },
+        { timeoutMs: 10_000, intervalMs: 50, abortIf: () => exitedReason(proc) },
       );
       break;
     } catch (e) {
-      killGroup(proc.pid, 'SIGKILL');
-      if (attempt >= 3 || !stderr.includes('address already in use')) throw e;
+      await proc.stop(1000);
+      if (attempt >= 3 || !proc.logTail().includes('address already in use')) throw e;
     }
   }
   const mirrors = mirroredHosts.map((host) => ({
@@ -108,7 +106,7 @@ export async function startNodeImages(options: {
   const coreDnsImage = images.find((i) => i.startsWith('registry.k8s.io/coredns/'));
   if (!coreDnsImage) throw new Error(`no CoreDNS image in ${seed}`);
   const stopNow = (): void => {
-    killGroup(child.pid, 'SIGKILL');
+    registryProcess.signal('SIGKILL');
   };
   return {
     registry,
@@ -124,9 +122,8 @@ export async function startNodeImages(options: {
       );
     },
     stopNow,
-    stop: () => {
-      stopNow();
-      return Promise.resolve();
+    stop: async () => {
+      await registryProcess.stop(2000);
     },
   };
 }
