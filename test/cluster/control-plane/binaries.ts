@@ -9,19 +9,33 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const requiredBinaries = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl'];
+/** What a real node adds (build.sh builds them into the same folder). */
+export const realNodeBinaries = [
+  'kubelet',
+  'kube-scheduler',
+  'kube-proxy',
+  'containerd',
+  'containerd-shim-runc-v2',
+  'ctr',
+  'coredns',
+  'pause',
+];
 
 const buildScript = fileURLToPath(new URL('../build.sh', import.meta.url));
 
-export async function resolveBinaries(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function resolveBinaries(
+  env: NodeJS.ProcessEnv = process.env,
+  required: readonly string[] = requiredBinaries,
+): Promise<string> {
   const binDir = env['GANYMEDE_CLUSTER_BIN']?.trim()
     ? env['GANYMEDE_CLUSTER_BIN']
     : await runBuildScript();
-  for (const name of requiredBinaries) {
+  for (const name of required) {
     try {
       await access(join(binDir, name), constants.X_OK);
     } catch {
       throw new Error(
-        `control plane binary ${name} missing in ${binDir} (GANYMEDE_CLUSTER_BIN); run test/cluster/build.sh`,
+        `test cluster binary ${name} missing in ${binDir} (GANYMEDE_CLUSTER_BIN); run test/cluster/build.sh`,
       );
     }
   }

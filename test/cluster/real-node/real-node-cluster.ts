@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, KubernetesObjectApi, type V1Deployment } from '@kubernetes/client-node';
 import { trackForCleanup } from '../cleanup.ts';
-import { resolveBinaries } from '../control-plane/binaries.ts';
+import { realNodeBinaries, requiredBinaries, resolveBinaries } from '../control-plane/binaries.ts';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
 import { runKubectl, waitForControllerManager } from '../control-plane/kubectl.ts';
 import { killGroup } from '../control-plane/managed-process.ts';
@@ -27,7 +27,7 @@ import { createNodeNetwork, removeNodeNetwork } from './node-network.ts';
 import { startRealNode, type RealNode } from './real-node.ts';
 
 export async function startRealNodeCluster(): Promise<TestCluster> {
-  const binDir = await resolveBinaries();
+  const binDir = await resolveBinaries(process.env, [...requiredBinaries, ...realNodeBinaries]);
   sweepStaleHarnessDirs(tmpdir());
   const dir = await mkdtemp(join(tmpdir(), 'ganymede-cluster-'));
   writeOwner(dir);
