@@ -113,13 +113,15 @@ describe('a real node (kubelet + containerd)', { timeout: 900_000 }, () => {
     assert.equal(node.status.nodeInfo.kubeletVersion, 'v1.36.3');
   });
 
-  it('runs a notebook: downloads the image once, keeps files written as uid 1000, runs cells, answers on its in-cluster URL', async () => {
+  it('runs a notebook: downloads the image once, keeps files written as uid 1000, runs cells, answers on its in-cluster URL', async (t) => {
+    const applied = Date.now();
     await kubectlOk(
       cluster,
       ['apply', '-f', '-'],
       notebookYaml('alice', ns, { image: notebookImage, resources: { memory: '1Gi' } }),
     );
     const first = await reasonsUntil('alice', (nb) => nb.status?.phase === 'Running', 'Running');
+    t.diagnostic(`first start (image pulled): Running ${Date.now() - applied} ms after apply`);
     assert.ok(
       first.reasons.includes('DownloadingImage'),
       `the first start says "Downloading the environment": ${first.reasons.join(' → ')}`,
@@ -184,6 +186,7 @@ describe('a real node (kubelet + containerd)', { timeout: 900_000 }, () => {
     ]);
     await waitForNotebook(cluster, ns, 'alice', (nb) => nb.status?.phase === 'Stopped', 'Stopped');
     await waitForNone(cluster, ns, 'pods', 'ganymede.dev/notebook=alice');
+    const restarted = Date.now();
     await kubectlOk(cluster, [
       'patch',
       'jupyternotebook',
@@ -195,6 +198,7 @@ describe('a real node (kubelet + containerd)', { timeout: 900_000 }, () => {
       '{"spec":{"stopped":false}}',
     ]);
     const second = await reasonsUntil('alice', (nb) => nb.status?.phase === 'Running', 'Running');
+    t.diagnostic(`second start (image on the node): Running ${Date.now() - restarted} ms after`);
     assert.ok(
       !second.reasons.includes('DownloadingImage'),
       `a second start does not download: ${second.reasons.join(' → ')}`,
