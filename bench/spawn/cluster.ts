@@ -33,7 +33,24 @@ async function kubectlOk(cluster: TestCluster, args: string[], input?: string): 
   return r.stdout;
 }
 
-export async function startBenchCluster(venv: string, crdPath: string): Promise<BenchCluster> {
+/**
+ * `node: 'agent'` (default): pods as processes of the anchor venv (above). `node: 'kubelet'`:
+ * a real node, real containers from the images test/cluster/images/build-node-images.sh
+ * builds, the same image for both systems (it has `jupyter` and `jupyterhub-singleuser`),
+ * pulled onto the node before anything is measured, as a pre-puller would have it.
+ */
+export async function startBenchCluster(
+  venv: string,
+  crdPath: string,
+  node: 'agent' | 'kubelet' = 'agent',
+): Promise<BenchCluster> {
+  if (node === 'kubelet') {
+    const cluster = await startCluster({ node: 'kubelet' });
+    const hostIp = cluster.realNode?.addresses.hostAddress ?? '';
+    await installCrd(cluster, crdPath);
+    await prePull(cluster, [realNodeImages.ganymede, realNodeImages.jupyterhub]);
+    return benchCluster(cluster, hostIp);
+  }
   // Pods run as uid 1000 and read the image config: the folder must be world-readable.
   const imagesDir = mkdtempSync(join(tmpdir(), 'ganymede-bench-spawn-'));
   chmodSync(imagesDir, 0o755);
@@ -50,11 +67,21 @@ export async function startBenchCluster(venv: string, crdPath: string): Promise<
       }),
     ],
   });
-  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
-  const nodes = await core.listNode();
+  const nodes = await cluster.kubeConfig.makeApiClient(CoreV1Api).listNode();
   const hostIp =
     nodes.items[0]?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '';
   if (!hostIp) throw new Error('the node agent registered no InternalIP');
+  await installCrd(cluster, crdPath);
+  return benchCluster(cluster, hostIp);
+}
+
+/** The images each system's notebooks use on a real node (one image under two names). */
+export const realNodeImages = {
+  ganymede: 'quay.io/jupyter/minimal-notebook:2025-06-02',
+  jupyterhub: 'quay.io/jupyterhub/k8s-singleuser-sample:4.3.0',
+} as const;
+
+async function installCrd(cluster: TestCluster, crdPath: string): Promise<void> {
   await kubectlOk(cluster, ['apply', '--server-side', '-f', '-'], readFileSync(crdPath, 'utf8'));
   await kubectlOk(cluster, [
     'wait',
@@ -62,6 +89,38 @@ export async function startBenchCluster(venv: string, crdPath: string): Promise<
     '--timeout=60s',
     'crd/jupyternotebooks.ganymede.dev',
   ]);
+}
+
+/** Runs a pod of each image once, so no measurement pays for a pull. */
+async function prePull(cluster: TestCluster, images: readonly string[]): Promise<void> {
+  for (const [i, image] of images.entries()) {
+    const name = `pre-pull-${String(i)}`;
+    await kubectlOk(
+      cluster,
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: 'default' },
+        spec: {
+          restartPolicy: 'Never',
+          terminationGracePeriodSeconds: 0,
+          containers: [{ name: 'c', image, command: ['true'] }],
+        },
+      }),
+    );
+    await kubectlOk(cluster, [
+      'wait',
+      '--for=jsonpath={.status.phase}=Succeeded',
+      '--timeout=300s',
+      `pod/${name}`,
+    ]);
+    await kubectlOk(cluster, ['delete', 'pod', name, '--wait=true']);
+  }
+}
+
+function benchCluster(cluster: TestCluster, hostIp: string): BenchCluster {
+  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
   return {
     cluster,
     hostIp,
@@ -112,7 +171,10 @@ export async function startBenchCluster(venv: string, crdPath: string): Promise<
       throw new Error(`namespace ${name} or its volumes still there after ${String(timeoutMs)} ms`);
     },
     async podCount() {
-      return (await core.listPodForAllNamespaces()).items.length;
+      // Notebook pods only: a real node's cluster DNS runs in kube-system all along.
+      return (await core.listPodForAllNamespaces()).items.filter(
+        (p) => p.metadata?.namespace !== 'kube-system',
+      ).length;
     },
   };
 }

@@ -29,6 +29,8 @@ export async function startGanymedeHub(input: {
   timeoutSeconds: number;
   /** Start admission limit (backend.kubernetes.maxStartingServers). */
   maxStarting: number | 'auto';
+  /** The profile's image (default: notebookImage, played by the node agent). */
+  image?: string;
 }): Promise<GanymedeHub> {
   mkdirSync(input.dir, { recursive: true });
   const port = await freePort();
@@ -49,7 +51,7 @@ export async function startGanymedeHub(input: {
       {
         name: 'standard',
         displayName: 'Standard',
-        image: notebookImage,
+        image: input.image ?? notebookImage,
         default: true,
       },
     ],

@@ -6,6 +6,8 @@
  * Usage: node bench/spawn/run.ts [--users 1,50] [--rounds 2] [--systems ganymede,jupyterhub]
  *                                [--timeout 600] [--out bench/results] [--name spawn]
  *                                [--max-starting auto]   (Ganymede's start admission limit)
+ *                                [--node agent|kubelet]  (our node agent, or a real node with
+ *                                                         real containers)
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { maxStartingSchema } from '../../src/config/schema.ts';
 import { matchingCpuSeconds, treeCpuSeconds } from './cpu.ts';
-import { startBenchCluster, type BenchCluster } from './cluster.ts';
+import { realNodeImages, startBenchCluster, type BenchCluster } from './cluster.ts';
 import { startGanymedeHub } from './ganymede.ts';
 import { singleuserImage, startAnchorHub } from './jupyterhub.ts';
 import { measureUserSpawn, type SpawnTarget } from './measure.ts';
@@ -36,8 +38,13 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(root, 'bench', 'results') },
     name: { type: 'string', default: 'spawn' },
     'max-starting': { type: 'string', default: 'auto' },
+    node: { type: 'string', default: 'agent' },
   },
 });
+if (args.node !== 'agent' && args.node !== 'kubelet') {
+  throw new Error(`--node: agent or kubelet, not ${args.node}`);
+}
+const nodeKind = args.node;
 const userCounts = args.users.split(',').map(Number);
 const rounds = Number(args.rounds);
 const systems = args.systems.split(',').map((s): SystemName => {
@@ -134,6 +141,7 @@ async function startSystem(
     namespace,
     timeoutSeconds,
     maxStarting,
+    ...(nodeKind === 'kubelet' ? { image: realNodeImages.ganymede } : {}),
   });
   return { target: hub, pid: hub.process.child.pid ?? 0, stop: () => hub.stop() };
 }
@@ -217,6 +225,7 @@ log(`starting the test control plane (load ${loadAtStart.map((l) => l.toFixed(1)
 const bench = await startBenchCluster(
   venv,
   join(root, 'deploy', 'crd', 'jupyternotebooks.ganymede.dev.yaml'),
+  nodeKind,
 );
 const versionInfo = versions(bench.cluster.binDir);
 const measurements: Measurement[] = [];
@@ -265,7 +274,11 @@ function writeResults(final: boolean): void {
       systems,
       timeoutSeconds,
       ganymedeMaxStarting: maxStarting,
-      images: { ganymede: 'quay.io/jupyter/minimal-notebook:latest', jupyterhub: singleuserImage },
+      node: nodeKind,
+      images:
+        nodeKind === 'kubelet'
+          ? realNodeImages
+          : { ganymede: 'quay.io/jupyter/minimal-notebook:latest', jupyterhub: singleuserImage },
     },
     summaries,
     speedups: speedups(summaries),

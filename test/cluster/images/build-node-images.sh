@@ -8,6 +8,10 @@
 #       user jovyan uid 1000 gid 100 (users), HOME /home/jovyan, JupyterLab from PyPI
 #       (scripts/requirements-jupyter.txt) in /opt/venv on PATH, tini as PID 1,
 #       start-notebook.py/.sh as docker-stacks has them; the operator runs `jupyter lab …`.
+#       Like docker-stacks' images it also has JupyterHub's `jupyterhub-singleuser` (the
+#       version bench/spawn/requirements.txt pins), so the same image is also pushed as
+#       quay.io/jupyterhub/k8s-singleuser-sample:4.3.0, KubeSpawner's image in bench/spawn:
+#       both systems then start the very same server files.
 #   docker.io/library/busybox:1.36      Debian's busybox-static, user 1000:100, for small tests
 #   registry.k8s.io/pause:3.10          the static pause binary build.sh makes (sandbox image)
 #   registry.k8s.io/coredns/coredns:<v> the coredns binary build.sh makes (cluster DNS)
@@ -24,12 +28,15 @@ log() { echo "[node-images] $*" >&2; }
 # Bump when a recipe below changes in a way the stamp inputs would not show.
 recipe=1
 notebook_ref=quay.io/jupyter/minimal-notebook:2025-06-02
+singleuser_ref=quay.io/jupyterhub/k8s-singleuser-sample:4.3.0
+jupyterhub_pin=$(grep -E '^jupyterhub==' "$root/bench/spawn/requirements.txt")
 busybox_ref=docker.io/library/busybox:1.36
 pause_ref=registry.k8s.io/pause:3.10
 coredns_version=$("$bin/coredns" -version | sed -n 's/^CoreDNS-//p')
 coredns_ref=registry.k8s.io/coredns/coredns:v$coredns_version
 
-stamp=$(cat "$0" "$root/scripts/requirements-jupyter.txt" "$bin/pause" "$bin/coredns" |
+stamp=$(cat "$0" "$root/scripts/requirements-jupyter.txt" "$root/bench/spawn/requirements.txt" \
+  "$bin/pause" "$bin/coredns" |
   sha256sum | cut -c1-16)
 seed="$cache/registry-$recipe-$stamp"
 if [ -f "$seed/.complete" ]; then
@@ -134,7 +141,7 @@ b run --isolation chroot --network host --volume "$ca:/run/build-ca.crt:ro" \
   --volume "$root/scripts/requirements-jupyter.txt:/run/requirements.txt:ro" "$c" -- sh -c '
     python3 -m venv /opt/venv &&
     /opt/venv/bin/pip install --quiet --no-cache-dir --disable-pip-version-check \
-      --cert /run/build-ca.crt -r /run/requirements.txt &&
+      --cert /run/build-ca.crt -r /run/requirements.txt '"$jupyterhub_pin"' &&
     chown -R 1000:100 /home/jovyan'
 # docker-stacks start scripts: start-notebook.py runs `jupyter lab` with the arguments given.
 cat >"$work/start-notebook.py" <<'EOF'
@@ -156,11 +163,13 @@ b config --user 1000:100 --workingdir /home/jovyan \
   --entrypoint '["tini", "-g", "--"]' --cmd '["start-notebook.py"]' "$c"
 b commit --quiet --format oci "$c" notebook >/dev/null
 push notebook "$notebook_ref"
+push notebook "$singleuser_ref"
 
 kill "$registry_pid"
 wait "$registry_pid" 2>/dev/null || true
 registry_pid=
-printf '%s\n' "$notebook_ref" "$busybox_ref" "$pause_ref" "$coredns_ref" >"$seed.partial/images"
+printf '%s\n' "$notebook_ref" "$singleuser_ref" "$busybox_ref" "$pause_ref" "$coredns_ref" \
+  >"$seed.partial/images"
 touch "$seed.partial/.complete"
 rm -rf "$seed"
 mv "$seed.partial" "$seed"
