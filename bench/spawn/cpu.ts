@@ -67,3 +67,25 @@ export function matchingCpuSeconds(
   const matching = tree(rootPid).filter((p) => needles.some((n) => p.cmdline.includes(n)));
   return { seconds: matching.reduce((sum, p) => sum + p.cpuSeconds, 0), count: matching.length };
 }
+
+/**
+ * On a real node, containers are children of containerd's shims, not of this process: their
+ * CPU is the cgroup's. Seconds used by everything under the kubelet's cgroup root (the pods;
+ * cluster DNS is idle), and the count of live processes there whose command line contains any
+ * of `needles`.
+ */
+export function cgroupCpuSeconds(
+  cgroupRoot: string,
+  needles: readonly string[],
+): { seconds: number; count: number } {
+  const usage = Number(readFileSync(`/sys/fs/cgroup/cpuacct${cgroupRoot}/cpuacct.usage`, 'utf8'));
+  const count = readProcs().filter((p) => {
+    if (!needles.some((n) => p.cmdline.includes(n))) return false;
+    try {
+      return readFileSync(`/proc/${String(p.pid)}/cgroup`, 'utf8').includes(`${cgroupRoot}/`);
+    } catch {
+      return false;
+    }
+  }).length;
+  return { seconds: usage / 1e9, count };
+}

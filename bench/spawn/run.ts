@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { maxStartingSchema } from '../../src/config/schema.ts';
-import { matchingCpuSeconds, treeCpuSeconds } from './cpu.ts';
+import { cgroupCpuSeconds, matchingCpuSeconds, treeCpuSeconds } from './cpu.ts';
 import { realNodeImages, startBenchCluster, type BenchCluster } from './cluster.ts';
 import { startGanymedeHub } from './ganymede.ts';
 import { singleuserImage, startAnchorHub } from './jupyterhub.ts';
@@ -173,6 +173,13 @@ async function measureOnce(
     const controlPlane = [bench.cluster.binDir];
     const hubCpu0 = treeCpuSeconds(pid);
     const controlPlaneCpu0 = matchingCpuSeconds(process.pid, controlPlane).seconds;
+    // A real node's containers are not our descendants: count their cgroup's CPU instead.
+    const podCgroup = bench.cluster.realNode?.addresses.cgroupRoot;
+    const notebookCpu = (): { seconds: number; count: number } =>
+      podCgroup === undefined
+        ? matchingCpuSeconds(process.pid, notebookNeedles)
+        : cgroupCpuSeconds(podCgroup, notebookNeedles);
+    const notebookCpu0 = podCgroup === undefined ? 0 : notebookCpu().seconds;
     const t0 = performance.now();
     const results = await Promise.all(
       names.map((name) =>
@@ -182,11 +189,11 @@ async function measureOnce(
       ),
     );
     const wallMs = performance.now() - t0;
-    const notebooks = matchingCpuSeconds(process.pid, notebookNeedles);
+    const notebooks = notebookCpu();
     const cpuSeconds = {
       hub: treeCpuSeconds(pid) - hubCpu0,
       controlPlane: matchingCpuSeconds(process.pid, controlPlane).seconds - controlPlaneCpu0,
-      notebooks: notebooks.seconds,
+      notebooks: notebooks.seconds - notebookCpu0,
       notebookProcesses: notebooks.count,
     };
     const ok = results.filter((r) => r.ok).length;

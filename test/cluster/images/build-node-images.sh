@@ -146,12 +146,16 @@ b run --isolation chroot --network host --volume "$ca:/run/build-ca.crt:ro" \
 # docker-stacks start scripts: start-notebook.py runs `jupyter lab` with the arguments given.
 cat >"$work/start-notebook.py" <<'EOF'
 #!/opt/venv/bin/python3
-"""Like docker-stacks' start-notebook.py: run JupyterLab (or $DOCKER_STACKS_JUPYTER_CMD)."""
+"""Like docker-stacks' start-notebook.py: under JupyterHub (JUPYTERHUB_API_TOKEN set) run
+jupyterhub-singleuser, else JupyterLab (or $DOCKER_STACKS_JUPYTER_CMD)."""
 import os
 import sys
 
-command = os.environ.get("DOCKER_STACKS_JUPYTER_CMD", "lab")
-os.execvp("jupyter", ["jupyter", command, *sys.argv[1:]])
+if "JUPYTERHUB_API_TOKEN" in os.environ:
+    command = ["jupyterhub-singleuser"]
+else:
+    command = ["jupyter", os.environ.get("DOCKER_STACKS_JUPYTER_CMD", "lab")]
+os.execvp(command[0], [*command, *sys.argv[1:]])
 EOF
 printf '#!/bin/sh\nexec /usr/local/bin/start-notebook.py "$@"\n' >"$work/start-notebook.sh"
 chmod 755 "$work/start-notebook.py" "$work/start-notebook.sh"
