@@ -22,6 +22,7 @@ if [ "${SKIP_CLUSTER:-}" != 1 ]; then
     echo "the cluster tier must run as root (network namespaces, runAsUser)" >&2; exit 1
   fi
   GANYMEDE_CLUSTER_BIN=$(test/cluster/build.sh); export GANYMEDE_CLUSTER_BIN
+  test/cluster/kube-router/build.sh >/dev/null   # NetworkPolicy on the real node
 fi
 step "integration tests"; node --test --test-concurrency=1 --test-timeout=900000 'test/integration/**/*.test.ts'
 if [ -f scripts/ensure-browser.sh ]; then

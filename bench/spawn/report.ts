@@ -20,6 +20,8 @@ export interface RunResult {
     timeoutSeconds: number;
     /** Absent in runs before the option existed: they used 'auto'. */
     ganymedeMaxStarting?: number | 'auto';
+    /** Absent in runs before the option existed: they used the node agent. */
+    node?: 'agent' | 'kubelet';
   };
   readonly summaries: readonly Summary[];
   readonly speedups: readonly { users: number; median: number; p90: number; allReady: number }[];
@@ -40,7 +42,7 @@ export function renderMarkdown(r: RunResult): string {
       `load average (1/5/15 min) ${load(r.machine.loadAtStart)} at the start, ${load(r.machine.loadAtEnd)} at the end ` +
       '(a shared machine: other work ran at the same time).',
     '',
-    'Method (bench/spawn/README.md): both hubs on the same test control plane and node agent, a fresh hub and ' +
+    `Method (bench/spawn/README.md): both hubs on the same test control plane and ${r.settings.node === 'kubelet' ? 'real node (kubelet + containerd, real containers of one image pulled before measuring)' : 'node agent'}, a fresh hub and ` +
       'namespace per measurement, N users created with a token each (untimed), then N start requests at once. ' +
       'Per user: from `POST /hub/api/users/{name}/server` to the first `200` of `GET /user/{name}/api/status` ' +
       "with the user's token through the hub's proxy. Systems alternate order each round. " +

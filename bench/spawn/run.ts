@@ -44,7 +44,7 @@ const { values: args } = parseArgs({
 if (args.node !== 'agent' && args.node !== 'kubelet') {
   throw new Error(`--node: agent or kubelet, not ${args.node}`);
 }
-const nodeKind = args.node;
+const nodeKind: 'agent' | 'kubelet' = args.node === 'kubelet' ? 'kubelet' : 'agent';
 const userCounts = args.users.split(',').map(Number);
 const rounds = Number(args.rounds);
 const systems = args.systems.split(',').map((s): SystemName => {
@@ -199,7 +199,7 @@ async function measureOnce(
     const ok = results.filter((r) => r.ok).length;
     const times = results.flatMap((r) => (r.ms === undefined ? [] : [r.ms])).sort((a, b) => a - b);
     log(
-      `  CPU s: hub ${cpuSeconds.hub.toFixed(1)}, control plane ${cpuSeconds.controlPlane.toFixed(1)}, ${String(notebooks.count)} notebook servers ${notebooks.seconds.toFixed(1)}`,
+      `  CPU s: hub ${cpuSeconds.hub.toFixed(1)}, control plane ${cpuSeconds.controlPlane.toFixed(1)}, ${String(notebooks.count)} notebook servers ${cpuSeconds.notebooks.toFixed(1)}`,
     );
     log(
       `  done in ${(wallMs / 1000).toFixed(1)} s: ${String(ok)}/${String(users)} ok, median ${((times[Math.floor((times.length - 1) / 2)] ?? NaN) / 1000).toFixed(1)} s, 429s ${String(results.reduce((s, r) => s + r.tooManyRequests, 0))}`,

@@ -80,6 +80,8 @@ export interface StartClusterOptions {
   node?: NodeKind;
   /** Deprecated spelling of `node: 'none'` (false) / `node: 'agent'` (true). */
   nodeAgent?: boolean;
+  /** A real node only: enforce NetworkPolicy (kube-router's policy controller). */
+  networkPolicy?: boolean;
   /**
    * image pattern → how to run it locally; default includes quay.io/jupyter/* → GANYMEDE_JUPYTER.
    * These rules are tried first, the defaults (node-agent/default-images.ts) after them.
@@ -89,7 +91,9 @@ export interface StartClusterOptions {
 
 export async function startCluster(options: StartClusterOptions = {}): Promise<TestCluster> {
   const kind: NodeKind = options.node ?? (options.nodeAgent === false ? 'none' : 'agent');
-  if (kind === 'kubelet') return startRealNodeCluster();
+  if (kind === 'kubelet') {
+    return startRealNodeCluster({ networkPolicy: options.networkPolicy ?? false });
+  }
   const binDir = await resolveBinaries();
   sweepStaleHarnessDirs(tmpdir());
   const dir = await mkdtemp(join(tmpdir(), 'ganymede-cluster-'));

@@ -37,6 +37,7 @@ export interface ControlPlaneOptions {
 export interface NodeKubeconfigs {
   readonly kubelet: string;
   readonly kubeProxy: string;
+  readonly kubeRouter: string;
 }
 
 export interface ControlPlane {
@@ -197,6 +198,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           `system:node:${nodeName}`,
         ),
         kubeProxy: await kubeconfigFor('kube-proxy', credentials.proxyToken, 'system:kube-proxy'),
+        kubeRouter: await kubeconfigFor(
+          'kube-router',
+          credentials.kubeRouterToken,
+          'system:kube-router',
+        ),
       };
     }
     return {

@@ -13,6 +13,8 @@ export interface ControlPlaneCredentials {
   readonly kubeletToken: string;
   readonly schedulerToken: string;
   readonly proxyToken: string;
+  /** kube-router's network policy controller (system:kube-router). */
+  readonly kubeRouterToken: string;
   /** PKCS#8 PEM; kube-apiserver accepts a private key as --service-account-key-file too. */
   readonly serviceAccountKeyPem: string;
 }
@@ -25,6 +27,7 @@ export function makeCredentials(): ControlPlaneCredentials {
     kubeletToken: randomBytes(24).toString('hex'),
     schedulerToken: randomBytes(24).toString('hex'),
     proxyToken: randomBytes(24).toString('hex'),
+    kubeRouterToken: randomBytes(24).toString('hex'),
     serviceAccountKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   };
 }
@@ -43,6 +46,7 @@ export function tokenFile(credentials: ControlPlaneCredentials, nodeName?: strin
           `${credentials.kubeletToken},system:node:${nodeName},kubelet-${nodeName},"system:nodes"`,
           `${credentials.schedulerToken},system:kube-scheduler,kube-scheduler,`,
           `${credentials.proxyToken},system:kube-proxy,kube-proxy,`,
+          `${credentials.kubeRouterToken},system:kube-router,kube-router,`,
         ]
       : []),
     '',

@@ -23,10 +23,13 @@ import type { LocalProvisioner } from '../storage/local-provisioner.ts';
 import { watchUntil } from '../watch-until.ts';
 import { realNodeAddresses } from './addresses.ts';
 import { clusterDnsObjects } from './cluster-dns.ts';
+import { kubeRouterBinary, kubeRouterRbac } from './network-policy.ts';
 import { createNodeNetwork, removeNodeNetwork } from './node-network.ts';
 import { startRealNode, type RealNode } from './real-node.ts';
 
-export async function startRealNodeCluster(): Promise<TestCluster> {
+export async function startRealNodeCluster(
+  options: { networkPolicy?: boolean } = {},
+): Promise<TestCluster> {
   const binDir = await resolveBinaries(process.env, [...requiredBinaries, ...realNodeBinaries]);
   sweepStaleHarnessDirs(tmpdir());
   const dir = await mkdtemp(join(tmpdir(), 'ganymede-cluster-'));
@@ -93,6 +96,11 @@ export async function startRealNodeCluster(): Promise<TestCluster> {
     kubeConfig.loadFromFile(controlPlane.adminKubeconfigPath);
     const nodeKubeconfigs = controlPlane.nodeKubeconfigs;
     if (!nodeKubeconfigs) throw new Error('control plane started without node credentials');
+    const kubeRouter = options.networkPolicy ? await kubeRouterBinary() : undefined;
+    if (kubeRouter) {
+      const rbac = KubernetesObjectApi.makeApiClient(kubeConfig);
+      for (const object of kubeRouterRbac()) await rbac.create(object);
+    }
     images = await startNodeImages({ dir: join(dir, 'registry'), address: a.hostAddress, binDir });
     await waitForControllerManager(kubeConfig, controlPlane);
     node = await startRealNode({
@@ -145,6 +153,9 @@ export async function startRealNodeCluster(): Promise<TestCluster> {
         cause: e,
       });
     });
+    if (kubeRouter) {
+      await node.startNetworkPolicy({ binary: kubeRouter, kubeconfig: nodeKubeconfigs.kubeRouter });
+    }
     const kubeconfigPath = controlPlane.adminKubeconfigPath;
     return {
       node: 'kubelet',

@@ -30,6 +30,7 @@ import {
   unmountUnder,
 } from './host-state.ts';
 import { kubeletArgs, kubeletConfig, kubeProxyArgs } from './kubelet-config.ts';
+import { kubeRouterArgs, kubeRouterSynced } from './network-policy.ts';
 import { writeCniConfig } from './node-network.ts';
 
 export interface RealNodeOptions {
@@ -52,6 +53,8 @@ export interface RealNode {
   readonly nodeName: string;
   readonly containerdSocket: string;
   readonly processes: readonly ManagedProcess[];
+  /** Enforces NetworkPolicy with kube-router's policy controller (its binary, kubeconfig). */
+  startNetworkPolicy(policy: { binary: string; kubeconfig: string }): Promise<void>;
   /** Graceful: pods deleted through the API, then the node's processes, then host state. */
   stop(): Promise<void>;
   /** For exit hooks: kill and remove everything now, synchronously. */
@@ -181,10 +184,36 @@ export async function startRealNode(options: RealNodeOptions): Promise<RealNode>
         cwd: base,
       }),
     );
+    /** After cluster DNS is up: a policy engine starting next to a starting CoreDNS once
+     * kept it from its first sync with the API server for over a minute. */
+    const startNetworkPolicy = async (policy: {
+      binary: string;
+      kubeconfig: string;
+    }): Promise<void> => {
+      const router = new ManagedProcess('kube-router', {
+        command: policy.binary,
+        args: kubeRouterArgs({
+          kubeconfig: policy.kubeconfig,
+          nodeName: options.nodeName,
+          serviceCidr: a.serviceCidr,
+        }),
+        logFile: join(logs, 'kube-router.log'),
+        prefix: inNode,
+        env,
+        cwd: base,
+      });
+      processes.push(router);
+      await waitFor(
+        'kube-router to write its rules',
+        async () => ((await kubeRouterSynced(a.netns)) ? true : undefined),
+        { timeoutMs: 90_000, intervalMs: 250, abortIf: () => exitedReason(router) },
+      );
+    };
     return {
       nodeName: options.nodeName,
       containerdSocket: containerd.socket,
       processes,
+      startNetworkPolicy,
       stop,
       stopNow,
     };
