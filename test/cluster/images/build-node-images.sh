@@ -47,6 +47,15 @@ if [ "$(id -u)" != 0 ]; then
   echo "build-node-images.sh needs root (rootful buildah)" >&2
   exit 1
 fi
+# One build at a time (two clusters starting side by side on a cold cache would otherwise
+# build into the same folder): wait for the other, then use what it built.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+if [ -f "$seed/.complete" ]; then
+  echo "$seed"
+  exit 0
+fi
 "$root/scripts/ensure-system.sh" test
 start=$(date +%s)
 mkdir -p "$cache"
