@@ -86,10 +86,18 @@ function leftovers(dir: string, cgroupRoot: string): string[] {
 
 describe('the real-node harness', { timeout: 600_000 }, () => {
   it('runs two clusters side by side, each with its own node, pods and addresses, and leaves nothing behind', async () => {
-    const [a, b] = await Promise.all([
+    const started = await Promise.allSettled([
       startCluster({ node: 'kubelet' }),
       startCluster({ node: 'kubelet' }),
     ]);
+    const up = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      // Whichever did start must not outlive the test (it would keep the file from ending).
+      await Promise.all(up.map((c) => c.stop()));
+      throw failed.reason;
+    }
+    const [a, b] = up as [TestCluster, TestCluster];
     try {
       assert.notEqual(a.realNode?.nodeName, b.realNode?.nodeName);
       const [ipA, ipB] = await Promise.all([runSleeper(a, 'one'), runSleeper(b, 'one')]);
