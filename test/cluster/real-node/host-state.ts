@@ -27,20 +27,27 @@ export function unmountUnder(dir: string): void {
   }
 }
 
+/** Every other process whose command line mentions `marker` (a cluster's folder or socket). */
+export function processesMentioning(marker: string): { pid: number; cmdline: string }[] {
+  const found: { pid: number; cmdline: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(join('/proc', entry, 'cmdline'), 'utf8').replaceAll('\0', ' ');
+      if (cmdline.includes(marker)) found.push({ pid: Number(entry), cmdline });
+    } catch {
+      // Exited while we read.
+    }
+  }
+  return found;
+}
+
 /** SIGKILLs every process whose command line mentions `marker` (our containerd's socket). */
 export function killProcessesMentioning(marker: string): number {
   let killed = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let cmdline: string;
+  for (const { pid } of processesMentioning(marker)) {
     try {
-      cmdline = readFileSync(join('/proc', entry, 'cmdline'), 'utf8');
-    } catch {
-      continue;
-    }
-    if (!cmdline.includes(marker)) continue;
-    try {
-      process.kill(Number(entry), 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
       killed++;
     } catch {
       // Exited meanwhile.

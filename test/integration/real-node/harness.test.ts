@@ -10,7 +10,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startCluster, type TestCluster } from '../../cluster/harness.ts';
+import { isProcessAlive } from '../../cluster/network/ip-command.ts';
 import { remainingCgroups } from '../../cluster/real-node/cgroups.ts';
+import { processesMentioning } from '../../cluster/real-node/host-state.ts';
 import { busyboxImage } from '../../cluster/real-node/node-images.ts';
 import { kubectlOk } from '../operator/helpers.ts';
 
@@ -34,20 +36,6 @@ async function runSleeper(c: TestCluster, name: string): Promise<string> {
   return kubectlOk(c, ['get', 'pod', name, '-o', 'jsonpath={.status.podIP}']);
 }
 
-/** Processes whose command line mentions `marker`. */
-function processesMentioning(marker: string): string[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .flatMap((p) => {
-      try {
-        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
-        return cmd.includes(marker) ? [`${p}: ${cmd}`] : [];
-      } catch {
-        return [];
-      }
-    });
-}
-
 function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -66,18 +54,9 @@ function pidsUnder(cgroupRoot: string): number[] {
   return existsSync(root) ? walk(root) : [];
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function leftovers(dir: string, cgroupRoot: string): string[] {
   return [
-    ...processesMentioning(dir).map((p) => `process ${p}`),
+    ...processesMentioning(dir).map((p) => `process ${String(p.pid)}: ${p.cmdline}`),
     ...remainingCgroups(cgroupRoot).map((c) => `cgroup ${c}`),
     ...mountsUnder(dir).map((m) => `mount ${m}`),
     ...(existsSync(dir) ? [`folder ${dir}`] : []),
@@ -133,13 +112,13 @@ describe('the real-node harness', { timeout: 600_000 }, () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     // The container outlives its harness (shims start their own session)…
-    assert.ok(containers.some(alive), 'the container outlived the SIGKILL');
+    assert.ok(containers.some(isProcessAlive), 'the container outlived the SIGKILL');
 
     // …until the next harness starts: it sweeps the stale network claim and folder.
     const next = await startCluster();
     await next.stop();
     assert.deepEqual(
-      containers.filter(alive),
+      containers.filter(isProcessAlive),
       [],
       'every container process of the abandoned cluster is gone',
     );

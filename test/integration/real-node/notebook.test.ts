@@ -85,6 +85,19 @@ async function inClusterBase(url: string): Promise<string> {
   return `http://${address}:${parsed.port}${parsed.pathname}`;
 }
 
+async function setStopped(name: string, stopped: boolean): Promise<void> {
+  await kubectlOk(cluster, [
+    'patch',
+    'jupyternotebook',
+    name,
+    '-n',
+    ns,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { stopped } }),
+  ]);
+}
+
 async function execIn(pod: string, script: string): Promise<string> {
   return kubectlOk(cluster, ['exec', '-n', ns, pod, '-c', 'notebook', '--', 'sh', '-c', script]);
 }
@@ -174,29 +187,11 @@ describe('a real node (kubelet + containerd)', { timeout: 900_000 }, () => {
     assert.match(inside, /^1000:100 /m, 'the file belongs to the user and the fsGroup');
 
     // Stop and start: the file is still there, and the image is not downloaded again.
-    await kubectlOk(cluster, [
-      'patch',
-      'jupyternotebook',
-      'alice',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      '{"spec":{"stopped":true}}',
-    ]);
+    await setStopped('alice', true);
     await waitForNotebook(cluster, ns, 'alice', (nb) => nb.status?.phase === 'Stopped', 'Stopped');
     await waitForNone(cluster, ns, 'pods', 'ganymede.dev/notebook=alice');
     const restarted = Date.now();
-    await kubectlOk(cluster, [
-      'patch',
-      'jupyternotebook',
-      'alice',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      '{"spec":{"stopped":false}}',
-    ]);
+    await setStopped('alice', false);
     const second = await reasonsUntil('alice', (nb) => nb.status?.phase === 'Running', 'Running');
     t.diagnostic(`second start (image on the node): Running ${Date.now() - restarted} ms after`);
     assert.ok(
