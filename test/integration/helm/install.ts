@@ -97,6 +97,24 @@ export async function installChart(
   };
 }
 
+/** The admin password the chart generated (its Secret `<release>-ganymede`). */
+export async function adminPassword(
+  c: TestCluster,
+  namespace: string,
+  release: string,
+): Promise<string> {
+  const encoded = await kubectlOk(c, [
+    'get',
+    'secret',
+    '-n',
+    namespace,
+    `${release}-ganymede`,
+    '-o',
+    'jsonpath={.data.admin-password}',
+  ]);
+  return Buffer.from(encoded, 'base64').toString();
+}
+
 /** Profiles the test node can run: the node agent plays quay.io/jupyter/* with Jupyter. */
 export const smallProfiles = [
   {

@@ -14,7 +14,7 @@ import { executeOverWebSocket } from '../../helpers/jupyter-kernel.ts';
 import { Browser } from '../../helpers/test-hub.ts';
 import { kubectlOk, restrictedNamespace } from '../operator/helpers.ts';
 import { forwardApiServerToPods, type ApiForwarder } from './api-forwarder.ts';
-import { installChart, smallProfiles } from './install.ts';
+import { adminPassword, installChart, smallProfiles } from './install.ts';
 
 const RELEASE = 'gm';
 
@@ -55,18 +55,7 @@ describe('helm chart on the test control plane', { timeout: 1_200_000 }, () => {
       values: { config: { profiles: smallProfiles }, startTimeoutSeconds: 240 },
       timeoutSeconds: TIMEOUT / 1000,
     }));
-    password = Buffer.from(
-      await kubectlOk(c, [
-        'get',
-        'secret',
-        '-n',
-        ns,
-        `${RELEASE}-ganymede`,
-        '-o',
-        'jsonpath={.data.admin-password}',
-      ]),
-      'base64',
-    ).toString();
+    password = await adminPassword(c, ns, RELEASE);
     assert.match(password, /^[A-Za-z0-9]{24}$/);
   });
 

@@ -19,7 +19,7 @@ import { notebookImage } from '../../cluster/real-node/node-images.ts';
 import { executeOverWebSocket } from '../../helpers/jupyter-kernel.ts';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres.ts';
 import { Browser } from '../../helpers/test-hub.ts';
-import { installChart } from '../helm/install.ts';
+import { adminPassword, installChart } from '../helm/install.ts';
 import {
   kubectlOk,
   restrictedNamespace,
@@ -95,18 +95,7 @@ describe('the Helm chart on a real node', { timeout: 1_200_000 }, () => {
       },
       timeoutSeconds: 300,
     });
-    password = Buffer.from(
-      await kubectlOk(c, [
-        'get',
-        'secret',
-        '-n',
-        ns,
-        `${RELEASE}-ganymede`,
-        '-o',
-        'jsonpath={.data.admin-password}',
-      ]),
-      'base64',
-    ).toString();
+    password = await adminPassword(c, ns, RELEASE);
     const pods = JSON.parse(
       await kubectlOk(c, [
         'get',
