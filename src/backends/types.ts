@@ -66,6 +66,18 @@ export interface DeleteOptions {
   readonly deleteStorage?: boolean;
 }
 
+/** Which servers `Backend.find` answers for. */
+export interface ServerFilter {
+  readonly phases: readonly ServerPhase[];
+  /** Only this user's servers (normalised name). */
+  readonly user?: string;
+}
+
+export interface FoundServer {
+  readonly ref: ServerRef;
+  readonly status: ServerStatus;
+}
+
 export interface Backend {
   readonly kind: 'local' | 'kubernetes';
   start(ref: ServerRef, options: StartOptions): Promise<ServerStatus>;
@@ -74,6 +86,13 @@ export interface Backend {
   status(ref: ServerRef): Promise<ServerStatus>;
   progress(ref: ServerRef): AsyncIterable<ProgressEvent>;
   list(): Promise<{ ref: ServerRef; status: ServerStatus }[]>;
+  /**
+   * The servers in one of `filter.phases` (one user's, when named), answered synchronously from
+   * the backend's own source of truth (its watch caches or process table) through an index:
+   * state filters in the API and the admin console, the culler and the metrics call it on
+   * request paths, so it never scans more than the servers it returns.
+   */
+  find(filter: ServerFilter): FoundServer[];
   route(ref: ServerRef): Route | undefined;
   /** Release watchers and timers; running notebooks keep running. */
   close(): Promise<void>;

@@ -37,6 +37,7 @@ export function withSpawnTiming(
     status: (ref) => backend.status(ref),
     progress: (ref) => backend.progress(ref),
     list: () => backend.list(),
+    find: (filter) => backend.find(filter),
     route: (ref) => backend.route(ref),
     close: () => backend.close(),
   };

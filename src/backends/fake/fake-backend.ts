@@ -74,6 +74,15 @@ export function createFakeBackend(options: { mode?: FakeMode; target?: string } 
         }),
       );
     },
+    find(filter) {
+      return [...servers.entries()].flatMap(([k, v]) => {
+        const [user = '', server = ''] = k.split('\0');
+        if (filter.user !== undefined && user !== filter.user) return [];
+        return filter.phases.includes(v.status.phase)
+          ? [{ ref: { user, server }, status: v.status }]
+          : [];
+      });
+    },
     route(ref): Route | undefined {
       const s = servers.get(key(ref));
       return s?.status.phase === 'running'

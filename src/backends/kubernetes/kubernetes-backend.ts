@@ -28,9 +28,11 @@ import { parseBaseUrl, silentBackendLogger as silent } from '../local/options.ts
 import type {
   Backend,
   DeleteOptions,
+  FoundServer,
   ProgressEvent,
   Route,
   ServerRef,
+  ServerFilter,
   ServerStatus,
   StartOptions,
 } from '../types.ts';
@@ -591,6 +593,16 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
   const list = (): Promise<{ ref: ServerRef; status: ServerStatus }[]> =>
     Promise.resolve(recoverAll());
 
+  const find = (filter: ServerFilter): FoundServer[] =>
+    view.notebookNames().flatMap((name) => {
+      const nb = notebookOf(name);
+      const ref = refOfResource(nb?.metadata?.annotations);
+      if (!ref || !isHubMade(nb) || resourceNameOf(ref) !== name) return [];
+      if (filter.user !== undefined && ref.user !== filter.user) return [];
+      const found = observeName(name).status;
+      return filter.phases.includes(found.phase) ? [{ ref, status: found }] : [];
+    });
+
   const route = (ref: ServerRef): Route | undefined => {
     const name = resourceNameOf(ref);
     if (routes.has(name)) return routes.get(name);
@@ -633,6 +645,7 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     status,
     progress,
     list,
+    find,
     route,
     close,
   };

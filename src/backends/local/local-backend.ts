@@ -29,9 +29,11 @@ import { GanymedeError, isGanymedeError } from '../../errors/ganymede-error.ts';
 import type {
   Backend,
   DeleteOptions,
+  FoundServer,
   ProgressEvent,
   Route,
   ServerRef,
+  ServerFilter,
   ServerStatus,
   StartOptions,
 } from '../types.ts';
@@ -492,6 +494,15 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     return recovered;
   };
 
+  // One machine runs a bounded number of Jupyter processes (each takes ~100 MB), so a pass
+  // over this process table is the index.
+  const find = (filter: ServerFilter): FoundServer[] =>
+    [...entries.values()].flatMap((entry) => {
+      if (filter.user !== undefined && entry.ref.user !== filter.user) return [];
+      const status = statusOf(entry);
+      return filter.phases.includes(status.phase) ? [{ ref: entry.ref, status }] : [];
+    });
+
   const route = (ref: ServerRef): Route | undefined => {
     const entry = entries.get(refKey(ref));
     return entry?.status.phase === 'running' ? entry.running?.route : undefined;
@@ -529,6 +540,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     status,
     progress,
     list,
+    find,
     route,
     close,
   };
