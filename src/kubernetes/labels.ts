@@ -23,7 +23,21 @@ export const annotationKeys = {
   /** Raw user and server names, set by the hub on the JupyterNotebook and copied down. */
   user: 'ganymede.dev/user',
   server: 'ganymede.dev/server',
+  /**
+   * When the hub asked for the current start (RFC 3339), set by the hub with every start: its
+   * intent, like `spec`. The operator judges each start on its own: a start that failed, timed
+   * out or lost its pod stays so until the next request (a new value here, or a new spec).
+   */
+  startRequestedAt: 'ganymede.dev/started-at',
 } as const;
+
+/** The start request a notebook carries (`startRequestedAt`), if any (empty counts as none). */
+export function startRequestOf(
+  annotations: Readonly<Record<string, string>> | undefined,
+): string | undefined {
+  const value = annotations?.[annotationKeys.startRequestedAt];
+  return value === undefined || value === '' ? undefined : value;
+}
 
 /** Selects every object the operator manages, in list/watch calls. */
 export const managedSelector = `${labelKeys.managedBy}=${FIELD_MANAGER}`;

@@ -53,6 +53,23 @@ export const notebookStatusSchema = z
       .optional()
       .describe('When the server last became ready (RFC 3339 with milliseconds).'),
     tokenSecretName: z.string().optional().describe('Secret whose key "token" opens the server.'),
+    readyAddress: z
+      .string()
+      .max(256)
+      .optional()
+      .describe('host:port of the ready server (its pod), where the hub sends its traffic.'),
+    readyPod: z
+      .string()
+      .max(128)
+      .optional()
+      .describe(
+        'UID of the first pod that became ready in this start; if it goes away, the server is reported stopped (its kernels are gone) rather than silently replaced.',
+      ),
+    startRequestedAt: z
+      .string()
+      .max(64)
+      .optional()
+      .describe('The start request (annotation ganymede.dev/started-at) this status is about.'),
     observedGeneration: z.int().min(0).optional(),
     conditions: z
       .array(conditionSchema)

@@ -14,6 +14,7 @@ import {
   startLeaderElection,
   type LeaderElectionTiming,
 } from '../../kubernetes/operator/leader-election.ts';
+import { createInformers } from '../../kubernetes/operator/informers.ts';
 import { startOperator, type RunningOperator } from '../../kubernetes/operator/operator.ts';
 import { defaultBuildSettings } from '../../kubernetes/resources/settings.ts';
 import type { Logger } from '../../logging/logger.ts';
@@ -71,18 +72,36 @@ export async function startKubernetesHubParts(input: {
     renewDeadlineMs: le.renewDeadlineSeconds * 1000,
     retryPeriodMs: le.retryPeriodSeconds * 1000,
   };
+  // One set of watches for the whole process: with the operator inside, the backend and the
+  // culler read the operator's caches (every replica keeps them warm, so a new leader reconciles
+  // at once instead of listing everything first); without it, the backend watches notebooks and
+  // their Secrets only.
+  const api = await createKubeApi(kubeConfig);
+  const informers = config.runOperator
+    ? createInformers({
+        kubeConfig,
+        api,
+        namespace: config.namespace,
+        onError: (kind, err) => {
+          log.warn({ kind, err }, 'watch failed; re-listing');
+        },
+      })
+    : undefined;
   const backend = await createKubernetesBackend({
     kubeConfig,
     namespace: config.namespace,
     startTimeoutMs: config.startTimeoutSeconds * 1000,
     ...(input.ingress ? { ingress: input.ingress } : {}),
+    ...(informers ? { informers } : {}),
     log,
   });
 
-  if (config.runOperator) {
+  if (config.runOperator && informers) {
     const operator: RunningOperator = startOperator({
       kubeConfig,
       namespace: config.namespace,
+      informers,
+      startTimeoutMs: config.startTimeoutSeconds * 1000,
       settings: { ...defaultBuildSettings, hubNamespace: env['POD_NAMESPACE'] },
       maxStarting: config.maxStartingServers,
       leaderElection: { namespace: leaseNamespace, leaseName: le.leaseName, identity, timing },
@@ -103,12 +122,15 @@ export async function startKubernetesHubParts(input: {
       backend,
       identity,
       isLeader: () => operator.isLeader(),
-      close: () => operator.stop(),
+      close: async () => {
+        await operator.stop();
+        await informers.stop();
+        api.close();
+      },
     };
   }
 
   // No operator here (it runs as its own Deployment): the Lease still elects the culler.
-  const api = await createKubeApi(kubeConfig);
   const elector = startLeaderElection({
     api,
     namespace: leaseNamespace,

@@ -1,38 +1,39 @@
 /**
  * The Kubernetes backend: each server is one `JupyterNotebook` resource, reconciled into a
- * pod by the operator (src/kubernetes/operator). It keeps the lifecycle rules of ../types.ts;
- * how, in short:
+ * pod by the operator (src/kubernetes/operator), which owns every runtime fact and writes it
+ * to the resource's status. It keeps the lifecycle rules of ../types.ts; how, in short:
  *
- * - Everything is read from watch caches (the operator's informers: notebooks, pods, secrets,
- *   events), and every answer is derived from them by ./observe.ts. Nothing a replica knows is
- *   missing from the cluster, so any number of hub replicas route, list and report alike.
- * - `start` server-side-applies the resource (one field manager, `ganymede-hub`), then follows
- *   the caches until the pod is ready, the operator reports Failed, the time is up, or a stop
- *   arrives. Two concurrent starts, in one replica or in two, apply the same object: one
- *   resource. A start in flight is kept on an in-memory entry so callers in this replica join.
- * - `stop` and failures merge-patch `spec.stopped: true` (files are never touched); failures
- *   and unexpected ends also record why in an annotation, so every replica tells the same.
- * - `list` (hub start-up) reports every hub-made resource; one whose first ready pod went away
- *   while no hub watched is stopped and reported stopped; one still starting is followed.
+ * - The hub writes intent only: `start` server-side-applies the resource (one field manager,
+ *   `ganymede-hub`; a new start-request time each start), `stop` merge-patches
+ *   `spec.stopped: true`. Files are never touched.
+ * - Everything else is read from the process's watch cache of notebooks (and their token
+ *   Secrets) through ./observe.ts: any number of hub replicas route, list and report alike.
+ * - A start follows the status until the operator reports this start Running with a ready
+ *   address, Failed (including its time-out), or stopped. Two concurrent starts, in one
+ *   replica or in two, apply the same object: one resource. Callers in this replica join the
+ *   start in flight (../start-in-flight.ts).
+ * - `find` answers from an index of servers by phase, kept on every watch event.
  * - `close` stops watching and waiting; resources and pods are left as they are.
  */
 import { randomUUID } from 'node:crypto';
 import { createKubeApi, KubeApiError, type KubeApi } from '../../kubernetes/client/kube-api.ts';
 import { collectionPath, objectPath } from '../../kubernetes/client/resource-paths.ts';
 import { notebookObjectNames } from '../../kubernetes/object-names.ts';
-import { kinds } from '../../kubernetes/operator/informers.ts';
+import { kinds, type InformerSet } from '../../kubernetes/operator/informers.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
 import { notebookIngressSpec } from '../../ingress/notebook-host.ts';
-import { ProgressLog } from '../local/progress-log.ts';
 import { parseBaseUrl, silentBackendLogger as silent } from '../local/options.ts';
+import type { ProgressLog } from '../local/progress-log.ts';
+import { StartInFlight } from '../start-in-flight.ts';
 import type {
   Backend,
   DeleteOptions,
   FoundServer,
   ProgressEvent,
   Route,
-  ServerRef,
   ServerFilter,
+  ServerPhase,
+  ServerRef,
   ServerStatus,
   StartOptions,
 } from '../types.ts';
@@ -40,14 +41,11 @@ import { K8S_MESSAGES, K8S_PROGRESS } from './messages.ts';
 import {
   HUB_FIELD_MANAGER,
   hubAnnotations,
-  readyPodPatch,
   refOfResource,
   resourceNameOf,
   startRequest,
-  stopPatch,
-  type Outcome,
+  STOP_PATCH,
 } from './notebook-request.ts';
-import type { FollowUp } from './observe.ts';
 import { queuedSince } from '../../kubernetes/operator/admission.ts';
 import type { NotebookStatus } from '../../notebook-spec/status.ts';
 import { createClusterView, isHubMade } from './cluster-view.ts';
@@ -55,10 +53,8 @@ import { parseKubernetesSettings, type KubernetesBackendOptions } from './option
 
 interface Entry {
   readonly ref: ServerRef;
-  starting?: Promise<ServerStatus> | undefined;
-  abort?: AbortController | undefined;
+  readonly start: StartInFlight;
   stopping?: Promise<void> | undefined;
-  progress?: ProgressLog | undefined;
 }
 
 function refKey(ref: ServerRef): string {
@@ -102,7 +98,12 @@ async function checkAccess(api: KubeApi, namespace: string): Promise<void> {
   }
 }
 
-export async function createKubernetesBackend(options: KubernetesBackendOptions): Promise<Backend> {
+export async function createKubernetesBackend(
+  options: KubernetesBackendOptions & {
+    /** The process's informer set (shared with the in-hub operator); else the backend watches. */
+    readonly informers?: InformerSet;
+  },
+): Promise<Backend> {
   const settings = parseKubernetesSettings(options);
   const { namespace } = settings;
   const log = options.log ?? silent;
@@ -115,11 +116,10 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
   /** Notebooks waiting for their turn to start, with their queue time (ms). */
   const queued = new Map<string, number>();
   const routes = new Map<string, Route | undefined>();
-  /** Follow-up writes already sent (or in flight), so one change is written once per replica. */
-  const followUpsSent = new Map<string, Promise<void>>();
+  /** Hub-made servers by phase, kept on every watch event: `find` reads these, never a scan. */
+  const byPhase = new Map<ServerPhase, Map<string, ServerRef>>();
+  const phaseOf = new Map<string, ServerPhase>();
   let closed = false;
-  /** False until every cache is filled: a half-filled pod cache would make servers look gone. */
-  let synced = false;
 
   const wake = (name: string): void => {
     routes.delete(name);
@@ -129,31 +129,44 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     for (const w of set) w();
   };
 
+  /** Files the notebook under its phase now (or nowhere, once gone or not the hub's). */
+  const index = (name: string): void => {
+    const before = phaseOf.get(name);
+    if (before !== undefined) byPhase.get(before)?.delete(name);
+    phaseOf.delete(name);
+    const nb = notebookOf(name);
+    const ref = refOfResource(nb?.metadata?.annotations);
+    if (!ref || !isHubMade(nb) || resourceNameOf(ref) !== name) return;
+    const phase = view.observe(name).status.phase;
+    let bucket = byPhase.get(phase);
+    if (!bucket) byPhase.set(phase, (bucket = new Map<string, ServerRef>()));
+    bucket.set(name, ref);
+    phaseOf.set(name, phase);
+  };
+
   const view = createClusterView({
     kubeConfig: options.kubeConfig,
     api,
     namespace,
-    startTimeoutMs: settings.startTimeoutMs,
-    now,
+    informers: options.informers,
     onChange: (name) => {
+      index(name);
       wake(name);
       // Places in the start queue move only when someone joins or leaves it (admitted,
       // stopped, deleted): then whoever follows a queued start hears about it too. Any other
-      // change (a pod, an event, a status line) moves no one, and wakes no one else.
+      // change (a pod, a status line) moves no one, and wakes no one else.
       const since = queuedSince(notebookOf(name)?.status as NotebookStatus | undefined);
       if (since !== queued.get(name)) {
         if (since === undefined) queued.delete(name);
         else queued.set(name, since);
         for (const other of [...queued.keys()]) if (other !== name) wake(other);
       }
-      if (synced && !closed) settleFollowUps(name);
     },
     onError: (kind, err) => {
       log.warn({ kind, err }, 'kubernetes backend watch failed; re-listing');
     },
   });
   const notebookOf = view.notebookOf;
-  const podsOf = view.podsOf;
   const observeName = view.observe;
 
   const patchNotebook = async (name: string, patch: unknown): Promise<void> => {
@@ -170,52 +183,11 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     }
   };
 
-  /** Writes what an observation asks for (mark the ready pod, or stop with a reason). */
-  const sendFollowUp = (name: string, followUp: FollowUp): Promise<void> => {
-    const id =
-      followUp.kind === 'mark-ready'
-        ? `${name}|ready|${followUp.generation}|${followUp.podUid}`
-        : `${name}|stop|${String(notebookOf(name)?.metadata?.generation)}`;
-    const known = followUpsSent.get(id);
-    if (known) return known;
-    const patch =
-      followUp.kind === 'mark-ready'
-        ? readyPodPatch(followUp.generation, followUp.podUid)
-        : stopPatch(followUp.outcome);
-    const sent = patchNotebook(name, patch)
-      .then(() => {
-        if (followUp.kind === 'stop') {
-          log.warn({ notebook: name, outcome: followUp.outcome }, 'notebook server stopped');
-        }
-      })
-      .catch((e: unknown) => {
-        followUpsSent.delete(id);
-        log.warn({ notebook: name, err: e }, 'recording a notebook server change failed');
-      });
-    followUpsSent.set(id, sent);
-    if (followUpsSent.size > 10_000) followUpsSent.clear();
-    return sent;
-  };
-
-  function settleFollowUps(name: string): void {
-    const nb = notebookOf(name);
-    if (!isHubMade(nb)) return;
-    const ref = refOfResource(nb?.metadata?.annotations);
-    // A start in flight here writes its own outcome (it may also be cancelled by a stop).
-    if (ref && entries.get(refKey(ref))?.starting) {
-      const followUp = observeName(name).followUp;
-      if (followUp?.kind === 'mark-ready') void sendFollowUp(name, followUp);
-      return;
-    }
-    const followUp = observeName(name).followUp;
-    if (followUp) void sendFollowUp(name, followUp);
-  }
-
   const entryOf = (ref: ServerRef): Entry => {
     const key = refKey(ref);
     let entry = entries.get(key);
     if (!entry) {
-      entry = { ref: { user: ref.user, server: ref.server } };
+      entry = { ref: { user: ref.user, server: ref.server }, start: new StartInFlight() };
       entries.set(key, entry);
     }
     return entry;
@@ -257,20 +229,20 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
   };
 
   /**
-   * Follows a start, by this replica or another, through the caches: one progress event per
-   * new step (never going backwards), until ready, failed, stopped by someone, or timed out.
+   * Follows a start, by this replica or another, through the cache: one progress event per
+   * new step (never going backwards), until the operator reports it ready, failed or stopped.
+   * The operator owns the start's time-out; this only gives up when no operator answers.
    */
   const follow = async (
-    entry: Entry,
     name: string,
     startedAt: string,
     signal: AbortSignal,
+    progress: ProgressLog,
     appliedGeneration?: number,
   ): Promise<ServerStatus> => {
-    const progress = entry.progress;
     let last = 0;
     let lastMessage = '';
-    // The caches may not have seen our own apply yet: until they have, the story is "requested".
+    // The cache may not have seen our own apply yet: until it has, the story is "requested".
     // A concurrent start by another replica writes a later time; that one is followed too.
     // Two replicas starting at once race: the apply that lands last may carry the EARLIER
     // time. Its spec is the same start, so the generation our apply produced identifies it too.
@@ -286,36 +258,35 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
         (nb?.spec as { stopped?: boolean } | undefined)?.stopped === false
       );
     };
+    // No operator answering at all (not installed, not leading anywhere): say so in the end.
+    const giveUpAt = Date.parse(startedAt) + settings.startTimeoutMs + NO_OPERATOR_GRACE_MS;
     for (;;) {
       if (signal.aborted) {
         if (signal.reason === 'closed') {
-          progress?.push({
+          progress.push({
             progress: K8S_PROGRESS.done,
             message: K8S_MESSAGES.hubClosing,
             failed: true,
           });
           return { phase: 'starting', message: K8S_MESSAGES.hubClosing };
         }
-        progress?.push({
+        progress.push({
           progress: K8S_PROGRESS.done,
           message: K8S_MESSAGES.cancelled,
           failed: true,
         });
         return { phase: 'stopped', message: K8S_MESSAGES.cancelled };
       }
-      const nb = notebookOf(name);
       if (isOurs()) {
         const observation = observeName(name);
         const { status } = observation;
         if (status.phase === 'running' && observation.route) {
-          if (observation.followUp) await sendFollowUp(name, observation.followUp);
-          progress?.push({ progress: K8S_PROGRESS.done, message: K8S_MESSAGES.ready, ready: true });
+          progress.push({ progress: K8S_PROGRESS.done, message: K8S_MESSAGES.ready, ready: true });
           log.info({ notebook: name }, 'notebook server ready');
           return status;
         }
         if (status.phase === 'failed') {
-          if (observation.followUp) await sendFollowUp(name, observation.followUp);
-          progress?.push(
+          progress.push(
             observation.progress ?? {
               progress: K8S_PROGRESS.done,
               message: status.message ?? K8S_MESSAGES.couldNotStart,
@@ -325,10 +296,10 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
           log.warn({ notebook: name, status }, 'notebook server start failed');
           return status;
         }
-        if (status.phase !== 'starting') {
+        if (status.phase !== 'starting' && status.phase !== 'running') {
           // Stopped by someone else (another replica, kubectl), or its pod went away.
           const message = status.message ?? K8S_MESSAGES.cancelled;
-          progress?.push({ progress: K8S_PROGRESS.done, message, failed: true });
+          progress.push({ progress: K8S_PROGRESS.done, message, failed: true });
           return status;
         }
         const step = observation.progress;
@@ -338,48 +309,31 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
         ) {
           last = step.progress;
           lastMessage = step.message;
-          progress?.push(step);
+          progress.push(step);
         }
-      } else if (
-        nb === undefined &&
-        now().getTime() - Date.parse(startedAt) > settings.startTimeoutMs
-      ) {
-        const message = K8S_MESSAGES.couldNotStart;
-        progress?.push({ progress: K8S_PROGRESS.done, message, failed: true });
-        return { phase: 'failed', message, detail: 'the JupyterNotebook resource never appeared' };
       }
-      // Re-derived at least every few seconds: the start timeout needs no event to pass.
+      if (now().getTime() > giveUpAt) {
+        const message = K8S_MESSAGES.couldNotStart;
+        progress.push({ progress: K8S_PROGRESS.done, message, failed: true });
+        return {
+          phase: 'failed',
+          message,
+          detail: 'no operator reported on this start (is the operator running?)',
+        };
+      }
       await nextChange(name, 5_000, signal);
     }
   };
 
-  /** Records an in-flight start on the entry, synchronously, so callers in this replica join. */
-  const beginStart = (
-    entry: Entry,
-    run: (signal: AbortSignal) => Promise<ServerStatus>,
-  ): Promise<ServerStatus> => {
-    const abort = new AbortController();
-    entry.abort = abort;
-    entry.progress = new ProgressLog();
-    const starting = run(abort.signal).finally(() => {
-      if (entry.starting === starting) {
-        entry.starting = undefined;
-        entry.abort = undefined;
-      }
-    });
-    entry.starting = starting;
-    return starting;
-  };
-
   /** Follows a start this replica did not make (another replica's, or an earlier process'). */
   const beginFollow = (entry: Entry): Promise<ServerStatus> | undefined => {
-    if (entry.starting) return entry.starting;
+    if (entry.start.current) return entry.start.current;
     const name = resourceNameOf(entry.ref);
     const startedAt = notebookOf(name)?.metadata?.annotations?.[hubAnnotations.startedAt];
     if (startedAt === undefined) return undefined;
-    return beginStart(entry, (signal) => {
-      entry.progress?.push({ progress: K8S_PROGRESS.requested, message: K8S_MESSAGES.requested });
-      return follow(entry, name, startedAt, signal);
+    return entry.start.begin((signal, progress) => {
+      progress.push({ progress: K8S_PROGRESS.requested, message: K8S_MESSAGES.requested });
+      return follow(name, startedAt, signal, progress);
     });
   };
 
@@ -388,9 +342,10 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     startOptions: StartOptions,
     baseUrl: string,
     signal: AbortSignal,
+    progress: ProgressLog,
   ): Promise<ServerStatus> => {
     const name = resourceNameOf(entry.ref);
-    entry.progress?.push({ progress: K8S_PROGRESS.requested, message: K8S_MESSAGES.requested });
+    progress.push({ progress: K8S_PROGRESS.requested, message: K8S_MESSAGES.requested });
     // A resource being deleted cannot be started again until the API server has removed it.
     await waitUntil(
       name,
@@ -398,17 +353,6 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
       settings.startTimeoutMs,
       signal,
     );
-    // A failure not yet written down as stopped (its follow-up still in flight): stop first, so
-    // the start below is a new generation and the operator's old Failed status cannot end it.
-    const previous = notebookOf(name);
-    if (
-      (previous?.spec as { stopped?: boolean } | undefined)?.stopped === false &&
-      observeName(name).status.phase === 'failed'
-    ) {
-      await patchNotebook(name, stopPatch(undefined)).catch((e: unknown) => {
-        log.warn({ notebook: name, err: e }, 'stopping a failed notebook before its retry failed');
-      });
-    }
     const request = startRequest({
       ref: entry.ref,
       namespace,
@@ -420,15 +364,17 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     const startedAt = request.metadata.annotations[hubAnnotations.startedAt] ?? '';
     let appliedGeneration: number | undefined;
     try {
-      if (signal.aborted) return await follow(entry, name, startedAt, signal);
+      if (signal.aborted) return await follow(name, startedAt, signal, progress);
       // Server-side apply (https://kubernetes.io/docs/reference/using-api/server-side-apply/):
       // create or update in one idempotent request; force takes over fields a stop patched.
+      // The new start-request time makes it a new start for the operator, even when the spec
+      // is the same as the last (failed or lost) one's.
       const applied = await api.apply(request, HUB_FIELD_MANAGER);
       appliedGeneration = (applied as { metadata?: { generation?: number } }).metadata?.generation;
     } catch (e) {
       const detail = e instanceof Error ? e.message : String(e);
       const message = K8S_MESSAGES.couldNotStart;
-      entry.progress?.push({ progress: K8S_PROGRESS.done, message, failed: true, detail });
+      progress.push({ progress: K8S_PROGRESS.done, message, failed: true, detail });
       log.warn({ notebook: name, err: e }, 'applying the JupyterNotebook failed');
       return { phase: 'failed', message, detail, profile: startOptions.profile.name };
     }
@@ -436,7 +382,7 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
       { notebook: name, ref: entry.ref, profile: startOptions.profile.name },
       'notebook requested',
     );
-    return follow(entry, name, startedAt, signal, appliedGeneration);
+    return follow(name, startedAt, signal, progress, appliedGeneration);
   };
 
   const start = async (ref: ServerRef, startOptions: StartOptions): Promise<ServerStatus> => {
@@ -448,7 +394,7 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     const baseUrl = parseBaseUrl(startOptions.baseUrl);
     const entry = entryOf(ref);
     while (entry.stopping) await entry.stopping;
-    if (entry.starting) return entry.starting;
+    if (entry.start.current) return entry.start.current;
     const name = resourceNameOf(ref);
     const current = observeName(name);
     if (current.status.phase === 'running' && current.route) return current.status;
@@ -456,23 +402,23 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
       const joined = beginFollow(entry);
       if (joined) return joined;
     }
-    return beginStart(entry, (signal) => runStart(entry, startOptions, baseUrl, signal));
+    return entry.start.begin((signal, progress) =>
+      runStart(entry, startOptions, baseUrl, signal, progress),
+    );
   };
 
   const stopEntry = async (entry: Entry): Promise<void> => {
     const name = resourceNameOf(entry.ref);
-    if (entry.starting) {
-      entry.abort?.abort('stopped');
-      await entry.starting.catch(() => undefined);
-    }
+    await entry.start.cancel('stopped');
     const nb = notebookOf(name);
     const stopped = (nb?.spec as { stopped?: boolean } | undefined)?.stopped === true;
-    if (nb && !stopped) await patchNotebook(name, stopPatch(undefined));
-    entry.progress = undefined;
-    // Wait for the pod to go, so a start right after never meets the old server.
+    if (nb && !stopped) await patchNotebook(name, STOP_PATCH);
+    entry.start.progress = undefined;
+    // Wait for the operator to report it stopped (its pod gone), so a start right after never
+    // meets the old server.
     await waitUntil(
       name,
-      () => podsOf(name).length === 0 || notebookOf(name) === undefined,
+      () => notebookOf(name) === undefined || observeName(name).status.phase === 'stopped',
       settings.stopWaitMs,
     );
     log.info({ notebook: name, ref: entry.ref }, 'notebook server stopped');
@@ -520,30 +466,25 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
 
   const status = (ref: ServerRef): Promise<ServerStatus> => {
     const entry = entries.get(refKey(ref));
-    const name = resourceNameOf(ref);
-    if (entry?.starting) {
-      const observed = observeName(name).status;
+    const observed = observeName(resourceNameOf(ref)).status;
+    if (entry?.start.current) {
       return Promise.resolve(
         observed.phase === 'starting'
           ? observed
           : { phase: 'starting', message: K8S_MESSAGES.requested },
       );
     }
-    const observation = observeName(name);
-    if (observation.followUp && isHubMade(notebookOf(name))) {
-      void sendFollowUp(name, observation.followUp);
-    }
-    return Promise.resolve(observation.status);
+    return Promise.resolve(observed);
   };
 
   async function* progress(ref: ServerRef): AsyncGenerator<ProgressEvent, void, undefined> {
     const entry = entryOf(ref);
-    if (!entry.starting) {
+    if (!entry.start.current) {
       const observation = observeName(resourceNameOf(ref));
       const phase = observation.status.phase;
       // This replica's own last start still tells its end (a failure stays the story until
       // the next start or stop), even while the cluster is still removing the failed pod.
-      const terminal = entry.progress?.terminal();
+      const terminal = entry.start.progress?.terminal();
       if (terminal?.failed === true && phase !== 'starting' && phase !== 'running') {
         yield terminal;
         return;
@@ -556,52 +497,45 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
         return;
       }
     }
-    const events = entry.progress;
+    const events = entry.start.progress;
     if (!events) return;
     yield* events.follow();
   }
 
-  /** Every hub-made server in the cluster; settles what happened while no hub watched. */
-  const recoverAll = (): { ref: ServerRef; status: ServerStatus }[] => {
+  /** Every hub-made server in the cluster (hub start-up); follows starts left half done. */
+  const list = (): Promise<{ ref: ServerRef; status: ServerStatus }[]> => {
     const found: { ref: ServerRef; status: ServerStatus }[] = [];
     for (const name of view.notebookNames()) {
       const observed = notebookOf(name);
       const ref = refOfResource(observed?.metadata?.annotations);
       if (!ref || !isHubMade(observed) || resourceNameOf(ref) !== name) continue;
-      const entry = entryOf(ref);
-      let observation = observeName(name);
-      if (
-        observation.followUp?.kind === 'stop' &&
-        observation.followUp.outcome.message === K8S_MESSAGES.gone
-      ) {
-        // Its pod went away while no hub was watching.
-        const outcome: Outcome = { phase: 'stopped', message: K8S_MESSAGES.goneWhileAway };
-        void sendFollowUp(name, { kind: 'stop', outcome });
-        observation = { status: { phase: 'stopped', message: outcome.message } };
-      } else if (observation.followUp) {
-        void sendFollowUp(name, observation.followUp);
+      const { status: now } = observeName(name);
+      // Left half done by a replica that went away: finish following it, in the background.
+      if (now.phase === 'starting') void beginFollow(entryOf(ref));
+      found.push({ ref, status: now });
+    }
+    return Promise.resolve(found);
+  };
+
+  const find = (filter: ServerFilter): FoundServer[] => {
+    const found: FoundServer[] = [];
+    if (filter.user !== undefined) {
+      for (const name of view.notebooksOfUser(filter.user)) {
+        const phase = phaseOf.get(name);
+        const ref = phase === undefined ? undefined : byPhase.get(phase)?.get(name);
+        if (ref && phase !== undefined && filter.phases.includes(phase)) {
+          found.push({ ref, status: observeName(name).status });
+        }
       }
-      if (observation.status.phase === 'starting' && !entry.starting) {
-        // Left half done by a replica that went away: finish following it, in the background.
-        void beginFollow(entry);
+      return found;
+    }
+    for (const phase of filter.phases) {
+      for (const [name, ref] of byPhase.get(phase) ?? []) {
+        found.push({ ref, status: observeName(name).status });
       }
-      found.push({ ref, status: observation.status });
     }
     return found;
   };
-
-  const list = (): Promise<{ ref: ServerRef; status: ServerStatus }[]> =>
-    Promise.resolve(recoverAll());
-
-  const find = (filter: ServerFilter): FoundServer[] =>
-    view.notebookNames().flatMap((name) => {
-      const nb = notebookOf(name);
-      const ref = refOfResource(nb?.metadata?.annotations);
-      if (!ref || !isHubMade(nb) || resourceNameOf(ref) !== name) return [];
-      if (filter.user !== undefined && ref.user !== filter.user) return [];
-      const found = observeName(name).status;
-      return filter.phases.includes(found.phase) ? [{ ref, status: found }] : [];
-    });
 
   const route = (ref: ServerRef): Route | undefined => {
     const name = resourceNameOf(ref);
@@ -614,24 +548,12 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
   };
 
   await view.start();
-  synced = true;
-  recoverAll();
-
-  const sweep = setInterval(() => {
-    for (const name of view.notebookNames()) settleFollowUps(name);
-  }, settings.sweepIntervalMs);
-  sweep.unref();
+  for (const name of view.notebookNames()) index(name);
 
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    clearInterval(sweep);
-    const inFlight = [...entries.values()].flatMap((e) => {
-      e.abort?.abort('closed');
-      return e.starting ? [e.starting.catch(() => undefined)] : [];
-    });
-    await Promise.allSettled(inFlight);
-    await Promise.allSettled([...followUpsSent.values()]);
+    await Promise.allSettled([...entries.values()].map((e) => e.start.cancel('closed')));
     await view.stop();
     api.close();
   };
@@ -650,3 +572,6 @@ export async function createKubernetesBackend(options: KubernetesBackendOptions)
     close,
   };
 }
+
+/** Past the operator's own start time-out: no operator is reporting on this start at all. */
+const NO_OPERATOR_GRACE_MS = 30_000;

@@ -1,7 +1,8 @@
 /**
- * What people are told about a server on Kubernetes, in plain language. The operator's own
- * status message (already written for a non-technical reader, see
- * src/kubernetes/operator/diagnose.ts) is passed through when it says more than these.
+ * What people are told about a server on Kubernetes, in plain language, while it starts. The
+ * operator's own status message (already written for a non-technical reader, see
+ * src/kubernetes/operator/diagnose.ts and status.ts) is passed through for failures, a lost
+ * server and a time-out, and when it says more than these.
  */
 export const K8S_MESSAGES = {
   requested: 'Asking the cluster for your server',
@@ -18,10 +19,6 @@ export const K8S_MESSAGES = {
   restarting: 'The notebook server is restarting.',
   stopping: 'The notebook server is shutting down.',
   deleting: 'The notebook server is being removed.',
-  gone: 'The notebook server stopped unexpectedly (its machine or pod went away). Your files are kept.',
-  goneWhileAway: 'The notebook server stopped while the hub was not running. Your files are kept.',
-  timedOut: (seconds: number) =>
-    `The notebook server did not become ready within ${seconds} seconds. Your files are kept; try again, or ask your administrator.`,
   couldNotStart: 'The notebook server could not be started.',
   cancelled: 'The start was cancelled because the server was stopped.',
   hubClosing: 'The hub is shutting down; the server keeps starting and will be found again.',

@@ -5,12 +5,10 @@ import { parseNotebookResource } from '../../notebook-spec/resource.ts';
 import {
   HUB_LABEL,
   hubAnnotations,
-  parseOutcome,
-  parseReadyPod,
   refOfResource,
   resourceNameOf,
   startRequest,
-  stopPatch,
+  STOP_PATCH,
 } from './notebook-request.ts';
 
 const profile = profileSchema.parse({
@@ -56,30 +54,25 @@ describe('startRequest', () => {
     });
   });
 
-  it('starts a new story: ready pod and outcome reset', () => {
-    assert.equal(request.metadata.annotations[hubAnnotations.readyPod], '');
-    assert.equal(request.metadata.annotations[hubAnnotations.outcome], '');
+  it('writes intent only: no runtime state in annotations', () => {
+    assert.deepEqual(
+      Object.keys(request.metadata.annotations).sort(),
+      [
+        hubAnnotations.profile,
+        hubAnnotations.startedAt,
+        hubAnnotations.server,
+        hubAnnotations.user,
+      ].sort(),
+    );
   });
 });
 
 describe('patches and annotations', () => {
-  it('stop patch sets stopped and records the outcome (or clears it)', () => {
-    assert.deepEqual(stopPatch(undefined), {
-      metadata: { annotations: { [hubAnnotations.outcome]: '' } },
-      spec: { stopped: true },
-    });
-    const outcome = { phase: 'failed', message: 'No image.' } as const;
-    const patch = stopPatch(outcome) as { metadata: { annotations: Record<string, string> } };
-    assert.deepEqual(parseOutcome(patch.metadata.annotations[hubAnnotations.outcome]), outcome);
+  it('stop patch only sets stopped', () => {
+    assert.deepEqual(STOP_PATCH, { spec: { stopped: true } });
   });
 
-  it('reads back only well-formed values', () => {
-    assert.equal(parseOutcome(''), undefined);
-    assert.equal(parseOutcome('{'), undefined);
-    assert.equal(parseOutcome('{"phase":"exploded","message":"x"}'), undefined);
-    assert.deepEqual(parseReadyPod('3/abc-def'), { generation: 3, uid: 'abc-def' });
-    assert.equal(parseReadyPod(''), undefined);
-    assert.equal(parseReadyPod('x/abc'), undefined);
+  it('maps only complete annotations back to a server', () => {
     assert.equal(refOfResource({ [hubAnnotations.user]: 'a' }), undefined);
   });
 });

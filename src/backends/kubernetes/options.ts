@@ -10,12 +10,12 @@ import type { BackendLogger } from '../local/options.ts';
 export const kubernetesBackendSettingsSchema = z.strictObject({
   /** Namespace of the users' `JupyterNotebook` resources. */
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name'),
-  /** How long a start may take before it fails (measured from the start's request). Default 300 s. */
+  /** How long a start may take before it fails (measured from the start's request or its
+   * turn). The operator enforces it; the backend gives up this long plus a grace when no
+   * operator reports at all. Default 300 s. */
   startTimeoutMs: z.int().min(1).default(300_000),
   /** How long `stop` waits for the pod to be gone before it returns anyway. Default 60 s. */
   stopWaitMs: z.int().min(0).default(60_000),
-  /** How often every server is re-derived, for time-outs nobody else notices. Default 10 s. */
-  sweepIntervalMs: z.int().min(10).default(10_000),
 });
 export type KubernetesBackendSettings = z.infer<typeof kubernetesBackendSettingsSchema>;
 
@@ -43,7 +43,6 @@ export function parseKubernetesSettings(
     namespace: options.namespace,
     startTimeoutMs: options.startTimeoutMs,
     stopWaitMs: options.stopWaitMs,
-    sweepIntervalMs: options.sweepIntervalMs,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -37,6 +37,7 @@ import type {
   ServerStatus,
   StartOptions,
 } from '../types.ts';
+import { StartInFlight } from '../start-in-flight.ts';
 import { candidateFromChild, candidateFromState, type Candidate } from './candidate.ts';
 import {
   describeExit,
@@ -66,7 +67,6 @@ import {
   statusOf,
   type Entry,
 } from './server-entry.ts';
-import { ProgressLog } from './progress-log.ts';
 import { probeJupyter, waitUntilReady } from './readiness.ts';
 import {
   findStateFiles,
@@ -87,7 +87,11 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     const key = refKey(ref);
     let entry = entries.get(key);
     if (entry === undefined) {
-      entry = { ref: { user: ref.user, server: ref.server }, status: { phase: 'stopped' } };
+      entry = {
+        ref: { user: ref.user, server: ref.server },
+        status: { phase: 'stopped' },
+        start: new StartInFlight(),
+      };
       entries.set(key, entry);
     }
     return entry;
@@ -123,7 +127,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
       return Promise.resolve();
     }
     entry.running = undefined;
-    delete entry.progress;
+    entry.start.progress = undefined;
     entry.status = { phase: 'stopping' };
     const crashing = (async () => {
       // Kernels may outlive a crashed Jupyter; the group may hold more.
@@ -154,7 +158,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
   };
 
   const emit = (entry: Entry, event: ProgressEvent): void => {
-    entry.progress?.push(event);
+    entry.start.progress?.push(event);
   };
 
   const fail = async (
@@ -320,18 +324,8 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     profile: string,
     run: (signal: AbortSignal) => Promise<ServerStatus>,
   ): Promise<ServerStatus> => {
-    const abort = new AbortController();
-    entry.abortStart = abort;
-    entry.progress = new ProgressLog();
-    entry.status = { phase: 'starting', profile };
-    const starting = run(abort.signal).finally(() => {
-      if (entry.starting === starting) {
-        delete entry.starting;
-        delete entry.abortStart;
-      }
-    });
-    entry.starting = starting;
-    return starting;
+    if (entry.start.current === undefined) entry.status = { phase: 'starting', profile };
+    return entry.start.begin((signal) => run(signal));
   };
 
   const start = async (ref: ServerRef, options: StartOptions): Promise<ServerStatus> => {
@@ -345,7 +339,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     while (entry.stopping !== undefined || entry.crashing !== undefined) {
       await (entry.stopping ?? entry.crashing);
     }
-    if (entry.starting !== undefined) return entry.starting;
+    if (entry.start.current !== undefined) return entry.start.current;
     if (entry.status.phase === 'running') {
       await refresh(entry);
       // refresh() may have noticed a crash, and another start may have begun meanwhile.
@@ -361,10 +355,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
 
   const stopEntry = async (entry: Entry): Promise<void> => {
     if (entry.crashing !== undefined) await entry.crashing;
-    if (entry.starting !== undefined) {
-      entry.abortStart?.abort('stopped');
-      await entry.starting;
-    }
+    await entry.start.cancel('stopped');
     const running = entry.running;
     entry.running = undefined;
     if (running !== undefined) {
@@ -376,7 +367,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
       const state = await readServerState(layoutOf(entry.ref).stateFile).catch(() => undefined);
       if (state !== undefined) await cleanUp(entry.ref, processOf(state));
     }
-    delete entry.progress;
+    entry.start.progress = undefined;
     entry.status = { phase: 'stopped' };
   };
 
@@ -412,7 +403,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     }
     await stop(ref);
     const entry = entries.get(refKey(ref));
-    if (entry?.starting !== undefined || entry?.status.phase === 'running') return;
+    if (entry?.start.current !== undefined || entry?.status.phase === 'running') return;
     entries.delete(refKey(ref));
     await rm(layoutOf(ref).serverDir, { recursive: true, force: true });
     if (options.deleteStorage === true) {
@@ -430,7 +421,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
   };
 
   async function* progress(ref: ServerRef): AsyncGenerator<ProgressEvent, void, undefined> {
-    const progressLog = entries.get(refKey(ref))?.progress;
+    const progressLog = entries.get(refKey(ref))?.start.progress;
     if (progressLog === undefined) return;
     if (progressLog.done) {
       const terminal = progressLog.terminal();
@@ -525,11 +516,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
   const close = async (): Promise<void> => {
     closed = true;
     clearInterval(timer);
-    const inFlight = [...entries.values()].flatMap((e) => {
-      e.abortStart?.abort('closed');
-      return e.starting === undefined ? [] : [e.starting];
-    });
-    await Promise.allSettled(inFlight);
+    await Promise.allSettled([...entries.values()].map((e) => e.start.cancel('closed')));
   };
 
   return {

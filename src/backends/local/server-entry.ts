@@ -1,11 +1,11 @@
 /**
  * What the local backend knows about one server, in memory, and small pure helpers on it.
- * In-flight operations are kept on the entry as promises (`starting`, `stopping`, `crashing`)
+ * In-flight operations are kept on the entry (`start`, `stopping`, `crashing`)
  * so that a second caller joins the first instead of racing it (../types.ts lifecycle rules).
  */
 import type { Route, ServerRef, ServerStatus } from '../types.ts';
 import type { ServerProcess } from './processes.ts';
-import type { ProgressLog } from './progress-log.ts';
+import type { StartInFlight } from '../start-in-flight.ts';
 import type { ServerState } from './state-file.ts';
 
 export interface Entry {
@@ -21,11 +21,10 @@ export interface Entry {
         readonly ownChild: boolean;
       }
     | undefined;
-  starting?: Promise<ServerStatus>;
-  abortStart?: AbortController;
+  /** The start in flight and its progress (../start-in-flight.ts, shared with Kubernetes). */
+  readonly start: StartInFlight;
   stopping?: Promise<void>;
   crashing?: Promise<void>;
-  progress?: ProgressLog;
 }
 
 /** Reads `aborted` afresh (TypeScript keeps a narrowing of it across awaits). */
@@ -51,13 +50,13 @@ export function statusOf(entry: Entry): ServerStatus {
 }
 
 export function startingOf(entry: Entry): Promise<ServerStatus> | undefined {
-  return entry.starting;
+  return entry.start.current;
 }
 
 /** True while an operation is in flight or the server runs. */
 export function isBusy(entry: Entry): boolean {
   return (
-    entry.starting !== undefined ||
+    entry.start.current !== undefined ||
     entry.stopping !== undefined ||
     entry.crashing !== undefined ||
     entry.running !== undefined

@@ -23,7 +23,9 @@ Options:
       --max-starting N|auto  servers starting at once; the rest wait their turn (default auto:
                              two per CPU of the nodes; 0: no limit)
       --hub-namespace NS     namespace of the hub, admitted by each notebook's NetworkPolicy
-                             (default: the notebook's own namespace)`;
+                             (default: the notebook's own namespace)
+      --start-timeout S      a server the hub started that is not ready S seconds after its
+                             start (or its turn) is reported failed (default 300; 0: never)`;
 
 export const operatorCommand: CliCommand = {
   name: 'operator',
@@ -42,8 +44,17 @@ export const operatorCommand: CliCommand = {
         workers: { type: 'string', default: '4' },
         'max-starting': { type: 'string', default: 'auto' },
         'hub-namespace': { type: 'string' },
+        'start-timeout': { type: 'string', default: '300' },
       },
     });
+    const startTimeout = Number(values['start-timeout']);
+    if (!Number.isInteger(startTimeout) || startTimeout < 0 || startTimeout > 86_400) {
+      throw new GanymedeError(
+        'bad_request',
+        '--start-timeout must be a whole number of seconds from 0 (never) to 86400.',
+        { field: 'start-timeout' },
+      );
+    }
     const workers = Number(values.workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
       throw new GanymedeError('bad_request', '--workers must be a whole number from 1 to 64.', {
@@ -80,6 +91,7 @@ export const operatorCommand: CliCommand = {
       namespace: values.namespace,
       workers,
       maxStarting: maxStarting.data,
+      startTimeoutMs: startTimeout * 1000,
       settings: { ...defaultBuildSettings, hubNamespace: values['hub-namespace'] },
       leaderElection: values['leader-elect']
         ? {

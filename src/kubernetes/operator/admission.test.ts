@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import type { NotebookStatus } from '../../notebook-spec/status.ts';
 import type { KubeObject, Pod } from '../plain.ts';
 import { Admission, decide, type AdmissionView } from './admission.ts';
-import { queuedStatus } from './testing.ts';
-import type { Cache, Caches } from './informers.ts';
+import { arrayCache, queuedStatus } from './testing.ts';
+import type { Caches } from './informers.ts';
 
 function view(key: string, over: Partial<AdmissionView> = {}): AdmissionView {
   return {
@@ -85,13 +85,7 @@ describe('decide (start admission)', () => {
   });
 });
 
-function cache<T extends KubeObject>(items: T[] = []): Cache<T> & { items: T[] } {
-  return {
-    items,
-    get: (name, ns) => items.find((i) => i.metadata?.name === name && i.metadata.namespace === ns),
-    list: (ns) => items.filter((i) => ns === undefined || i.metadata?.namespace === ns),
-  };
-}
+const cache = arrayCache;
 
 function notebook(name: string, status?: NotebookStatus, stopped = false) {
   return {

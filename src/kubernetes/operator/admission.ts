@@ -240,7 +240,7 @@ export class Admission {
     const nb = caches.notebooks.get(name, namespace);
     if (nb === undefined) return undefined;
     return this.#view(nb, caches, written, (ns, base) =>
-      caches.pods.list(ns).some((p) => readyNotebookOf(p) === base),
+      caches.pods.byIndex('notebook', keyOf(ns, base)).some((p) => readyNotebookOf(p) === base),
     );
   }
 

@@ -8,13 +8,28 @@ import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kuber
 import { NOTEBOOK_API_VERSION, NOTEBOOK_KIND } from '../../notebook-spec/resource.ts';
 import type { KubeApi } from '../client/kube-api.ts';
 import { collectionPath, type KindRef } from '../client/resource-paths.ts';
-import { annotationKeys, managedSelector } from '../labels.ts';
+import { annotationKeys, labelKeys, managedSelector } from '../labels.ts';
+import { QUEUED_REASON } from './status.ts';
 import type { CoreEvent, KubeObject, PersistentVolumeClaim, Pod } from '../plain.ts';
 
 export interface Cache<T> {
   get(name: string, namespace: string): T | undefined;
   list(namespace?: string): readonly T[];
+  /**
+   * The objects whose value for `index` is `value`, from an index kept up to date on every
+   * watch event, so a reconcile or a request looks at its own objects, never the namespace.
+   * Indexes per kind: `indexes` below.
+   */
+  byIndex(index: IndexName, value: string): readonly T[];
 }
+
+/**
+ * - `notebook`: pods by `<namespace>/<notebook base name>` (the `ganymede.dev/notebook` label).
+ * - `involved`: events by the uid of the object they are about.
+ * - `user`: notebooks by `<namespace>/<user>` (the hub's `ganymede.dev/user` annotation).
+ * - `queued`: notebooks waiting for a turn to start, all under the value `queued`.
+ */
+export type IndexName = 'notebook' | 'involved' | 'user' | 'queued';
 
 export interface Caches {
   readonly notebooks: Cache<KubeObject & { spec?: unknown; status?: unknown }>;
@@ -59,12 +74,22 @@ export function notebookKeyOfOwned(object: KubeObject): string | undefined {
   return ns && name ? keyOf(ns, name) : undefined;
 }
 
+/** Called with the key of every notebook something happened to; `urgent`: a pod of it just
+ * became ready (see WorkQueue.add). */
+export type ChangeListener = (key: string, urgent: boolean) => void;
+
 export interface InformerSet {
   readonly caches: Caches;
+  /**
+   * Adds a listener for notebook changes; returns its removal. One informer set per process
+   * serves the in-hub operator, the backend and the culler alike.
+   */
+  subscribe(listener: ChangeListener): () => void;
   /** When (`performance.now()`) this process first saw the pod with this uid Ready, for the
    * operator's latency figure (pod ready → status Running). */
   podReadyObservedAt(uid: string): number | undefined;
-  /** Lists every kind, then watches; resolves when all caches are filled. */
+  /** Lists every kind, then watches; resolves when all caches are filled. Idempotent until
+   * `stop`: a second call waits for the first. */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -74,9 +99,8 @@ export interface InformerOptions {
   readonly api: KubeApi;
   /** Watch one namespace; undefined watches all. */
   readonly namespace?: string | undefined;
-  /** Called with the key of every notebook something happened to. */
-  /** `urgent`: a pod of the notebook just became ready (see WorkQueue.add). */
-  readonly onChange: (key: string, urgent: boolean) => void;
+  /** A first listener (more with `subscribe`). */
+  readonly onChange?: ChangeListener;
   readonly onError: (kind: string, error: unknown) => void;
   /** Delay before re-listing after a watch error. Injected for tests; default 1 s doubling to 30 s. */
   readonly retryDelayMs?: (attempt: number) => number;
@@ -92,15 +116,19 @@ export function createInformers(options: InformerOptions): InformerSet {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const retryDelay = options.retryDelayMs ?? ((n: number) => Math.min(1000 * 2 ** n, 30_000));
   let stopped = false;
+  let starting: Promise<void> | undefined;
+  const listeners = new Set<ChangeListener>(options.onChange ? [options.onChange] : []);
 
   function make<T>(
     name: keyof Caches,
     selectors: { label?: string; field?: string },
     toKey: (o: T) => string | { readonly key: string; readonly urgent: boolean } | undefined,
+    indexBy: readonly IndexName[] = [],
   ): Cache<T> {
     if (options.only !== undefined && !options.only.includes(name)) {
-      return { get: () => undefined, list: () => [] };
+      return { get: () => undefined, list: () => [], byIndex: () => [] };
     }
+    const index = createIndex<T>(indexBy);
     const path = collectionPath(kinds[name], options.namespace);
     const query = { labelSelector: selectors.label, fieldSelector: selectors.field };
     // client-node's ListWatch is typed for its model classes; the objects are raw JSON here.
@@ -114,12 +142,23 @@ export function createInformers(options: InformerOptions): InformerSet {
     );
     const notify = (o: KubernetesObject): void => {
       const target = toKey(o as T);
-      if (typeof target === 'string') options.onChange(target, false);
-      else if (target !== undefined) options.onChange(target.key, target.urgent);
+      if (target === undefined) return;
+      const [key, urgent] =
+        typeof target === 'string' ? [target, false] : [target.key, target.urgent];
+      for (const listener of listeners) listener(key, urgent);
     };
-    lw.on('add', notify);
-    lw.on('update', notify);
-    lw.on('delete', notify);
+    lw.on('add', (o) => {
+      index.put(o as T);
+      notify(o);
+    });
+    lw.on('update', (o) => {
+      index.put(o as T);
+      notify(o);
+    });
+    lw.on('delete', (o) => {
+      index.remove(o as T);
+      notify(o);
+    });
     let attempt = 0;
     lw.on('connect', () => {
       attempt = 0;
@@ -142,32 +181,42 @@ export function createInformers(options: InformerOptions): InformerSet {
     return {
       get: (n, ns) => lw.get(n, ns) as T | undefined,
       list: (ns) => lw.list(ns) as unknown as readonly T[],
+      byIndex: (i, value) => index.get(i, value),
     };
   }
 
   const owned = { label: managedSelector };
   const readySeen = new Map<string, number>();
-  const pods = make<Pod>('pods', owned, (p) => {
-    const uid = p.metadata?.uid;
-    const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-    let becameReady = false;
-    if (uid !== undefined) {
-      if (!ready) readySeen.delete(uid);
-      else if (!readySeen.has(uid)) {
-        if (readySeen.size > 10_000) readySeen.clear();
-        readySeen.set(uid, performance.now());
-        becameReady = true;
+  const pods = make<Pod>(
+    'pods',
+    owned,
+    (p) => {
+      const uid = p.metadata?.uid;
+      const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      let becameReady = false;
+      if (uid !== undefined) {
+        if (!ready) readySeen.delete(uid);
+        else if (!readySeen.has(uid)) {
+          if (readySeen.size > 10_000) readySeen.clear();
+          readySeen.set(uid, performance.now());
+          becameReady = true;
+        }
       }
-    }
-    const key = notebookKeyOfOwned(p);
-    return key === undefined ? undefined : { key, urgent: becameReady };
-  });
+      const key = notebookKeyOfOwned(p);
+      return key === undefined ? undefined : { key, urgent: becameReady };
+    },
+    ['notebook'],
+  );
   const claims = make<PersistentVolumeClaim>('claims', owned, notebookKeyOfOwned);
   const caches: Caches = {
-    notebooks: make('notebooks', {}, (o: KubeObject) =>
-      o.metadata?.namespace && o.metadata.name
-        ? keyOf(o.metadata.namespace, o.metadata.name)
-        : undefined,
+    notebooks: make(
+      'notebooks',
+      {},
+      (o: KubeObject) =>
+        o.metadata?.namespace && o.metadata.name
+          ? keyOf(o.metadata.namespace, o.metadata.name)
+          : undefined,
+      ['user', 'queued'],
     ),
     deployments: make('deployments', owned, notebookKeyOfOwned),
     services: make('services', owned, notebookKeyOfOwned),
@@ -182,14 +231,22 @@ export function createInformers(options: InformerOptions): InformerSet {
     // out (`reason` is one of the Event fields it can select on), so their repeats, one a
     // second per starting server, are not even sent; the check below is for a server that
     // would ignore the selector.
-    events: make('events', { field: 'type=Warning,reason!=Unhealthy' }, (e: CoreEvent) => {
-      if (e.reason === 'Unhealthy') return undefined;
-      return eventTarget(e);
-    }),
+    events: make(
+      'events',
+      { field: 'type=Warning,reason!=Unhealthy' },
+      (e: CoreEvent) => {
+        if (e.reason === 'Unhealthy') return undefined;
+        return eventTarget(e);
+      },
+      ['involved'],
+    ),
     // "Downloading the environment" is told only while the kubelet really pulls: one Normal
     // event per pull, and none when the image is already on the machine.
-    pulls: make('pulls', { field: 'reason=Pulling' }, (e: CoreEvent) =>
-      e.reason === 'Pulling' ? eventTarget(e) : undefined,
+    pulls: make(
+      'pulls',
+      { field: 'reason=Pulling' },
+      (e: CoreEvent) => (e.reason === 'Pulling' ? eventTarget(e) : undefined),
+      ['involved'],
     ),
   };
 
@@ -207,14 +264,94 @@ export function createInformers(options: InformerOptions): InformerSet {
 
   return {
     caches,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     podReadyObservedAt: (uid) => readySeen.get(uid),
-    async start() {
-      stopped = false;
-      await Promise.all(watchers.map((w) => w.start()));
+    start() {
+      starting ??= (async () => {
+        stopped = false;
+        await Promise.all(watchers.map((w) => w.start()));
+      })();
+      return starting;
     },
     async stop() {
+      starting = undefined;
       stopped = true;
       await Promise.all(watchers.map((w) => w.stop()));
+    },
+  };
+}
+
+/** The value an object is filed under in each index (undefined: not filed). */
+export const indexers: Record<IndexName, (o: never) => string | undefined> = {
+  notebook: (p: Pod) => inNamespace(p, p.metadata?.labels?.[labelKeys.notebook]),
+  involved: (e: CoreEvent) => e.involvedObject.uid,
+  user: (o: KubeObject) => inNamespace(o, o.metadata?.annotations?.[annotationKeys.user]),
+  queued: (o: KubeObject & { status?: unknown }) => (isQueued(o.status) ? 'queued' : undefined),
+};
+
+function inNamespace(o: KubeObject, value: string | undefined): string | undefined {
+  const ns = o.metadata?.namespace;
+  return ns === undefined || value === undefined ? undefined : keyOf(ns, value);
+}
+
+function isQueued(status: unknown): boolean {
+  const conditions = (
+    status as { conditions?: { type: string; status: string; reason: string }[] } | undefined
+  )?.conditions;
+  return (
+    conditions?.some(
+      (c) => c.type === 'Admitted' && c.status === 'False' && c.reason === QUEUED_REASON,
+    ) ?? false
+  );
+}
+
+/**
+ * Secondary indexes over one kind's cache: client-node's ListWatch indexes by namespace only
+ * (and its `list` copies every object), so lookups by owner or user would scan the namespace.
+ */
+export function createIndex<T>(indexBy: readonly IndexName[]) {
+  const entries = indexBy.map((i) => [i, indexers[i] as (o: T) => string | undefined] as const);
+  const byValue = new Map<IndexName, Map<string, Map<string, T>>>();
+  /** What each object was filed under, to unfile it when it changes or goes. */
+  const filed = new Map<string, [IndexName, string][]>();
+  const idOf = (o: T): string => {
+    const m = (o as KubeObject).metadata;
+    return `${m?.namespace ?? ''}/${m?.name ?? ''}`;
+  };
+  const remove = (o: T): void => {
+    const id = idOf(o);
+    for (const [index, value] of filed.get(id) ?? []) {
+      const bucket = byValue.get(index)?.get(value);
+      bucket?.delete(id);
+      if (bucket?.size === 0) byValue.get(index)?.delete(value);
+    }
+    filed.delete(id);
+  };
+  return {
+    put(o: T): void {
+      if (entries.length === 0) return;
+      remove(o);
+      const id = idOf(o);
+      const keys: [IndexName, string][] = [];
+      for (const [index, valueOf] of entries) {
+        const value = valueOf(o);
+        if (value === undefined) continue;
+        let values = byValue.get(index);
+        if (!values) byValue.set(index, (values = new Map<string, Map<string, T>>()));
+        let bucket = values.get(value);
+        if (!bucket) values.set(value, (bucket = new Map<string, T>()));
+        bucket.set(id, o);
+        keys.push([index, value]);
+      }
+      if (keys.length > 0) filed.set(id, keys);
+    },
+    remove,
+    get(index: IndexName, value: string): readonly T[] {
+      const bucket = byValue.get(index)?.get(value);
+      return bucket ? [...bucket.values()] : [];
     },
   };
 }

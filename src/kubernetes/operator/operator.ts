@@ -28,6 +28,9 @@ import { WorkQueue, realTimers, type Timers } from './work-queue.ts';
 /** How long a routine change waits for others to the same notebook (see onChange below). */
 const COALESCE_MS = 150;
 
+/** The hub's own default (`backend.kubernetes.startTimeoutSeconds`). */
+export const DEFAULT_START_TIMEOUT_MS = 300_000;
+
 export interface OperatorOptions {
   readonly kubeConfig: KubeConfig;
   /** Watch and manage notebooks in this namespace only; undefined means all namespaces. */
@@ -59,6 +62,15 @@ export interface OperatorOptions {
   /** Servers that may be starting at once (./admission.ts): a number (0: no limit), or
    * 'auto' (default): from the nodes' CPUs (./start-capacity.ts). */
   readonly maxStarting?: number | 'auto';
+  /** A hub-started server not ready this long after its start (or admission) fails. Default
+   * 300 s; 0 turns the time-out off. */
+  readonly startTimeoutMs?: number;
+  /**
+   * The process's one informer set (./informers.ts), when the operator runs inside the hub: the
+   * hub's backend and culler read the same caches, so every object is watched once. Started
+   * and stopped by its owner; without it the operator makes and runs its own.
+   */
+  readonly informers?: InformerSet;
 }
 
 export interface RunningOperator {
@@ -78,6 +90,7 @@ export function startOperator(options: OperatorOptions): RunningOperator {
   let stopping: Promise<void> | undefined;
   let stopCapacity: () => void = () => undefined;
   let stopWake: () => void = () => undefined;
+  let unsubscribe: () => void = () => undefined;
   let wakeTimer: unknown;
   let resolveReady: () => void = () => undefined;
   let rejectReady: (e: unknown) => void = () => undefined;
@@ -133,24 +146,27 @@ export function startOperator(options: OperatorOptions): RunningOperator {
       options.backoff ?? { baseMs: 100, maxMs: 60_000 },
     );
     queue = q;
-    const inf = createInformers({
-      kubeConfig: options.kubeConfig,
-      api: kubeApi,
-      namespace: options.namespace,
-      onChange: (key, urgent) => {
-        // A start is a quick run of changes (pod created, bound, container started, events):
-        // a short wait lets one reconcile and one status write cover several of them. What
-        // someone waits for goes at once: a pod that just became ready (first in line), a
-        // new notebook or a changed spec (in the order they came).
-        if (urgent) q.add(key, true);
-        else if (specChanged(key)) q.add(key);
-        else q.addAfter(key, COALESCE_MS);
-      },
-      onError: (kind, err) => {
-        log.warn({ kind, err }, 'watch failed; re-listing');
-      },
-    });
+    const onChange = (key: string, urgent: boolean): void => {
+      // A start is a quick run of changes (pod created, bound, container started, events):
+      // a short wait lets one reconcile and one status write cover several of them. What
+      // someone waits for goes at once: a pod that just became ready (first in line), a
+      // new notebook or a changed spec (in the order they came).
+      if (urgent) q.add(key, true);
+      else if (specChanged(key)) q.add(key);
+      else q.addAfter(key, COALESCE_MS);
+    };
+    const inf =
+      options.informers ??
+      createInformers({
+        kubeConfig: options.kubeConfig,
+        api: kubeApi,
+        namespace: options.namespace,
+        onError: (kind, err) => {
+          log.warn({ kind, err }, 'watch failed; re-listing');
+        },
+      });
     informers = inf;
+    unsubscribe = inf.subscribe(onChange);
     // Workers wait for every cache: a status computed from a half-filled pod cache would be wrong.
     await inf.start();
     for (const nb of inf.caches.notebooks.list()) {
@@ -174,6 +190,9 @@ export function startOperator(options: OperatorOptions): RunningOperator {
       logTails: new Map(),
       written: new Map(),
       podReadyObservedAt: (uid) => inf.podReadyObservedAt(uid),
+      ...(options.startTimeoutMs === 0
+        ? {}
+        : { startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS }),
       admission: new Admission({
         limit: () => fixed ?? capacity?.limit() ?? FALLBACK_MAX_STARTING,
         now: options.now ?? (() => new Date()),
@@ -199,7 +218,9 @@ export function startOperator(options: OperatorOptions): RunningOperator {
     stopCapacity();
     stopWake();
     queue?.shutdown();
-    await informers?.stop();
+    unsubscribe();
+    // Shared informers belong to the hub, which keeps them for its backend.
+    if (!options.informers) await informers?.stop();
     await Promise.all(running);
     running = [];
   }

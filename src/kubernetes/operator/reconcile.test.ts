@@ -6,18 +6,12 @@ import type { KubeObject, Pod } from '../plain.ts';
 import { defaultBuildSettings } from '../resources/settings.ts';
 import { labelKeys } from '../labels.ts';
 import { Admission } from './admission.ts';
-import { queuedStatus } from './testing.ts';
-import type { Cache, Caches } from './informers.ts';
+import { arrayCache, queuedStatus } from './testing.ts';
+import type { Caches } from './informers.ts';
 import { reconcileNotebook, type ReconcileDeps } from './reconcile.ts';
 import { PULLING_REASON } from './status.ts';
 
-function cache<T extends KubeObject>(items: T[] = []): Cache<T> & { items: T[] } {
-  return {
-    items,
-    get: (name, ns) => items.find((i) => i.metadata?.name === name && i.metadata.namespace === ns),
-    list: (ns) => items.filter((i) => ns === undefined || i.metadata?.namespace === ns),
-  };
-}
+const cache = arrayCache;
 
 function setup(spec: Record<string, unknown> = { image: 'img', stopped: false }) {
   const calls: string[] = [];
@@ -320,7 +314,7 @@ describe('reconcileNotebook', () => {
     assert.equal(written.reason, PULLING_REASON);
     caches.pods.items[0] = starting({ running: { startedAt: '2026-01-01T00:00:09Z' } });
     await reconcileNotebook(deps, 'ns/nb');
-    assert.equal(written.reason, 'Starting', 'the container runs: the pull is over');
+    assert.equal(written.reason, 'WaitingForServer', 'the container runs: the pull is over');
   });
 
   it('reports an invalid stored spec without applying anything', async () => {

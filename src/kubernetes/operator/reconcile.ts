@@ -15,17 +15,24 @@ import {
 import { notebookSpecSchema } from '../../notebook-spec/schema.ts';
 import type { NotebookStatus } from '../../notebook-spec/status.ts';
 import { KubeApiError, type KubeApi } from '../client/kube-api.ts';
-import { FIELD_MANAGER, labelKeys } from '../labels.ts';
+import { FIELD_MANAGER, startRequestOf } from '../labels.ts';
 import { notebookObjectNames } from '../object-names.ts';
 import type { CoreEvent, KubeObject, Pod } from '../plain.ts';
 import { buildAppliedObjects } from '../resources/notebook-objects.ts';
 import { buildSecret } from '../resources/secret.ts';
 import { notebookUrl } from '../resources/service.ts';
-import { CONTAINER_NAME, type BuildSettings } from '../resources/settings.ts';
+import { CONTAINER_NAME, NOTEBOOK_PORT, type BuildSettings } from '../resources/settings.ts';
 import type { Admission } from './admission.ts';
 import { diagnose } from './diagnose.ts';
-import { splitKey, type Caches } from './informers.ts';
-import { computeStatus, isPodReady, isTerminating, sameStatus } from './status.ts';
+import { keyOf, splitKey, type Caches } from './informers.ts';
+import {
+  computeStatus,
+  heldEnded,
+  isPodReady,
+  isTerminating,
+  sameStatus,
+  timeoutLeftMs,
+} from './status.ts';
 
 export interface ReconcileDeps {
   readonly api: KubeApi;
@@ -46,6 +53,8 @@ export interface ReconcileDeps {
   readonly onRunning?: (event: RunningEvent) => void;
   /** Start admission (./admission.ts); undefined: every start goes ahead at once. */
   readonly admission?: Admission;
+  /** A hub-started server not ready this long after its start (or admission) fails (./status.ts). */
+  readonly startTimeoutMs?: number | undefined;
 }
 
 export interface RunningEvent {
@@ -133,8 +142,8 @@ function eventsFor(
 ): CoreEvent[] {
   if (uid === undefined) return [];
   return caches[cache]
-    .list(namespace)
-    .filter((e) => e.involvedObject.uid === uid)
+    .byIndex('involved', uid)
+    .filter((e) => e.involvedObject.namespace === namespace)
     .sort((a, b) => Date.parse(eventTime(a)) - Date.parse(eventTime(b)));
 }
 
@@ -289,7 +298,16 @@ export async function reconcileNotebook(
     spec: parsed.data,
   };
 
-  const admission = deps.admission?.decide(key, deps.caches, deps.written);
+  const startRequestedAt = startRequestOf(raw.metadata?.annotations);
+  // A start that failed, timed out or lost its pod keeps no pod until the next request.
+  const ended = heldEnded({
+    spec: parsed.data,
+    generation,
+    previous: currentStatus,
+    startRequestedAt,
+    now: deps.now(),
+  });
+  const admission = ended ? undefined : deps.admission?.decide(key, deps.caches, deps.written);
   let applyError: { message: string; permanent: boolean } | undefined;
   let failure: unknown;
   // Far back in the start queue: nothing is created yet (admission.ts, PREPARE_BATCHES).
@@ -301,7 +319,7 @@ export async function reconcileNotebook(
     }
     const objects = unprepared
       ? []
-      : admission?.admit === false
+      : admission?.admit === false || ended
         ? waitingObjects(notebook, deps, { namespace, base: names.base })
         : buildAppliedObjects(notebook, deps.settings);
     await Promise.all(objects.map((o) => applyIfChanged(deps, o)));
@@ -311,8 +329,7 @@ export async function reconcileNotebook(
   }
 
   const pods = deps.caches.pods
-    .list(namespace)
-    .filter((p) => p.metadata?.labels?.[labelKeys.notebook] === names.base)
+    .byIndex('notebook', keyOf(namespace, names.base))
     // A pod of an earlier image (a retry with another environment, before the Deployment
     // replaced it) says nothing about this start: its pull error is not the new image's.
     .filter((p) => parsed.data.stopped || isTerminating(p) || imageOf(p) === parsed.data.image)
@@ -346,6 +363,9 @@ export async function reconcileNotebook(
     url: notebookUrl(notebook),
     tokenSecretName: names.secret,
     now: deps.now(),
+    startRequestedAt,
+    startTimeoutMs: deps.startTimeoutMs,
+    port: NOTEBOOK_PORT,
   });
   try {
     const writeStarted = performance.now();
@@ -366,7 +386,25 @@ export async function reconcileNotebook(
     // 404: deleted meanwhile, nothing left to report on.
     if (!(e instanceof KubeApiError && e.status === 404)) failure ??= e;
   }
-  const retryInMs = admission?.admit === false ? admission.retryInMs : undefined;
+  // Look again when a turn may have come, or when a start's time is up (no event says so).
+  const timeLeft =
+    next.phase === 'Pending' || next.phase === 'Starting'
+      ? timeoutLeftMs({
+          spec: parsed.data,
+          generation,
+          previous: next,
+          admission,
+          now: deps.now(),
+          startRequestedAt,
+          startTimeoutMs: deps.startTimeoutMs,
+        })
+      : undefined;
+  const retryInMs =
+    admission?.admit === false
+      ? admission.retryInMs
+      : timeLeft === undefined
+        ? undefined
+        : Math.max(0, timeLeft) + 50;
   return failure === undefined
     ? { outcome: 'done', phase: next.phase, ...(retryInMs === undefined ? {} : { retryInMs }) }
     : { outcome: 'retry', error: failure };

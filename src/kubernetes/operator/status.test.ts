@@ -6,6 +6,11 @@ import type { Pod } from '../plain.ts';
 import { diagnose, type DiagnoseInput } from './diagnose.ts';
 import {
   computeStatus,
+  heldEnded,
+  LOST_MESSAGE,
+  LOST_REASON,
+  timedOutMessage,
+  timeoutLeftMs,
   PULLING_MESSAGE,
   PULLING_REASON,
   sameStatus,
@@ -27,16 +32,19 @@ function pod(options: {
   lastTerminated?: { exitCode: number; reason?: string; message?: string };
   unschedulable?: string;
   deleting?: boolean;
+  uid?: string;
+  ip?: string;
 }): Pod {
   return {
     metadata: {
       name: 'p',
       namespace: 'ns',
-      uid: 'pod-uid',
+      uid: options.uid ?? 'pod-uid',
       ...(options.deleting ? { deletionTimestamp: t0.toISOString() } : {}),
     },
     spec: { containers: [], ...(options.node ? { nodeName: options.node } : {}) },
     status: {
+      ...(options.ip ? { podIP: options.ip } : {}),
       conditions: [
         { type: 'Ready', status: options.ready ? 'True' : 'False' },
         ...(options.unschedulable
@@ -79,6 +87,7 @@ function input(overrides: Partial<StatusInput>): StatusInput {
     claimBound: true,
     url: 'http://x/',
     tokenSecretName: 'x',
+    port: 8888,
     now: t0,
     ...overrides,
   };
@@ -186,6 +195,107 @@ describe('computeStatus', () => {
       }),
     );
     assert.equal(waiting.phase, 'Pending');
+  });
+});
+
+describe('computeStatus: per-start rules for hub-started servers', () => {
+  const requested = '2026-01-01T09:59:00.000Z';
+  const hub = (overrides: Partial<StatusInput>) =>
+    input({ startRequestedAt: requested, startTimeoutMs: 300_000, ...overrides });
+  const readyPod = (uid: string, ip: string) => pod({ node: 'n', ready: true, uid, ip });
+
+  it('records the ready address and the first ready pod of the start', () => {
+    const running = computeStatus(hub({ pods: [readyPod('a', '10.0.0.5')] }));
+    assert.equal(running.phase, 'Running');
+    assert.equal(running.readyAddress, '10.0.0.5:8888');
+    assert.equal(running.readyPod, 'a');
+    assert.equal(running.startRequestedAt, requested);
+  });
+
+  it('reports the server stopped when its first ready pod goes, instead of routing to a new one', () => {
+    const running = computeStatus(hub({ pods: [readyPod('a', '10.0.0.5')] }));
+    const replaced = computeStatus(
+      hub({ pods: [readyPod('b', '10.0.0.6')], previous: running, now: t1 }),
+    );
+    assert.equal(replaced.phase, 'Stopped');
+    assert.equal(replaced.conditions?.find((c) => c.type === 'Ready')?.reason, LOST_REASON);
+    assert.equal(replaced.message, LOST_MESSAGE);
+    assert.equal(replaced.readyAddress, undefined, 'never routed to the replacement');
+    const evicted = computeStatus(
+      hub({
+        pods: [{ ...readyPod('a', '10.0.0.5'), status: { phase: 'Failed' } }],
+        previous: running,
+      }),
+    );
+    assert.equal(evicted.phase, 'Stopped', 'an evicted pod (phase Failed) is gone too');
+    assert.ok(heldEnded(hub({ previous: replaced })), 'held until the next request');
+    assert.ok(
+      !heldEnded(hub({ previous: replaced, startRequestedAt: '2026-01-01T11:00:00.000Z' })),
+    );
+    assert.ok(!heldEnded(hub({ previous: replaced, generation: 3 })), 'a new spec is a new start');
+  });
+
+  it('says restarting (no address) while the same pod is not ready, e.g. after a container restart', () => {
+    const running = computeStatus(hub({ pods: [readyPod('a', '10.0.0.5')] }));
+    const restarting = computeStatus(
+      hub({ pods: [pod({ node: 'n', uid: 'a', ip: '10.0.0.5' })], previous: running }),
+    );
+    assert.equal(restarting.phase, 'Running');
+    assert.equal(restarting.readyAddress, undefined);
+    assert.equal(restarting.readyPod, 'a');
+  });
+
+  it('fails a start that is not ready in time, counting from the later of request and admission', () => {
+    const starting = hub({ pods: [pod({ node: 'n' })], now: new Date('2026-01-01T10:03:59.000Z') });
+    assert.equal(computeStatus(starting).phase, 'Starting');
+    assert.equal(timeoutLeftMs(starting), 1000);
+    const late = computeStatus({ ...starting, now: new Date('2026-01-01T10:04:00.000Z') });
+    assert.equal(late.phase, 'Failed');
+    assert.equal(late.message, timedOutMessage(300));
+    const admittedLater = {
+      ...starting,
+      admission: { admit: true },
+      now: new Date('2026-01-01T10:04:30.000Z'),
+      previous: {
+        phase: 'Starting' as const,
+        message: '',
+        observedGeneration: 2,
+        startRequestedAt: requested,
+        conditions: [
+          {
+            type: 'Admitted' as const,
+            status: 'True' as const,
+            reason: 'Admitted',
+            message: '',
+            lastTransitionTime: '2026-01-01T10:00:00.000Z',
+          },
+        ],
+      },
+    };
+    assert.equal(computeStatus(admittedLater).phase, 'Starting', 'the clock starts at admission');
+    assert.equal(timeoutLeftMs({ ...starting, admission: { admit: false } }), undefined, 'queued');
+  });
+
+  it('keeps a failure until the next request, with its message', () => {
+    const failed = computeStatus(
+      hub({
+        pods: [pod({ node: 'n', waiting: { reason: 'ImagePullBackOff', message: 'not found' } })],
+        diagnosis: { severity: 'failed', reason: 'ImageNotFound', message: 'No such image.' },
+      }),
+    );
+    assert.equal(failed.phase, 'Failed');
+    const after = computeStatus(hub({ pods: [], previous: failed, now: t1 }));
+    assert.deepEqual([after.phase, after.message], ['Failed', 'No such image.']);
+  });
+
+  it('leaves notebooks applied by hand to heal like any Deployment', () => {
+    const running = computeStatus(input({ pods: [readyPod('a', '10.0.0.5')] }));
+    assert.equal(running.readyPod, undefined);
+    const replaced = computeStatus(input({ pods: [readyPod('b', '10.0.0.6')], previous: running }));
+    assert.equal(replaced.phase, 'Running');
+    assert.equal(replaced.readyAddress, '10.0.0.6:8888');
+    const failed = { ...replaced, phase: 'Failed' as const };
+    assert.ok(!heldEnded(input({ previous: failed })));
   });
 });
 

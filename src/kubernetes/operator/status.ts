@@ -30,6 +30,16 @@ export interface StatusInput {
   readonly url: string;
   readonly tokenSecretName: string;
   readonly now: Date;
+  /**
+   * The hub's start request (annotation `ganymede.dev/started-at`); undefined for a notebook
+   * applied by hand. Only hub-started servers are judged per start (a failure, a time-out or a
+   * lost pod holds until the next request): hand-made ones heal like any Deployment.
+   */
+  readonly startRequestedAt?: string | undefined;
+  /** A hub-started server not ready this long after its start (or its admission) failed. */
+  readonly startTimeoutMs?: number | undefined;
+  /** The port the notebook server listens on in its pod. */
+  readonly port: number;
 }
 
 export function isPodReady(pod: Pod): boolean {
@@ -61,6 +71,14 @@ function condition(
 }
 
 export const QUEUED_REASON = 'Queued';
+export const LOST_REASON = 'PodLost';
+export const LOST_MESSAGE =
+  'The notebook server stopped unexpectedly: the machine running it went away (or its pod was removed). Your files are kept; start it again to continue.';
+export const TIMED_OUT_REASON = 'TimedOut';
+export const timedOutMessage = (seconds: number): string =>
+  `The notebook server did not become ready within ${String(seconds)} seconds. Your files are kept; try again, or ask your administrator.`;
+export const WAITING_FOR_SERVER_REASON = 'WaitingForServer';
+export const RESTARTING_REASON = 'Restarting';
 export const PULLING_REASON = 'DownloadingImage';
 export const PULLING_MESSAGE =
   'Downloading the environment (first time only): this can take a few minutes.';
@@ -122,12 +140,136 @@ function phaseOf(input: StatusInput): PhaseAndMessage {
   if (input.pullingImage === true) {
     return { phase: 'Starting', reason: PULLING_REASON, message: PULLING_MESSAGE };
   }
+  if (pod.status?.containerStatuses?.some((c) => c.state?.running !== undefined) === true) {
+    return {
+      phase: 'Starting',
+      reason: WAITING_FOR_SERVER_REASON,
+      message: 'The notebook server is starting and will answer shortly.',
+    };
+  }
   return { phase: 'Starting', reason: 'Starting', message: 'The notebook server is starting.' };
+}
+
+function readyReasonOf(status: NotebookStatus | undefined): string | undefined {
+  return status?.conditions?.find((c) => c.type === 'Ready')?.reason;
+}
+
+/** What the per-start rules read. */
+export type StartInput = Pick<
+  StatusInput,
+  'spec' | 'generation' | 'previous' | 'startRequestedAt' | 'startTimeoutMs' | 'admission' | 'now'
+>;
+
+/** Whether `previous` describes the same start as `input` (same spec generation and request). */
+function sameStart(input: StartInput): boolean {
+  const p = input.previous;
+  return (
+    p !== undefined &&
+    p.observedGeneration === input.generation &&
+    p.startRequestedAt === input.startRequestedAt
+  );
+}
+
+/** An end this start cannot recover from by itself: a failure, a time-out, a lost pod. */
+export function isTerminal(status: NotebookStatus | undefined): boolean {
+  return (
+    status?.phase === 'Failed' ||
+    (status?.phase === 'Stopped' && readyReasonOf(status) === LOST_REASON)
+  );
+}
+
+/**
+ * Whether this start has ended and must stay ended until the next request: only for servers the
+ * hub started, which the hub (or the person) starts again explicitly. The reconciler then keeps
+ * no pod (files stay), so a crash loop or a broken image does not run on for nothing.
+ */
+export function heldEnded(input: StartInput): boolean {
+  return (
+    input.startRequestedAt !== undefined &&
+    !input.spec.stopped &&
+    sameStart(input) &&
+    isTerminal(input.previous)
+  );
+}
+
+/** When the start time-out's clock started (ms): at the request, or at the admission if later. */
+function startClock(input: StartInput): number | undefined {
+  const requested = Date.parse(input.startRequestedAt ?? '');
+  if (Number.isNaN(requested)) return undefined;
+  const admitted = input.previous?.conditions?.find((c) => c.type === 'Admitted');
+  const admittedAt =
+    sameStart(input) && admitted?.status === 'True' ? Date.parse(admitted.lastTransitionTime) : NaN;
+  return Number.isNaN(admittedAt) ? requested : Math.max(requested, admittedAt);
+}
+
+/** How long until a starting hub-started server times out (ms), if a clock runs. */
+export function timeoutLeftMs(input: StartInput): number | undefined {
+  if (input.startTimeoutMs === undefined || input.admission?.admit === false) return undefined;
+  const from = startClock(input);
+  return from === undefined ? undefined : from + input.startTimeoutMs - input.now.getTime();
+}
+
+/**
+ * Per-start rules on top of what the pods show, for hub-started servers (see `heldEnded`):
+ * ended stays ended; the first ready pod gone means the server stopped; too long means failed.
+ */
+function judgedStart(input: StatusInput, seen: PhaseAndMessage): PhaseAndMessage {
+  const previous = input.previous;
+  if (input.startRequestedAt === undefined || input.spec.stopped) return seen;
+  if (heldEnded(input) && previous) {
+    return {
+      phase: previous.phase,
+      reason: readyReasonOf(previous) ?? previous.phase,
+      message: previous.message,
+    };
+  }
+  const first = sameStart(input) ? previous?.readyPod : undefined;
+  if (first !== undefined) {
+    const pod = input.pods.find((p) => p.metadata?.uid === first);
+    if (pod === undefined || isTerminating(pod) || pod.status?.phase === 'Failed') {
+      return { phase: 'Stopped', reason: LOST_REASON, message: LOST_MESSAGE };
+    }
+    if (seen.phase !== 'Running' && seen.phase !== 'Failed') {
+      return {
+        phase: 'Running',
+        reason: RESTARTING_REASON,
+        message: 'The notebook server is restarting.',
+      };
+    }
+  }
+  if (seen.phase === 'Pending' || seen.phase === 'Starting') {
+    const left = timeoutLeftMs(input);
+    if (left !== undefined && left <= 0 && input.startTimeoutMs !== undefined) {
+      return {
+        phase: 'Failed',
+        reason: TIMED_OUT_REASON,
+        message: timedOutMessage(Math.round(input.startTimeoutMs / 1000)),
+      };
+    }
+  }
+  return seen;
 }
 
 export function computeStatus(input: StatusInput): NotebookStatus {
   const { previous, now, generation } = input;
-  const pm = phaseOf(input);
+  const pm = judgedStart(input, phaseOf(input));
+  const readyPod = input.pods.find((p) => !isTerminating(p) && isPodReady(p) && p.status?.podIP);
+  // The first ready pod of this start: kept while the start lasts, so its loss can be told.
+  const firstReady =
+    input.startRequestedAt === undefined || input.spec.stopped
+      ? undefined
+      : ((sameStart(input) ? previous?.readyPod : undefined) ??
+        (pm.phase === 'Running' ? readyPod?.metadata?.uid : undefined));
+  const serving =
+    pm.phase === 'Running' && pm.reason !== RESTARTING_REASON
+      ? input.pods.find(
+          (p) =>
+            !isTerminating(p) &&
+            isPodReady(p) &&
+            p.status?.podIP &&
+            (firstReady === undefined || p.metadata?.uid === firstReady),
+        )
+      : undefined;
   const running = pm.phase === 'Running';
   const readyAt = running
     ? previous?.phase === 'Running'
@@ -202,6 +344,11 @@ export function computeStatus(input: StatusInput): NotebookStatus {
     url: input.url,
     ...(readyAt === undefined ? {} : { readyAt }),
     tokenSecretName: input.tokenSecretName,
+    ...(serving?.status?.podIP === undefined
+      ? {}
+      : { readyAddress: `${serving.status.podIP}:${String(input.port)}` }),
+    ...(firstReady === undefined ? {} : { readyPod: firstReady }),
+    ...(input.startRequestedAt === undefined ? {} : { startRequestedAt: input.startRequestedAt }),
     ...(generation === undefined ? {} : { observedGeneration: generation }),
     conditions,
   };
@@ -223,6 +370,9 @@ function normalise(s: NotebookStatus | undefined): unknown {
     url: s.url,
     readyAt: s.readyAt === undefined ? undefined : Date.parse(s.readyAt),
     tokenSecretName: s.tokenSecretName,
+    readyAddress: s.readyAddress,
+    readyPod: s.readyPod,
+    startRequestedAt: s.startRequestedAt,
     observedGeneration: s.observedGeneration,
     conditions: conditions.map((c) => [
       c.type,

@@ -11,6 +11,7 @@ import { K8S_MESSAGES } from '../../../src/backends/kubernetes/messages.ts';
 import type { Backend, ProgressEvent, ServerRef } from '../../../src/backends/types.ts';
 import { notebookObjectNames, notebookNameFor } from '../../../src/kubernetes/object-names.ts';
 import { startOperator, type RunningOperator } from '../../../src/kubernetes/operator/operator.ts';
+import { LOST_MESSAGE } from '../../../src/kubernetes/operator/status.ts';
 import { serverBaseUrl } from '../../../src/servers/server-service.ts';
 import { startCluster, type TestCluster } from '../../cluster/harness.ts';
 import {
@@ -106,9 +107,17 @@ function livePods(name: string): Promise<PodInfo[]> {
   );
 }
 
+async function waitForNoPods(name: string): Promise<void> {
+  for (let i = 0; i < 600 && (await livePods(name)).length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.deepEqual(await livePods(name), [], 'no pod kept');
+}
+
 interface NotebookJson {
   metadata: { name: string; annotations?: Record<string, string>; generation?: number };
   spec: { stopped?: boolean; image?: string; baseUrl?: string };
+  status?: { phase?: string };
 }
 
 describe('kubernetes backend on a real cluster', () => {
@@ -242,21 +251,29 @@ describe('kubernetes backend on a real cluster', () => {
     const other = backends[1];
     assert.ok(other);
     const name = notebookNameFor(carol.user, carol.server);
-    await watchFor<NotebookJson>(
+    // The operator owns the outcome: Failed in the status, and no pod kept for a start that
+    // cannot succeed; the hub wrote nothing but the start (spec stays running).
+    const failedNb = await watchFor<NotebookJson>(
       cluster,
       `/apis/ganymede.dev/v1alpha1/namespaces/${ns}/jupyternotebooks`,
-      (n) => n.metadata.name === name && n.spec.stopped === true,
-      { what: 'the failed start stopped' },
+      (n) => n.metadata.name === name && n.status?.phase === 'Failed',
+      { what: 'the failed start reported by the operator' },
     );
-    const seenByOther = await (async () => {
-      // Failed once the failing pod is gone (stopping until then).
-      for (let i = 0; i < 300; i++) {
-        const s = await other.status(carol);
-        if (s.phase === 'failed') return s;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      return other.status(carol);
-    })();
+    assert.equal(failedNb.spec.stopped, false, 'the hub writes intent only');
+    assert.deepEqual(
+      Object.keys(failedNb.metadata.annotations ?? {})
+        .filter((k) => k.startsWith('ganymede.dev/'))
+        .sort(),
+      [
+        'ganymede.dev/profile',
+        'ganymede.dev/server',
+        'ganymede.dev/started-at',
+        'ganymede.dev/user',
+      ],
+      'no runtime state in annotations',
+    );
+    await waitForNoPods(name);
+    const seenByOther = await other.status(carol);
     assert.equal(seenByOther.phase, 'failed');
     assert.equal(seenByOther.message, status.message);
 
@@ -278,24 +295,26 @@ describe('kubernetes backend on a real cluster', () => {
     const listed = await backend.list();
     const byUser = new Map(listed.map((l) => [l.ref.user, l.status]));
     assert.equal(byUser.get('Alice Ünicode')?.phase, 'running', JSON.stringify(listed));
-    assert.equal(byUser.get('bob')?.phase, 'stopped', JSON.stringify(listed));
-    assert.equal(byUser.get('bob')?.message, K8S_MESSAGES.goneWhileAway);
     assert.equal(await apiStatus(backend, alice), 200, 'adopted: routed without a start');
 
-    // The cluster now says so too, for every replica: stopped, and its replacement pod ended.
+    // The operator saw the first ready pod go: the server is stopped (its kernels are gone),
+    // said so in the status for every replica, and its replacement pod is ended.
     await watchFor<NotebookJson>(
       cluster,
       `/apis/ganymede.dev/v1alpha1/namespaces/${ns}/jupyternotebooks`,
-      (n) => n.metadata.name === bobName && n.spec.stopped === true,
-      { what: 'bob stopped' },
+      (n) => n.metadata.name === bobName && n.status?.phase === 'Stopped',
+      { what: 'bob reported stopped by the operator' },
     );
-    const other = await newBackend();
-    const bobStatus = await other.status(bob);
-    assert.ok(
-      bobStatus.phase === 'stopped' || bobStatus.phase === 'stopping',
-      JSON.stringify(bobStatus),
-    );
-    assert.equal(other.route(bob), undefined);
+    await waitForNoPods(bobName);
+    for (const replica of [backend, await newBackend()]) {
+      const bobStatus = await replica.status(bob);
+      assert.deepEqual(bobStatus, { phase: 'stopped', message: LOST_MESSAGE });
+      assert.equal(replica.route(bob), undefined);
+    }
+    assert.deepEqual((await backend.list()).find((l) => l.ref.user === 'bob')?.status, {
+      phase: 'stopped',
+      message: LOST_MESSAGE,
+    });
   });
 
   it('a pod deleted while the hub watches: reported stopped, not silently restarted', async () => {
