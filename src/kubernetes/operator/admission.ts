@@ -220,18 +220,21 @@ export class Admission {
     return [...this.#waiting];
   }
 
-  /** Every notebook in the caches, as admission sees it. */
+  /**
+   * The notebooks that may hold or want a turn, as admission sees them: from the index of
+   * notebooks asked to run whose status is not Running (./informers.ts), so a start's decision
+   * never walks the servers that already run.
+   */
   views(caches: Caches, written: Written): AdmissionView[] {
-    const readyBases = new Set<string>();
-    for (const pod of caches.pods.list()) {
-      const base = readyNotebookOf(pod);
-      if (base !== undefined) readyBases.add(`${pod.metadata?.namespace ?? ''}/${base}`);
-    }
     return caches.notebooks
-      .list()
+      .byIndex('unsettled', 'unsettled')
       .flatMap(
         (nb) =>
-          this.#view(nb, caches, written, (ns, base) => readyBases.has(`${ns}/${base}`)) ?? [],
+          this.#view(nb, caches, written, (ns, base) =>
+            caches.pods
+              .byIndex('notebook', keyOf(ns, base))
+              .some((p) => readyNotebookOf(p) === base),
+          ) ?? [],
       );
   }
 

@@ -28,8 +28,10 @@ export interface Cache<T> {
  * - `involved`: events by the uid of the object they are about.
  * - `user`: notebooks by `<namespace>/<user>` (the hub's `ganymede.dev/user` annotation).
  * - `queued`: notebooks waiting for a turn to start, all under the value `queued`.
+ * - `unsettled`: notebooks asked to run whose status is not Running (yet), under `unsettled`:
+ *   the ones start admission weighs.
  */
-export type IndexName = 'notebook' | 'involved' | 'user' | 'queued';
+export type IndexName = 'notebook' | 'involved' | 'user' | 'queued' | 'unsettled';
 
 export interface Caches {
   readonly notebooks: Cache<KubeObject & { spec?: unknown; status?: unknown }>;
@@ -216,7 +218,7 @@ export function createInformers(options: InformerOptions): InformerSet {
         o.metadata?.namespace && o.metadata.name
           ? keyOf(o.metadata.namespace, o.metadata.name)
           : undefined,
-      ['user', 'queued'],
+      ['user', 'queued', 'unsettled'],
     ),
     deployments: make('deployments', owned, notebookKeyOfOwned),
     services: make('services', owned, notebookKeyOfOwned),
@@ -290,6 +292,12 @@ export const indexers: Record<IndexName, (o: never) => string | undefined> = {
   involved: (e: CoreEvent) => e.involvedObject.uid,
   user: (o: KubeObject) => inNamespace(o, o.metadata?.annotations?.[annotationKeys.user]),
   queued: (o: KubeObject & { status?: unknown }) => (isQueued(o.status) ? 'queued' : undefined),
+  unsettled: (o: KubeObject & { spec?: unknown; status?: unknown }) =>
+    o.metadata?.deletionTimestamp === undefined &&
+    (o.spec as { stopped?: unknown } | undefined)?.stopped !== true &&
+    (o.status as { phase?: unknown } | undefined)?.phase !== 'Running'
+      ? 'unsettled'
+      : undefined,
 };
 
 function inNamespace(o: KubeObject, value: string | undefined): string | undefined {
