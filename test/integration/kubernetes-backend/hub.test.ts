@@ -16,11 +16,13 @@ describe('hub on the kubernetes backend', { timeout: 900_000 }, () => {
   let ns: string;
   let ctx: Awaited<ReturnType<typeof startK8sHub>>;
   let alice: Browser;
+  let watchesBefore: Map<string, number>;
 
   before(async () => {
     cluster = await startCluster();
     await installCrd(cluster);
     ns = await restrictedNamespace(cluster, 'hub');
+    watchesBefore = await namespacedWatches(cluster);
     ctx = await startK8sHub({
       kubeconfigPath: cluster.kubeconfigPath,
       namespace: ns,
@@ -63,6 +65,28 @@ describe('hub on the kubernetes backend', { timeout: 900_000 }, () => {
     assert.equal(lease.spec.holderIdentity, ctx.parts.identity);
   });
 
+  it('watches each kind once: the backend, the culler and the operator share one set', async () => {
+    // The API server counts its open WATCH requests per resource and scope; the hub's are the
+    // only namespace-scoped ones here (the controller manager watches cluster-wide).
+    const added = new Map<string, number>();
+    for (const [resource, n] of await namespacedWatches(cluster)) {
+      const delta = n - (watchesBefore.get(resource) ?? 0);
+      if (delta !== 0) added.set(resource, delta);
+    }
+    assert.deepEqual(Object.fromEntries([...added].sort()), {
+      deployments: 1,
+      // Two selections of one kind: Warning events, and the kubelet's Pulling events.
+      events: 2,
+      ingresses: 1,
+      jupyternotebooks: 1,
+      networkpolicies: 1,
+      persistentvolumeclaims: 1,
+      pods: 1,
+      secrets: 1,
+      services: 1,
+    });
+  });
+
   it('sign in, Start, progress to ready, 1+1 through the proxy', async () => {
     const events = await alice.startServer();
     assert.match(events, /Asking the cluster for your server/);
@@ -85,3 +109,18 @@ describe('hub on the kubernetes backend', { timeout: 900_000 }, () => {
     assert.equal(me.servers['']?.ready, true);
   });
 });
+
+/** Open namespace-scoped WATCH requests per resource, from the API server's own metrics. */
+async function namespacedWatches(cluster: TestCluster): Promise<Map<string, number>> {
+  const { stdout, code, stderr } = await cluster.kubectl(['get', '--raw', '/metrics']);
+  assert.equal(code, 0, stderr);
+  const counts = new Map<string, number>();
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('apiserver_longrunning_requests{')) continue;
+    if (!line.includes('verb="WATCH"') || !line.includes('scope="namespace"')) continue;
+    const resource = /resource="([^"]*)"/.exec(line)?.[1];
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (resource) counts.set(resource, (counts.get(resource) ?? 0) + value);
+  }
+  return counts;
+}

@@ -85,6 +85,23 @@ async function inClusterBase(url: string): Promise<string> {
   return `http://${address}:${parsed.port}${parsed.pathname}`;
 }
 
+/**
+ * A Service's address answers once the endpoint controller has listed the new pod and
+ * kube-proxy has written its rules: a moment after the pod turns Ready, as for any client in a
+ * cluster. Retries connection failures (never HTTP answers) for up to 30 s.
+ */
+async function fetchService(url: string, init?: RequestInit): Promise<Response> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 async function setStopped(name: string, stopped: boolean): Promise<void> {
   await kubectlOk(cluster, [
     'patch',
@@ -146,7 +163,7 @@ describe('a real node (kubelet + containerd)', { timeout: 900_000 }, () => {
     const headers = { authorization: `token ${token}` };
 
     // A file in the home volume: written by the server running as uid 1000 (fsGroup 100).
-    const put = await fetch(`${base}api/contents/hello.txt`, {
+    const put = await fetchService(`${base}api/contents/hello.txt`, {
       method: 'PUT',
       headers: { ...headers, 'content-type': 'application/json' },
       body: JSON.stringify({ type: 'file', format: 'text', content: 'kept across restarts' }),
@@ -199,7 +216,7 @@ describe('a real node (kubelet + containerd)', { timeout: 900_000 }, () => {
       `a second start does not download: ${second.reasons.join(' → ')}`,
     );
     const again = await inClusterBase(url);
-    const read = await fetch(`${again}api/contents/hello.txt?content=1`, { headers });
+    const read = await fetchService(`${again}api/contents/hello.txt?content=1`, { headers });
     assert.equal(read.status, 200);
     assert.equal(((await read.json()) as { content: string }).content, 'kept across restarts');
   });
