@@ -86,6 +86,19 @@ describe('WorkQueue', () => {
     assert.equal(q.length, 1);
   });
 
+  it('keeps the earlier of two delayed adds of one key (found on a real cluster: a 5-minute time-out look swallowed every change)', () => {
+    const clock = manualTimers();
+    const q = new WorkQueue(clock.timers);
+    q.addAfter('k', 300_000);
+    q.addAfter('k', 150);
+    clock.advance(150);
+    assert.equal(q.length, 1, 'the sooner look happens');
+    q.addAfter('j', 100);
+    q.addAfter('j', 5_000);
+    clock.advance(100);
+    assert.equal(q.length, 2, 'a later one does not push back an earlier one');
+  });
+
   it('releases waiting workers on shutdown and cancels timers', async () => {
     const clock = manualTimers();
     const q = new WorkQueue(clock.timers);

@@ -31,7 +31,8 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly urgentDirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly delayed = new Map<string, unknown>();
+  /** Pending delayed adds: the timer and when it fires (ms, `performance.now()`). */
+  private readonly delayed = new Map<string, { readonly handle: unknown; readonly at: number }>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
   private readonly timers: Timers;
@@ -76,14 +77,24 @@ export class WorkQueue {
     }
   }
 
-  /** Adds after `ms`; an earlier pending delayed add of the same key is kept. */
+  /**
+   * Adds after `ms`. Of two delayed adds of the same key the earlier wins, as in client-go's
+   * delaying queue: a far-off look (a start's time-out in five minutes) must not swallow a
+   * change that asks for a look in 150 ms.
+   */
   addAfter(key: string, ms: number): void {
-    if (this.shuttingDown || this.delayed.has(key)) return;
+    if (this.shuttingDown) return;
+    const at = performance.now() + ms;
+    const pending = this.delayed.get(key);
+    if (pending !== undefined) {
+      if (pending.at <= at) return;
+      this.timers.clearTimeout(pending.handle);
+    }
     const handle = this.timers.setTimeout(() => {
       this.delayed.delete(key);
       this.add(key);
     }, ms);
-    this.delayed.set(key, handle);
+    this.delayed.set(key, { handle, at });
   }
 
   /** Retries `key` after its backoff, which doubles with each failure. Returns the delay. */
@@ -129,7 +140,7 @@ export class WorkQueue {
 
   shutdown(): void {
     this.shuttingDown = true;
-    for (const handle of this.delayed.values()) this.timers.clearTimeout(handle);
+    for (const { handle } of this.delayed.values()) this.timers.clearTimeout(handle);
     this.delayed.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
   }
