@@ -518,7 +518,9 @@ function userFilter(q: UserQuery): { where: string; args: unknown[] } {
   const args: unknown[] = [];
   const arg = (v: unknown) => `$${String(args.push(v))}`;
   if (q.nameContains !== undefined && q.nameContains !== '') {
-    terms.push(`name ILIKE ${arg(containsPattern(q.nameContains))} ESCAPE '\\'`);
+    // lower() in the "C" collation folds ASCII only, exactly as SQLite's LIKE does, and is 3x
+    // faster than ILIKE on 10,000 names (bench/scale/store-queries.ts).
+    terms.push(`lower(name COLLATE "C") LIKE ${arg(containsPattern(q.nameContains))} ESCAPE '\\'`);
   }
   if (q.namePrefix !== undefined && q.namePrefix !== '') {
     // Byte order, like SQLite: a range on users_name_c.
@@ -542,13 +544,10 @@ function userFilter(q: UserQuery): { where: string; args: unknown[] } {
 /**
  * Usage per UTC day and profile, and per profile for the period, by the rules of
  * src/web/admin/usage.ts (see the SQLite store's USAGE_SQL, which this mirrors): runs of the
- * period only (three disjoint index ranges), clipped at midnights from a recursive CTE of days.
+ * period only (three disjoint index ranges), one row per day each touches by a recursive CTE.
  */
 const USAGE_SQL = `
-WITH RECURSIVE days(d) AS (
-  SELECT $1::bigint WHERE $1::bigint < $2::bigint
-  UNION ALL SELECT d + ${String(DAY_MS)} FROM days WHERE d + ${String(DAY_MS)} < $2::bigint
-),
+WITH RECURSIVE
 periods AS (
   SELECT id, profile, ready_at, ended_at FROM server_runs
   WHERE ended_at >= $1::bigint AND ready_at < $2::bigint
@@ -564,14 +563,36 @@ runs AS (
          GREATEST(ready_at, LEAST(COALESCE(ended_at, $3::bigint), $3::bigint)) AS e
   FROM periods
 ),
+spans AS (
+  SELECT id, profile, r, e,
+    CASE WHEN r < $1::bigint THEN $1::bigint
+         ELSE $1::bigint + (r - $1::bigint) / ${String(DAY_MS)} * ${String(DAY_MS)} END AS first,
+    LEAST($2::bigint - ${String(DAY_MS)}, CASE
+      WHEN e > r AND e - 1 < $1::bigint THEN $1::bigint - ${String(DAY_MS)}
+      WHEN e > r THEN $1::bigint + (e - 1 - $1::bigint) / ${String(DAY_MS)} * ${String(DAY_MS)}
+      WHEN r < $1::bigint THEN $1::bigint - ${String(DAY_MS)}
+      ELSE $1::bigint + (r - $1::bigint) / ${String(DAY_MS)} * ${String(DAY_MS)} END) AS last
+  FROM runs
+),
+later(id, profile, r, e, d, last) AS (
+  SELECT id, profile, r, e, first + ${String(DAY_MS)}, last FROM spans
+  WHERE first + ${String(DAY_MS)} <= last
+  UNION ALL
+  SELECT id, profile, r, e, d + ${String(DAY_MS)}, last FROM later
+  WHERE d + ${String(DAY_MS)} <= last
+),
 cells AS (
-  SELECT d, id, profile, LEAST(e, d + ${String(DAY_MS)}) - GREATEST(r, d) AS ms
-  FROM runs JOIN days ON r < d + ${String(DAY_MS)} AND (e > d OR (e = r AND r >= d))
+  SELECT id, profile, r, e, first AS d FROM spans WHERE first <= last
+  UNION ALL
+  SELECT id, profile, r, e, d FROM later
+),
+hours AS (
+  SELECT d, id, profile, LEAST(e, d + ${String(DAY_MS)}) - GREATEST(r, d) AS ms FROM cells
 )
 SELECT * FROM (
-  SELECT d AS day, profile, count(*) AS servers, sum(ms) AS ms FROM cells GROUP BY d, profile
+  SELECT d AS day, profile, count(*) AS servers, sum(ms) AS ms FROM hours GROUP BY d, profile
   UNION ALL
-  SELECT NULL, profile, count(DISTINCT id), sum(ms) FROM cells GROUP BY profile
+  SELECT NULL, profile, count(DISTINCT id), sum(ms) FROM hours GROUP BY profile
 ) AS usage
 ORDER BY day NULLS FIRST, profile COLLATE "C"`;
 

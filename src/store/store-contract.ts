@@ -514,6 +514,8 @@ export function storeContract(
         ['gpu', today - 3 * DAY - H, today - 3 * DAY], // ended as the period began
         ['big', today + 14 * H, today + 14 * H + 30 * 60_000], // today
         ['big', today - 2 * DAY + H, today - 2 * DAY], // ended before it was ready (clock)
+        ['big', today + 16 * H, null], // ready after now (clock): no length
+        ['cpu', today - 2 * DAY - 3 * H, today - DAY], // ends at a midnight
       ];
       let i = 0;
       for (const [profile, ready, ended] of spec) {

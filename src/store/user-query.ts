@@ -7,7 +7,8 @@
 /**
  * `%term%` for `LIKE … ESCAPE '\'`, with `%`, `_` and `\` in the term matched literally. The
  * term is lower-cased like stored names (src/names/user-names.ts), so a search for "É" finds
- * "élise" on both dialects (SQLite's LIKE folds ASCII only; PostgreSQL's ILIKE folds more).
+ * "élise"; the database folds the names' ASCII letters only, on both dialects (SQLite's LIKE;
+ * PostgreSQL's lower() in the "C" collation), so both find the same users.
  */
 export function containsPattern(term: string): string {
   return `%${term

@@ -208,7 +208,7 @@ describe('postgres store start-up', () => {
   });
 
   it('lists, filters and sorts users as the SQLite store does', async () => {
-    const names = ['b', 'B', 'ä', 'a', 'Z', 'élise', '_x', '名前'];
+    const names = ['b', 'B', 'ä', 'a', 'Z', 'élise', 'Élan', '_x', '名前'];
     const dir = mkdtempSync(join(tmpdir(), 'ganymede-order-'));
     const stores = [
       await openPostgresStore(await server.createDatabase()),
