@@ -27,7 +27,7 @@ import {
   userQuery,
   usersQuery,
 } from '../schemas.ts';
-import { allowsAny, hasUnfiltered } from '../scopes.ts';
+import { allows, allowsAny, hasUnfiltered } from '../scopes.ts';
 
 /** Scopes any one of which lets a caller read (some of) a user's model. */
 export const READ_USER_SCOPES = [
@@ -103,11 +103,14 @@ export async function listUsers(c: ApiContext, deps: ApiDeps): Promise<Response>
           ...(query.name_filter ? { namePrefix: query.name_filter } : {}),
         });
   const views = await deps.servers.statesOf(users);
+  // Groups are one query per user: asked only when the caller may see them.
+  const seesGroups = (name: string) =>
+    allows(caller.scopes, 'read:users', name) || allows(caller.scopes, 'read:users:groups', name);
   const items = await Promise.all(
     users.map(async (user) =>
       userModel(caller.scopes, user, views.get(user.id) ?? [], {
         includeStopped: query.include_stopped_servers,
-        groups: await deps.store.listUserGroups(user.id),
+        groups: seesGroups(user.name) ? await deps.store.listUserGroups(user.id) : [],
       }),
     ),
   );
