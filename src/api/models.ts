@@ -5,9 +5,8 @@
 import type { z } from 'zod';
 import type { ServerPhase } from '../backends/types.ts';
 import { userPathSegment } from '../names/user-names.ts';
-import { serverBaseUrl } from '../servers/server-service.ts';
-import type { ApiToken, ServerRecord, User } from '../store/types.ts';
-import type { ApiDeps } from './context.ts';
+import { isActivePhase, serverBaseUrl, type ServerState } from '../servers/server-service.ts';
+import type { ApiToken, User } from '../store/types.ts';
 import type { serverSchema, tokenSchema, userSchema } from './schemas.ts';
 import { allows, rolesOf } from './scopes.ts';
 
@@ -15,42 +14,18 @@ export type ServerModel = z.output<typeof serverSchema>;
 export type UserModel = z.output<typeof userSchema>;
 export type TokenModel = z.output<typeof tokenSchema>;
 
-export interface ServerView {
-  readonly record: ServerRecord;
-  readonly phase: ServerPhase;
-}
+/** One server as the API shows it: the server service's answer (backend phase, store facts). */
+export type ServerView = ServerState;
 
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
-export const isActive = (v: ServerView) =>
-  v.phase === 'starting' || v.phase === 'running' || v.phase === 'stopping';
+export const isActive = (v: ServerView) => isActivePhase(v.phase);
 export const isReady = (v: ServerView) => v.phase === 'running';
 
 function pendingOf(phase: ServerPhase): 'spawn' | 'stop' | null {
   if (phase === 'starting') return 'spawn';
   if (phase === 'stopping') return 'stop';
   return null;
-}
-
-/**
- * The live phase of each of the user's servers: the store says which exist and what was last
- * recorded; the backend has the last word on the ones not recorded as stopped (a process may
- * have died since).
- */
-export async function serverViews(
-  deps: ApiDeps,
-  user: User,
-  records: readonly ServerRecord[],
-): Promise<ServerView[]> {
-  return Promise.all(
-    records.map(async (record): Promise<ServerView> => {
-      if (record.state === 'stopped' || record.state === 'failed') {
-        return { record, phase: record.state };
-      }
-      const status = await deps.servers.status(user, record.name);
-      return { record, phase: status.phase };
-    }),
-  );
 }
 
 export function progressUrl(userName: string, server: string): string {
@@ -61,21 +36,21 @@ export function progressUrl(userName: string, server: string): string {
 }
 
 export function serverModel(user: User, view: ServerView): ServerModel {
-  const { record, phase } = view;
+  const { name, phase } = view;
   return {
-    name: record.name,
-    full_name: `${user.name}/${record.name}`,
+    name,
+    full_name: `${user.name}/${name}`,
     ready: phase === 'running',
     stopped: !isActive(view),
     pending: pendingOf(phase),
-    url: serverBaseUrl({ user: user.name, server: record.name }),
+    url: serverBaseUrl({ user: user.name, server: name }),
     full_url: null,
-    progress_url: progressUrl(user.name, record.name),
+    progress_url: progressUrl(user.name, name),
     full_progress_url: null,
-    started: iso(record.startedAt),
-    last_activity: iso(record.lastActivity),
+    started: iso(view.startedAt),
+    last_activity: iso(view.lastActivity),
     state: null,
-    user_options: { profile: record.profile },
+    user_options: { profile: view.profile ?? '' },
   };
 }
 
@@ -97,20 +72,20 @@ export function userModel(
   if (readUser || can('read:users:groups')) model.groups = [...options.groups];
   if (readUser || can('read:users:activity')) {
     model.created = user.createdAt.toISOString();
-    const times = views.flatMap((v) => (v.record.lastActivity ? [v.record.lastActivity] : []));
+    const times = views.flatMap((v) => (v.lastActivity ? [v.lastActivity] : []));
     model.last_activity = times.length
       ? new Date(Math.max(...times.map((t) => t.getTime()))).toISOString()
       : null;
   }
   if (can('read:roles:users')) model.roles = rolesOf(user);
   if (can('read:servers')) {
-    const main = views.find((v) => v.record.name === '');
+    const main = views.find((v) => v.name === '');
     model.server = main && isReady(main) ? serverBaseUrl({ user: user.name, server: '' }) : null;
     model.pending = main ? pendingOf(main.phase) : null;
     model.servers = Object.fromEntries(
       views
         .filter((v) => options.includeStopped || isActive(v))
-        .map((v) => [v.record.name, serverModel(user, v)]),
+        .map((v) => [v.name, serverModel(user, v)]),
     );
   }
   return model;

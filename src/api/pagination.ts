@@ -47,17 +47,23 @@ export function paginate<T>(
   page: PageRequest,
   requestUrl: string,
 ): Paginated<T> {
-  const items = all.slice(page.offset, page.offset + page.limit);
+  return paged(all.slice(page.offset, page.offset + page.limit), all.length, page, requestUrl);
+}
+
+/** The envelope around one page the database already cut, of `total` matching items. */
+export function paged<T>(
+  items: T[],
+  total: number,
+  page: PageRequest,
+  requestUrl: string,
+): Paginated<T> {
   const nextOffset = page.offset + page.limit;
   let next: Paginated<T>['_pagination']['next'] = null;
-  if (nextOffset < all.length) {
+  if (nextOffset < total) {
     const url = new URL(requestUrl);
     url.searchParams.set('offset', String(nextOffset));
     url.searchParams.set('limit', String(page.limit));
     next = { offset: nextOffset, limit: page.limit, url: url.toString() };
   }
-  return {
-    items,
-    _pagination: { offset: page.offset, limit: page.limit, total: all.length, next },
-  };
+  return { items, _pagination: { offset: page.offset, limit: page.limit, total, next } };
 }

@@ -175,6 +175,11 @@ export const usersQuery = pageQuery.extend({
       description:
         'active: any server starting, running or stopping; ready: any server running; inactive: no active server',
     }),
+  name_filter: z
+    .string()
+    .max(255)
+    .optional()
+    .meta({ description: 'Only users whose name starts with this (JupyterHub 5.x)' }),
   include_stopped_servers: flag,
 });
 

@@ -104,7 +104,7 @@ describe('REST API: servers', () => {
       START,
       204,
     );
-    assert.equal((await t.store.getServer(t.users.alice.id, ''))?.state, 'stopped');
+    assert.equal((await t.servers.state(t.users.alice, '')).phase, 'stopped');
     const remove = (await t.documented(
       await t.api('DELETE', '/users/alice/server', {
         token: t.tokens.alice,
@@ -297,7 +297,7 @@ describe('REST API: servers', () => {
       NAMED,
       204,
     );
-    assert.equal((await t.store.getServer(t.users.alice.id, 'train'))?.state, 'stopped');
+    assert.equal((await t.servers.state(t.users.alice, 'train')).phase, 'stopped');
     await t.documented(
       await t.api('DELETE', '/users/alice/servers/train', {
         token: t.tokens.alice,

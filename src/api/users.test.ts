@@ -83,6 +83,59 @@ describe('REST API: users', () => {
     assert.deepEqual(await list('ready'), []);
   });
 
+  it('filters by name prefix and state in the database, paging what matches', async () => {
+    const t = await setupApi({ pageDefaultLimit: 2 });
+    for (const name of ['alicia', 'alina', 'albert', 'zed']) {
+      await t.auth.createUser(name, null, false);
+    }
+    for (const user of ['alina', 'albert', 'zed']) {
+      await t.servers.start((await t.store.getUser(user))!, '');
+    }
+    await new Promise((r) => setImmediate(r));
+    const page = async (query: string) =>
+      (await t.documented(
+        await t.api('GET', `/users?${query}`, { token: t.tokens.admin, headers: PAGINATED }),
+        'GET',
+        '/users',
+        200,
+      )) as Page;
+    const first = await page('name_filter=al');
+    assert.deepEqual(
+      first.items.map((u) => u.name),
+      ['albert', 'alice'],
+    );
+    assert.equal(first._pagination.total, 4, 'albert, alice, alicia, alina');
+    assert.match(first._pagination.next?.url ?? '', /name_filter=al&.*offset=2/);
+    const ready = await page('name_filter=al&state=ready');
+    assert.deepEqual(
+      ready.items.map((u) => u.name),
+      ['albert', 'alina'],
+    );
+    assert.equal(ready._pagination.total, 2);
+    assert.equal(ready._pagination.next, null);
+    const inactive = await page('name_filter=ali&state=inactive');
+    assert.deepEqual(
+      inactive.items.map((u) => u.name),
+      ['alice', 'alicia'],
+    );
+    // A filtered list:users and a state filter together: only what both allow.
+    const narrow = await t.auth.createToken(t.users.admin.id, 'narrow', {
+      scopes: ['list:users!user=alice', 'list:users!user=alina', 'read:users!user=alina'],
+    });
+    const both = (await (
+      await t.api('GET', '/users?state=active', { token: narrow.token })
+    ).json()) as UserBody[];
+    assert.deepEqual(
+      both.map((u) => u.name),
+      ['alina'],
+    );
+    const none = (await (
+      await t.api('GET', '/users?name_filter=bob', { token: narrow.token, headers: PAGINATED })
+    ).json()) as Page;
+    assert.deepEqual(none.items, []);
+    assert.equal(none._pagination.total, 0);
+  });
+
   it('refuses a bad state, offset or limit, naming the field', async () => {
     const t = await setupApi();
     for (const [query, field] of [

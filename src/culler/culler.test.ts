@@ -42,7 +42,7 @@ function setup(
   const culler = createCuller({
     store,
     servers,
-    route: (ref) => backend.route(ref),
+    backend,
     settings: config.culler,
     log: options.log ?? silentLogger,
     now: () => clock,
@@ -66,8 +66,8 @@ function setup(
   async function startServer(name: string, profile?: string) {
     const u = await user(name);
     await servers.start(u, '', profile);
-    // The fake backend answers at once; let the service record "running".
-    for (let i = 0; i < 10 && (await store.getServer(u.id, ''))?.state !== 'running'; i++) {
+    // The fake backend answers at once; let the service record the run ready.
+    for (let i = 0; i < 10 && (await store.lastRun(u.id, ''))?.readyAt === null; i++) {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return u;
@@ -75,6 +75,7 @@ function setup(
   return {
     store,
     backend,
+    servers,
     culler,
     timers,
     culls,
@@ -105,12 +106,13 @@ describe('culler', () => {
       round.verdicts.map((v) => [v.decision.action, v.decision.reason]),
       [['stop', 'idle']],
     );
-    const record = await h.store.getServer(alice.id, '');
-    assert.equal(record?.state, 'stopped');
+    const state = await h.servers.state(alice, '');
+    assert.equal(state.phase, 'stopped');
     assert.equal(
-      record.message,
+      state.message,
       'Your server was stopped after 10 minutes without activity. Your files are kept.',
     );
+    assert.equal((await h.store.lastRun(alice.id, ''))?.outcome, 'stopped', 'in history');
     assert.deepEqual(
       h.backend.calls.map((c) => c.op),
       ['start', 'stop'],
@@ -239,6 +241,41 @@ describe('culler', () => {
       h.backend.calls.map((c) => c.op),
       ['start', 'stop'],
     );
+  });
+
+  it('culls only what the backend runs, and not a server started again meanwhile', async () => {
+    const h = setup();
+    const alice = await h.startServer('alice');
+    await h.startServer('bob');
+    // bob's server died without the hub: the backend no longer reports it, so it is not judged.
+    await h.backend.stop({ user: 'bob', server: '' });
+    h.advance(11 * MIN);
+    const round = await h.culler.runOnce();
+    assert.deepEqual(
+      round.verdicts.map((v) => [v.ref.user, v.decision.action]),
+      [['alice', 'stop']],
+    );
+    // Judged idle, but alice stopped and started again before the stop: the new run is kept.
+    await h.servers.start(alice, '');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    h.advance(11 * MIN);
+    const real = h.store.lastRun.bind(h.store);
+    let restarted = false;
+    h.store.lastRun = async (userId, name) => {
+      if (!restarted) {
+        restarted = true;
+        await h.servers.stop(alice, '');
+        await h.servers.start(alice, '');
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      return real(userId, name);
+    };
+    const again = await h.culler.runOnce();
+    assert.deepEqual(
+      again.verdicts.map((v) => [v.ref.user, v.decision.reason]),
+      [['alice', 'not-running']],
+    );
+    assert.equal((await h.servers.state(alice, '')).phase, 'running');
   });
 
   it('leaves servers with no idle timeout running', async () => {

@@ -11,14 +11,17 @@
  * - Several hub replicas: the culler must act in exactly one. `isLeader()` is asked at
  *   each round; a replica that is not the leader skips the round (default: always the
  *   leader, right for one replica). The Kubernetes deployment passes the Lease holder check.
- * - After a crash nothing is lost: the next round reads everything again from the store and
- *   the servers.
+ * - After a crash nothing is lost: the next round reads everything again from the backend and
+ *   the store.
+ *
+ * A round's queue is the backend's running servers (`Backend.find`, its index), joined with
+ * one batched store read for their users, records and open runs: never a whole table.
  */
-import type { Route, ServerRef } from '../backends/types.ts';
+import type { Backend, ServerRef, ServerStatus } from '../backends/types.ts';
 import type { Config, Profile } from '../config/schema.ts';
 import type { Logger } from '../logging/logger.ts';
 import { serverBaseUrl } from '../servers/server-service.ts';
-import type { ServerRecord, Store, User } from '../store/types.ts';
+import type { ServerRecord, ServerRun, Store, User } from '../store/types.ts';
 import {
   cullMessage,
   decideCull,
@@ -40,8 +43,11 @@ export interface CullerOptions {
     profileFor(name: string | undefined): Profile;
     stop(user: User, serverName: string, options?: { message?: string }): Promise<void>;
   };
-  /** The backend's `route`: where a running server answers, with its own token. */
-  route(ref: ServerRef): Route | undefined;
+  /**
+   * The backend: `find` lists the running servers, `status` checks one again before it is
+   * stopped, `route` says where it answers, with its own token.
+   */
+  readonly backend: Pick<Backend, 'find' | 'status' | 'route'>;
   readonly settings: CullerSettings;
   readonly log: Logger;
   /** Default: HTTP to the server (jupyter-activity.ts). */
@@ -81,6 +87,15 @@ export interface Culler {
   stop(): Promise<void>;
 }
 
+/** One running server, as a round found it: the backend's status, the store's record and run. */
+interface Candidate {
+  readonly user: User;
+  readonly ref: ServerRef;
+  readonly status: ServerStatus;
+  readonly record: ServerRecord | undefined;
+  readonly run: ServerRun | undefined;
+}
+
 function defaultSchedule(fn: () => void, ms: number): () => void {
   const timer = setTimeout(fn, ms);
   // The culler alone must not keep a process alive (the CLI and tests close the hub).
@@ -104,32 +119,33 @@ export function createCuller(options: CullerOptions): Culler {
   let inFlight: Promise<CullRound> | undefined;
   let waiters: ((round: CullRound) => void)[] = [];
 
-  async function examine(server: ServerRecord): Promise<ServerVerdict | undefined> {
-    const user = await store.getUserById(server.userId);
-    if (!user) return undefined;
-    const ref: ServerRef = { user: user.name, server: server.name };
-    const profile = profileOf(server.profile);
+  async function examine(candidate: Candidate): Promise<ServerVerdict> {
+    const { user, ref, status, record, run } = candidate;
+    const profile = profileOf(record?.profile ?? status.profile);
     const timeoutMs = idleTimeoutMs(
       profile.idleTimeoutMinutes,
       settings.idleTimeoutSecondsOverride,
     );
-    const route = options.route(ref);
+    const route = options.backend.route(ref);
     let jupyter: JupyterActivity | undefined;
     if (route) {
       try {
         jupyter = await readActivity(route, serverBaseUrl(ref));
       } catch (e) {
         // Decided on the proxy's record alone this round (see decide.ts).
-        log.warn({ user: user.name, server: server.name, err: e }, 'reading server status failed');
+        log.warn({ user: user.name, server: ref.server, err: e }, 'reading server status failed');
       }
     }
-    if (
-      jupyter &&
-      (!server.lastActivity || jupyter.lastActivity.getTime() > server.lastActivity.getTime())
-    ) {
+    const lastActivity = record?.lastActivity ?? null;
+    if (jupyter && (!lastActivity || jupyter.lastActivity.getTime() > lastActivity.getTime())) {
       // Kernel and API use show on the admin page and in the active-users metric too.
-      await store.recordActivity(server.userId, server.name, jupyter.lastActivity);
+      await store.recordActivity(user.id, ref.server, jupyter.lastActivity);
     }
+    const server = {
+      phase: status.phase,
+      startedAt: status.startedAt ?? run?.requestedAt ?? null,
+      lastActivity,
+    };
     const decision = decideCull({
       server,
       idleTimeoutMs: timeoutMs,
@@ -140,12 +156,13 @@ export function createCuller(options: CullerOptions): Culler {
     if (decision.action === 'keep') return { ref, decision, jupyter };
 
     // Between listing and now the user may have stopped and started again: act only on the
-    // server that was judged.
-    const current = await store.getServer(server.userId, server.name);
-    if (
-      current?.state !== 'running' ||
-      current.startedAt?.getTime() !== server.startedAt?.getTime()
-    ) {
+    // server that was judged (still running, the same run).
+    const [current, latest] = await Promise.all([
+      options.backend.status(ref),
+      store.lastRun(user.id, ref.server),
+    ]);
+    const sameRun = run === undefined || (latest?.id === run.id && latest.endedAt === null);
+    if (current.phase !== 'running' || !sameRun) {
       return {
         ref,
         decision: { action: 'keep', reason: 'not-running', idleMs: decision.idleMs },
@@ -155,25 +172,25 @@ export function createCuller(options: CullerOptions): Culler {
     log.info(
       {
         user: user.name,
-        server: server.name,
+        server: ref.server,
         reason: decision.reason,
         idleSeconds: Math.round(decision.idleMs / 1000),
       },
       'culling server',
     );
     try {
-      await servers.stop(user, server.name, {
+      await servers.stop(user, ref.server, {
         message: cullMessage(decision.reason, timeoutMs, settings.maxAgeHours),
       });
     } catch (e) {
-      log.error({ user: user.name, server: server.name, err: e }, 'culling a server failed');
+      log.error({ user: user.name, server: ref.server, err: e }, 'culling a server failed');
       return { ref, decision, jupyter, error: e instanceof Error ? e.message : String(e) };
     }
     options.onCull?.(decision.reason);
     return { ref, decision, jupyter };
   }
 
-  function profileOf(name: string): Profile {
+  function profileOf(name: string | undefined): Profile {
     try {
       return servers.profileFor(name);
     } catch {
@@ -182,16 +199,39 @@ export function createCuller(options: CullerOptions): Culler {
     }
   }
 
+  /** The running servers with their users, records and open runs: three store queries. */
+  async function candidates(): Promise<Candidate[]> {
+    const running = options.backend.find({ phases: ['running'] });
+    const names = [...new Set(running.map((s) => s.ref.user))];
+    const users = new Map<string, User>();
+    for (let i = 0; i < names.length; i += 500) {
+      for (const u of await store.getUsersByName(names.slice(i, i + 500))) users.set(u.name, u);
+    }
+    const ids = [...users.values()].map((u) => u.id);
+    const [records, runs] =
+      ids.length === 0
+        ? [[], []]
+        : await Promise.all([store.listServersOf(ids), store.openRunsOf(ids)]);
+    const key = (userId: number, name: string) => `${String(userId)}\0${name}`;
+    const recordOf = new Map(records.map((r) => [key(r.userId, r.name), r]));
+    const runOf = new Map(runs.map((r) => [key(r.userId, r.serverName), r]));
+    return running.flatMap(({ ref, status }) => {
+      const user = users.get(ref.user);
+      if (!user) return [];
+      const k = key(user.id, ref.server);
+      return [{ user, ref, status, record: recordOf.get(k), run: runOf.get(k) }];
+    });
+  }
+
   async function round(): Promise<CullRound> {
     const at = now();
     if (!isLeader()) return { at, skipped: 'not-leader', verdicts: [] };
-    const queue = (await store.listServers()).filter((s) => s.state === 'running');
+    const queue = await candidates();
     const verdicts: ServerVerdict[] = [];
     const worker = async () => {
       for (let server = queue.shift(); server; server = queue.shift()) {
         try {
-          const verdict = await examine(server);
-          if (verdict) verdicts.push(verdict);
+          verdicts.push(await examine(server));
         } catch (e) {
           log.error({ err: e }, 'culler could not examine a server');
         }

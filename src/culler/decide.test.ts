@@ -16,7 +16,7 @@ const settings: CullSettings = { maxAgeHours: 0, countOpenConnections: false };
 
 function input(overrides: Partial<CullInput> = {}): CullInput {
   return {
-    server: { state: 'running', startedAt: t0, lastActivity: t0 },
+    server: { phase: 'running', startedAt: t0, lastActivity: t0 },
     idleTimeoutMs: 60 * 60_000,
     jupyter: undefined,
     settings,
@@ -60,7 +60,7 @@ describe('decideCull', () => {
   it('never culls what is not running', () => {
     for (const state of ['stopped', 'starting', 'stopping', 'failed'] as const) {
       const d = decideCull(
-        input({ server: { state, startedAt: t0, lastActivity: t0 }, now: minutes(600) }),
+        input({ server: { phase: state, startedAt: t0, lastActivity: t0 }, now: minutes(600) }),
       );
       assert.deepEqual([d.action, d.reason], ['keep', 'not-running'], state);
     }
@@ -116,7 +116,7 @@ describe('decideCull', () => {
   });
 
   it('a server that cannot be asked is judged by the proxy record', () => {
-    const server = { state: 'running' as const, startedAt: t0, lastActivity: minutes(50) };
+    const server = { phase: 'running' as const, startedAt: t0, lastActivity: minutes(50) };
     const d = decideCull(input({ server, jupyter: undefined, now: minutes(70) }));
     assert.deepEqual([d.action, d.idleMs], ['keep', 20 * 60_000]);
     assert.equal(decideCull(input({ server, now: minutes(110) })).action, 'stop');
@@ -125,7 +125,7 @@ describe('decideCull', () => {
   it('a running server without any recorded time is never culled for idleness', () => {
     const d = decideCull(
       input({
-        server: { state: 'running', startedAt: null, lastActivity: null },
+        server: { phase: 'running', startedAt: null, lastActivity: null },
         now: minutes(1e6),
       }),
     );
@@ -135,7 +135,7 @@ describe('decideCull', () => {
 
 describe('lastActivityOf', () => {
   // The proxy counts WebSocket keep-alive frames of a tab nobody looks at.
-  const tabOpen = { state: 'running' as const, startedAt: t0, lastActivity: minutes(100) };
+  const tabOpen = { phase: 'running' as const, startedAt: t0, lastActivity: minutes(100) };
 
   it('ignores the proxy record when Jupyter answered and connections do not count', () => {
     assert.deepEqual(
@@ -153,7 +153,7 @@ describe('lastActivityOf', () => {
   });
 
   it('never goes before the start', () => {
-    const restarted = { state: 'running' as const, startedAt: minutes(30), lastActivity: null };
+    const restarted = { phase: 'running' as const, startedAt: minutes(30), lastActivity: null };
     assert.deepEqual(
       lastActivityOf({ server: restarted, jupyter: jupyter(minutes(5)), settings }),
       minutes(30),

@@ -1,5 +1,5 @@
 /**
- * The culler's rule book, as one pure function: a server's record, its profile's timeout and
+ * The culler's rule book, as one pure function: a server's phase and times, its profile's timeout and
  * what the Jupyter server says about itself in → keep or stop, with the reason. No I/O and no
  * clock of its own, so every rule is tested with plain dates (decide.test.ts).
  *
@@ -22,7 +22,7 @@
  * could not be read, the proxy's record counts too. `startedAt` is a floor in every case, so a
  * server is never culled for idleness it had before it started.
  */
-import type { ServerRecord } from '../store/types.ts';
+import type { ServerPhase } from '../backends/types.ts';
 import type { JupyterActivity } from './jupyter-activity.ts';
 
 export type CullReason = 'idle' | 'max-age';
@@ -39,8 +39,18 @@ export interface CullSettings {
   readonly countOpenConnections: boolean;
 }
 
+/** What the culler knows of one server: the backend's phase, the store's times. */
+export interface CullServer {
+  /** The backend's word (src/backends/types.ts). */
+  readonly phase: ServerPhase;
+  /** The backend's start time, else when its open run was requested. */
+  readonly startedAt: Date | null;
+  /** The proxy's and API's record in the store. */
+  readonly lastActivity: Date | null;
+}
+
 export interface CullInput {
-  readonly server: Pick<ServerRecord, 'state' | 'startedAt' | 'lastActivity'>;
+  readonly server: CullServer;
   /** The profile's idle timeout (after any override), in milliseconds; 0 disables. */
   readonly idleTimeoutMs: number;
   /** undefined when the server could not be asked (no route, no answer). */
@@ -68,7 +78,7 @@ export function decideCull(input: CullInput): CullDecision {
   // as just used: the culler must not stop something it knows nothing about.
   const idleMs = last ? Math.max(0, now.getTime() - last.getTime()) : 0;
 
-  if (server.state !== 'running') return { action: 'keep', reason: 'not-running', idleMs };
+  if (server.phase !== 'running') return { action: 'keep', reason: 'not-running', idleMs };
   if (
     settings.maxAgeHours > 0 &&
     server.startedAt &&

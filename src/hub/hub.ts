@@ -3,7 +3,7 @@
  * one node:http server. `/user/…` goes to the proxy (HTTP and WebSocket); `/health`,
  * `/ready` and `/metrics` to ops-routes.ts; everything else to the web app. The culler runs
  * in the process (in the leader replica only). Closing the hub never stops running
- * notebooks: they are adopted on next start.
+ * notebooks: they are adopted on next start (`servers.reconcile`).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -73,7 +73,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   const admin = await auth.ensureAdmin(config.auth.adminUser, deps.adminPassword);
   if (admin.created) deps.onAdminCreated?.(config.auth.adminUser, admin.password);
 
-  const metrics = createHubMetrics({ store });
+  const metrics = createHubMetrics({ store, backend });
   const servers = createServerService({
     store,
     backend: withSpawnTiming(backend, metrics.observeSpawn),
@@ -85,7 +85,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   const culler = createCuller({
     store,
     servers,
-    route: (ref) => backend.route(ref),
+    backend,
     settings: config.culler,
     log,
     onCull: metrics.cull,
@@ -113,6 +113,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
       authenticate: identifyRequest,
       hasSessionCookie: (req) => readCookie(req.headers.cookie, SESSION_COOKIE) !== undefined,
       route: (ref) => backend.route(ref),
+      backend,
       log,
     });
 
@@ -143,7 +144,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     // Asked only when a named server is not running, so the store is not read per request.
     hasServer: async (ref) => {
       const user = await store.getUser(ref.user);
-      return user !== undefined && (await store.getServer(user.id, ref.server)) !== undefined;
+      return user !== undefined && (await servers.has(user, ref.server));
     },
     recordActivity: (ref, at) => {
       void (async () => {

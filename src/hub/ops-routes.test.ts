@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { createFakeBackend } from '../backends/fake/fake-backend.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { createHubMetrics } from '../metrics/hub-metrics.ts';
 import { openSqliteStore } from '../store/sqlite-store.ts';
@@ -15,7 +16,11 @@ describe('operational endpoints', () => {
 
   before(async () => {
     const store = openSqliteStore(':memory:');
-    const metrics = createHubMetrics({ store, processMetrics: false });
+    const metrics = createHubMetrics({
+      store,
+      backend: createFakeBackend(),
+      processMetrics: false,
+    });
     const identities: Record<string, { admin: boolean }> = {
       'token admin-token': { admin: true },
       'token user-token': { admin: false },

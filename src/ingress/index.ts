@@ -4,13 +4,13 @@
  * endpoints and docs/ingress-routing.md for the set-up.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Route, ServerRef } from '../backends/types.ts';
+import type { Backend, Route, ServerRef } from '../backends/types.ts';
 import { GanymedeError } from '../errors/ganymede-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createActivityThrottle } from '../proxy/activity-throttle.ts';
 import type { Store } from '../store/types.ts';
 import { effectiveCookieDomain, type IngressRoutingConfig } from './config.ts';
-import { findServerByLabel, type LookupIdentity } from './find-server.ts';
+import { createServerFinder, type LookupIdentity } from './find-server.ts';
 import { createForwardAuthRoutes } from './forward-auth-route.ts';
 
 export { ingressRoutingSchema, type IngressRoutingConfig } from './config.ts';
@@ -28,6 +28,8 @@ export interface IngressRoutingDeps {
   authenticate(req: IncomingMessage): Promise<LookupIdentity | undefined>;
   hasSessionCookie(req: IncomingMessage): boolean;
   route(ref: ServerRef): Route | undefined;
+  /** Its `find`: admins' lookups of other people's servers (find-server.ts). */
+  readonly backend: Pick<Backend, 'find'>;
   /** Same throttle interval as the hub proxy's activity records. Default 60 000. */
   readonly activityIntervalMs?: number;
   readonly log: Logger;
@@ -42,6 +44,7 @@ export function createIngressRouting(deps: IngressRoutingDeps): IngressRouting {
     });
   }
   const { store, log } = deps;
+  const finder = createServerFinder({ store, backend: deps.backend });
   const userIds = new Map<string, number>();
   const activity = createActivityThrottle({
     intervalMs: deps.activityIntervalMs ?? 60_000,
@@ -65,7 +68,7 @@ export function createIngressRouting(deps: IngressRoutingDeps): IngressRouting {
     hubPublicUrl: deps.publicUrl ?? '',
     authenticate: (req) => deps.authenticate(req),
     hasSessionCookie: (req) => deps.hasSessionCookie(req),
-    findServer: (label, identity) => findServerByLabel(store, label, identity),
+    findServer: (label, identity) => finder.find(label, identity),
     route: (ref) => deps.route(ref),
     recordActivity: (ref) => {
       activity.touch(ref);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createFakeBackend } from '../backends/fake/fake-backend.ts';
+import { parseConfig } from '../config/load.ts';
 import { openSqliteStore } from '../store/sqlite-store.ts';
 import { createHubMetrics } from './hub-metrics.ts';
 import { metricsAccess } from './metrics-access.ts';
@@ -15,35 +17,39 @@ function sample(text: string, series: string): number | undefined {
 
 function setup() {
   const store = openSqliteStore(':memory:');
-  const metrics = createHubMetrics({ store, now: () => now, processMetrics: false });
-  const server = async (user: string, state: 'running' | 'stopped', lastActivity: Date | null) => {
+  const backend = createFakeBackend();
+  const metrics = createHubMetrics({ store, backend, now: () => now, processMetrics: false });
+  const profile = parseConfig({}).profiles[0];
+  assert.ok(profile);
+  /** A server the backend runs (or not), with its last activity in the store. */
+  const server = async (user: string, name: string, running: boolean, lastActivity: Date) => {
     const u =
       (await store.getUser(user)) ??
       (await store.createUser({ name: user, admin: false, passwordHash: null }));
-    await store.upsertServer({
-      userId: u.id,
-      name: state === 'running' ? '' : 'old',
-      profile: 'standard',
-      state,
-      message: null,
-      startedAt: minutesAgo(600),
-      stoppedAt: null,
-      lastActivity,
-    });
+    await store.createServer({ userId: u.id, name, profile: 'standard', createdAt: now }, 10);
+    await store.recordActivity(u.id, name, lastActivity);
+    if (running)
+      await backend.start({ user, server: name }, { profile, baseUrl: `/user/${user}/` });
   };
   return { store, metrics, server };
 }
 
 describe('hub metrics', () => {
-  it('counts running servers and users active in the last hour from the store', async () => {
+  it('counts running servers from the backend, and their users active in the last hour', async () => {
     const { metrics, server } = setup();
-    await server('alice', 'running', minutesAgo(5));
-    await server('alice', 'stopped', minutesAgo(1));
-    await server('bob', 'running', minutesAgo(61));
-    await server('carol', 'stopped', minutesAgo(59));
+    await server('alice', '', true, minutesAgo(5));
+    await server('alice', 'old', false, minutesAgo(1));
+    await server('bob', '', true, minutesAgo(61));
+    await server('carol', '', false, minutesAgo(59));
+    await server('dave', '', true, minutesAgo(30));
+    await server('dave', 'two', true, minutesAgo(90));
     const text = await metrics.render();
-    assert.equal(sample(text, 'ganymede_running_servers'), 2);
-    assert.equal(sample(text, 'ganymede_active_users'), 2, 'alice once, carol; not bob');
+    assert.equal(sample(text, 'ganymede_running_servers'), 4);
+    assert.equal(
+      sample(text, 'ganymede_active_users'),
+      2,
+      'alice and dave once each; not bob (idle), not carol (nothing running)',
+    );
   });
 
   it('records spawn durations by profile and outcome', async () => {
@@ -87,8 +93,9 @@ describe('hub metrics', () => {
 
   it('keeps two hubs apart and includes process metrics when asked', async () => {
     const store = openSqliteStore(':memory:');
-    const a = createHubMetrics({ store, processMetrics: true });
-    const b = createHubMetrics({ store, processMetrics: false });
+    const backend = createFakeBackend();
+    const a = createHubMetrics({ store, backend, processMetrics: true });
+    const b = createHubMetrics({ store, backend, processMetrics: false });
     a.cull('idle');
     assert.equal(sample(await b.render(), 'ganymede_culls_total{reason="idle"}'), 0);
     assert.match(await a.render(), /^process_cpu_user_seconds_total /m);

@@ -5,16 +5,19 @@
  * Series (names follow https://prometheus.io/docs/practices/naming/):
  * - `ganymede_server_spawn_duration_seconds{profile,outcome}`: histogram, start → running
  *   (`success`) or → failed (`failure`); buckets as JupyterHub's spawn histogram.
- * - `ganymede_running_servers`: gauge, servers the store records as running.
- * - `ganymede_active_users`: gauge, users with server activity in the last hour.
+ * - `ganymede_running_servers`: gauge, servers the backend reports running (`Backend.find`).
+ * - `ganymede_active_users`: gauge, users with a running server and server activity in the
+ *   last hour (the backend's running servers, then one store query for their activity).
  * - `ganymede_proxy_requests_total{code}`: counter, responses of `/user/…` by HTTP status.
  * - `ganymede_proxy_errors_total{code}`: counter, the 5xx among them.
  * - `ganymede_culls_total{reason}`: counter, servers the culler stopped (`idle`, `max-age`).
  * - Node's process metrics (`process_*`, `nodejs_*`) unless turned off.
- * Gauges read the store when scraped, so every replica reports the same numbers.
+ * Gauges read the backend's index and the store when scraped, never a whole table; every
+ * replica reports the same numbers (they share the cluster and the database).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CullReason } from '../culler/decide.ts';
+import type { Backend } from '../backends/types.ts';
 import type { Store } from '../store/types.ts';
 
 export type SpawnOutcome = 'success' | 'failure';
@@ -32,7 +35,9 @@ export interface HubMetrics {
 }
 
 export interface HubMetricsOptions {
-  readonly store: Store;
+  readonly store: Pick<Store, 'getUsersByName' | 'lastActivityOf'>;
+  /** Its `find`: what runs. */
+  readonly backend: Pick<Backend, 'find'>;
   /** Default `() => new Date()`: decides which users count as active. */
   readonly now?: () => Date;
   /** Node's process metrics. Default true. */
@@ -46,7 +51,7 @@ const SPAWN_BUCKETS = [0.5, 1, 2.5, 5, 10, 15, 30, 60, 120, 180, 300, 600];
 const CULL_REASONS: readonly CullReason[] = ['idle', 'max-age'];
 
 export function createHubMetrics(options: HubMetricsOptions): HubMetrics {
-  const { store } = options;
+  const { store, backend } = options;
   const now = options.now ?? (() => new Date());
   const registry = new Registry();
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
@@ -62,23 +67,24 @@ export function createHubMetrics(options: HubMetricsOptions): HubMetrics {
     name: 'ganymede_running_servers',
     help: 'Notebook servers currently running',
     registers: [registry],
-    async collect() {
-      const servers = await store.listServers();
-      this.set(servers.filter((s) => s.state === 'running').length);
+    collect() {
+      this.set(backend.find({ phases: ['running'] }).length);
     },
   });
   new Gauge({
     name: 'ganymede_active_users',
-    help: 'Users whose servers were used in the last hour',
+    help: 'Users with a running server, used in the last hour',
     registers: [registry],
     async collect() {
       const since = now().getTime() - ACTIVE_WINDOW_MS;
-      const users = new Set(
-        (await store.listServers())
-          .filter((s) => s.lastActivity && s.lastActivity.getTime() >= since)
-          .map((s) => s.userId),
-      );
-      this.set(users.size);
+      const names = [...new Set(backend.find({ phases: ['running'] }).map((s) => s.ref.user))];
+      let active = 0;
+      for (let i = 0; i < names.length; i += 500) {
+        const users = await store.getUsersByName(names.slice(i, i + 500));
+        const last = await store.lastActivityOf(users.map((u) => u.id));
+        for (const at of last.values()) if (at.getTime() >= since) active++;
+      }
+      this.set(active);
     },
   });
   const proxyRequests = new Counter({

@@ -15,9 +15,17 @@ async function setup(mode: FakeMode = 'ok') {
   });
   const store = openSqliteStore(':memory:');
   let clock = 1_000_000;
+  const backend = createFakeBackend({ mode });
+  // Ready on the next turn of the event loop, not at once: a start takes a moment. (The
+  // other modes record their start at once, as real backends do.)
+  const startNow = backend.start.bind(backend);
+  if (mode === 'ok') {
+    backend.start = (ref, options) =>
+      new Promise((resolve) => setImmediate(resolve)).then(() => startNow(ref, options));
+  }
   const servers = createServerService({
     store,
-    backend: createFakeBackend({ mode }),
+    backend,
     profiles: config.profiles,
     log: silentLogger,
     now: () => new Date(clock),
@@ -79,7 +87,7 @@ describe('server service', () => {
     t.tick(0);
     await t.settle();
     await t.servers.stop(t.alice, '');
-    // The fake backend is ready at once; the clock moved 4 s, then 0 s, before the ready record.
+    // The backend is ready on the next turn; the clock moved 4 s, then 0 s, before that.
     assert.deepEqual(await t.store.startDurations('small', 10), [0, 4000]);
     assert.equal(await t.servers.startEstimate('small'), 2000);
     assert.equal(await t.servers.startEstimate('gpu'), undefined);
@@ -91,9 +99,10 @@ describe('server service', () => {
     t.tick(1000);
     await t.servers.stop(t.alice, '');
     await t.settle();
-    assert.equal((await t.store.getServer(t.alice.id, ''))?.state, 'stopped');
-    const runs = await t.store.listRuns(new Date(0), new Date(10_000_000));
-    assert.equal(runs.length, 0, 'a cancelled start never ran');
+    assert.equal((await t.servers.state(t.alice, '')).phase, 'stopped');
+    const run = await t.store.lastRun(t.alice.id, '');
+    assert.equal(run?.outcome, 'cancelled');
+    assert.equal(run.readyAt, null, 'a cancelled start never ran');
     assert.deepEqual(await t.store.startDurations('small', 10), []);
   });
 
@@ -101,12 +110,16 @@ describe('server service', () => {
     const t = await setup('fails');
     await t.servers.start(t.alice, '', 'small');
     await t.settle();
-    const record = await t.store.getServer(t.alice.id, '');
-    assert.equal(record?.state, 'failed');
+    const state = await t.servers.state(t.alice, '');
+    assert.equal(state.phase, 'failed');
+    assert.equal(state.message, 'The notebook server stopped while starting.');
+    const run = await t.store.lastRun(t.alice.id, '');
+    assert.equal(run?.outcome, 'failed');
+    assert.equal(run.message, 'The notebook server stopped while starting.', 'kept in history');
     assert.deepEqual(await t.store.startDurations('small', 10), []);
   });
 
-  it('with several replicas: a start in flight elsewhere is kept, a finished one is recorded', async () => {
+  it('with several replicas: a start in flight elsewhere is kept, a finished one is joined', async () => {
     const config = parseConfig({ profiles: [{ name: 'small', displayName: 'Small' }] });
     const store = openSqliteStore(':memory:');
     const alice = await store.createUser({ name: 'alice', admin: false, passwordHash: null });
@@ -114,18 +127,97 @@ describe('server service', () => {
     const replica = (backend: typeof slow) =>
       createServerService({ store, backend, profiles: config.profiles, log: silentLogger });
     await replica(slow).start(alice, '');
-    assert.equal((await store.getServer(alice.id, ''))?.state, 'starting');
+    assert.equal((await replica(slow).state(alice, '')).phase, 'starting');
     // A second replica starting up while the first one's start is in flight.
     assert.deepEqual(await replica(slow).reconcile(), { adopted: 0, markedStopped: 0 });
-    assert.equal((await store.getServer(alice.id, ''))?.state, 'starting');
+    assert.equal((await store.lastRun(alice.id, ''))?.endedAt, null, 'the run stays open');
 
-    // A replica died after its start succeeded, before recording it; Start on another one.
+    // A replica died after its start succeeded; Start on another one joins the running server.
     const done = createFakeBackend();
     const profile = config.profiles[0];
     assert.ok(profile);
     await done.start({ user: 'alice', server: '' }, { profile, baseUrl: '/user/alice/' });
     await replica(done).start(alice, '');
-    assert.equal((await store.getServer(alice.id, ''))?.state, 'running');
+    assert.equal((await replica(done).state(alice, '')).phase, 'running');
+    assert.equal(done.calls.filter((c) => c.op === 'start').length, 1, 'no second start');
+  });
+
+  it('tells why a server stopped from history when the backend does not say', async () => {
+    const t = await setup();
+    await t.servers.start(t.alice, '');
+    await t.settle();
+    const running = await t.servers.state(t.alice, '');
+    assert.equal(running.phase, 'running');
+    assert.deepEqual(running.startedAt, new Date(1_000_000), 'the open run’s request time');
+    await t.servers.stop(t.alice, '', { message: 'Your server was stopped after 1 hour.' });
+    const stopped = await t.servers.state(t.alice, '');
+    assert.equal(stopped.phase, 'stopped');
+    assert.equal(stopped.message, 'Your server was stopped after 1 hour.');
+    assert.equal(stopped.startedAt, undefined);
+    // A plain stop next time: no message left over from the run before.
+    await t.servers.start(t.alice, '');
+    await t.settle();
+    await t.servers.stop(t.alice, '');
+    assert.equal((await t.servers.state(t.alice, '')).message, undefined);
+  });
+
+  it('answers a page of users’ servers in one batch, phase from the backend', async () => {
+    const t = await setup();
+    await t.servers.start(t.alice, '', 'gpu');
+    await t.settle();
+    const states = await t.servers.statesOf([t.alice, t.root]);
+    assert.deepEqual(
+      states.get(t.alice.id)?.map((s) => [s.name, s.phase, s.profile, s.recorded]),
+      [['', 'running', 'gpu', true]],
+    );
+    assert.deepEqual(states.get(t.root.id), [], 'never started: no servers');
+    assert.deepEqual(t.servers.usersIn(['running']), ['alice']);
+    assert.deepEqual(t.servers.usersIn(['starting']), []);
+  });
+
+  it('at start-up ends the runs of servers the backend no longer has, in pages', async () => {
+    const t = await setup();
+    const backend = createFakeBackend();
+    const servers = createServerService({
+      store: t.store,
+      backend,
+      profiles: t.servers.profiles,
+      log: silentLogger,
+      now: () => new Date(5_000_000),
+    });
+    // Runs left open by a hub that went away; only bob's server still runs.
+    const bob = await t.store.createUser({ name: 'bob', admin: false, passwordHash: null });
+    for (const user of [t.alice, bob, t.root]) {
+      await t.store.beginRun({
+        userId: user.id,
+        serverName: '',
+        profile: 'small',
+        requestedAt: new Date(1000),
+      });
+      await t.store.markRunReady(user.id, '', new Date(2000));
+    }
+    const profile = t.servers.profiles[0];
+    assert.ok(profile);
+    await backend.start({ user: 'bob', server: '' }, { profile, baseUrl: '/user/bob/' });
+    // A start another replica opened a moment ago and has not brought to the backend yet.
+    await t.store.beginRun({
+      userId: t.alice.id,
+      serverName: 'new',
+      profile: 'small',
+      requestedAt: new Date(4_990_000),
+    });
+    assert.deepEqual(await servers.reconcile(), { adopted: 1, markedStopped: 2 });
+    const alice = await t.store.lastRun(t.alice.id, '');
+    assert.equal(alice?.outcome, 'stopped');
+    assert.equal(alice.message, 'The server stopped while the hub was away. Your files are kept.');
+    assert.equal(
+      (await servers.state(t.alice, '')).message,
+      alice.message,
+      'told on the home page',
+    );
+    assert.equal((await t.store.lastRun(bob.id, ''))?.endedAt, null, 'bob’s run goes on');
+    assert.equal((await t.store.lastRun(t.alice.id, 'new'))?.endedAt, null, 'within the grace');
+    assert.deepEqual(await servers.reconcile(), { adopted: 1, markedStopped: 0 }, 'idempotent');
   });
 });
 
@@ -181,23 +273,20 @@ describe('server service: named servers', () => {
     );
   });
 
-  it('keeps the limit when two creates arrive at once', async () => {
-    const t = await named(2);
-    const results = await Promise.allSettled([
-      t.servers.start(t.alice, 'left'),
-      t.servers.start(t.alice, 'right'),
-    ]);
-    assert.deepEqual(
-      results.map((r) => r.status),
-      ['fulfilled', 'rejected'],
-    );
-    assert.deepEqual(
-      (await t.servers.serversOf(t.alice)).map((s) => s.name),
-      ['left'],
-    );
-    // A refused create does not block the next one.
+  it('keeps the limit when creates arrive at once (the store decides, in one transaction)', async () => {
+    const t = await named(3);
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const results = await Promise.allSettled(names.map((n) => t.servers.start(t.alice, n)));
+    const refused = results.filter((r) => r.status === 'rejected');
+    assert.equal(refused.length, 3);
+    for (const r of refused) {
+      assert.match((r.reason as { userMessage: string }).userMessage, /You already have 3 servers/);
+    }
+    const kept = (await t.servers.serversOf(t.alice)).map((s) => s.name).filter((n) => n !== '');
+    assert.equal(kept.length, 2, 'two named and the default: three');
+    await t.servers.remove(t.alice, kept[0] ?? '');
+    await t.servers.start(t.alice, 'left');
     await t.servers.remove(t.alice, 'left');
-    await t.servers.start(t.alice, 'right');
   });
 
   it('starts a named server again in the environment it was created with', async () => {

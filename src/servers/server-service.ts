@@ -1,14 +1,26 @@
 /**
- * What the hub does with a user's server: start from a profile, stop, report, and reconcile
- * the store with what the backend finds at start-up. Pages, the REST API and the proxy all go
+ * What the hub does with a user's server: start from a profile, stop, report, and check the
+ * run history against the backend at start-up. Pages, the REST API and the proxy all go
  * through here, so the rules (which profile, who may, what is recorded) live in one place.
+ *
+ * Who owns what (ARCHITECTURE.md): the store keeps which servers a person has, their
+ * environment, last activity and the history of runs (why each ended); whether a server runs,
+ * its address and why it failed are the backend's alone (the operator's resource status on
+ * Kubernetes, the process table locally). Nothing here writes a phase anywhere: `state` and
+ * `statesOf` read it from the backend and add what history knows.
  */
-import type { Backend, ProgressEvent, ServerRef, ServerStatus } from '../backends/types.ts';
+import type {
+  Backend,
+  ProgressEvent,
+  ServerPhase,
+  ServerRef,
+  ServerStatus,
+} from '../backends/types.ts';
 import type { Profile } from '../config/schema.ts';
 import { GanymedeError } from '../errors/ganymede-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { userPathSegment } from '../names/user-names.ts';
-import type { RunOutcome, ServerRecord, Store, User } from '../store/types.ts';
+import type { RunOutcome, ServerRecord, ServerRun, Store, User } from '../store/types.ts';
 import { serverNameSchema } from './server-names.ts';
 
 export interface ServerServiceOptions {
@@ -19,7 +31,46 @@ export interface ServerServiceOptions {
   /** Servers one user may have, the default one included (`servers.maxPerUser`). Default 3. */
   readonly maxPerUser?: number;
   readonly now?: () => Date;
+  /**
+   * At start-up, an open run younger than this whose server the backend does not report is
+   * left open: another replica may have opened it and not yet reached the backend. Default 60 s.
+   */
+  readonly reconcileGraceMs?: number;
 }
+
+/**
+ * "What is this server's state", for pages, the REST API and the proxy's pages: the backend's
+ * status, with what the store knows around it.
+ */
+export interface ServerState {
+  /** '' is the default server. */
+  readonly name: string;
+  /** The backend's word, never the store's. */
+  readonly phase: ServerPhase;
+  /** The environment it runs (the backend's) or was last started with (the store's). */
+  readonly profile: string | undefined;
+  /**
+   * Plain words: the backend's message, or, when the backend reports it stopped or failed
+   * without one, why its last run ended (the culler's reason, "stopped while the hub was
+   * away"). `statesOf` leaves history out (undefined unless the backend says something).
+   */
+  readonly message: string | undefined;
+  readonly detail: string | undefined;
+  /** The backend's start time, else when the open run was requested; only while active. */
+  readonly startedAt: Date | undefined;
+  readonly lastActivity: Date | undefined;
+  /** Whether the store has a row for it (a named server exists only then). */
+  readonly recorded: boolean;
+}
+
+export const ACTIVE_PHASES: readonly ServerPhase[] = ['starting', 'running', 'stopping'];
+
+export function isActivePhase(phase: ServerPhase): boolean {
+  return ACTIVE_PHASES.includes(phase);
+}
+
+/** The message a person sees after the hub found their server gone at start-up. */
+export const GONE_WHILE_AWAY = 'The server stopped while the hub was away. Your files are kept.';
 
 /** '' (the default server) or a valid named server's name; a 400 naming `field` otherwise. */
 export function checkServerName(name: string, field = 'server'): string {
@@ -107,73 +158,89 @@ export function createServerService(options: ServerServiceOptions) {
     });
   }
 
-  async function endRun(user: User, serverName: string, outcome: RunOutcome): Promise<void> {
-    await history('the end of a run', () => store.endRun(user.id, serverName, now(), outcome));
-  }
-
-  /** Whether a stop came in while the start was under way. */
-  async function cancelled(user: User, serverName: string): Promise<boolean> {
-    const state = (await store.getServer(user.id, serverName))?.state;
-    return state === 'stopping' || state === 'stopped';
-  }
-
-  async function record(
+  function endRun(
     user: User,
-    ref: ServerRef,
-    patch: Partial<Parameters<Store['upsertServer']>[0]>,
-  ) {
-    const existing = await store.getServer(user.id, ref.server);
-    await store.upsertServer({
-      userId: user.id,
-      name: ref.server,
-      profile: existing?.profile ?? defaultProfile.name,
-      state: existing?.state ?? 'stopped',
-      message: existing?.message ?? null,
-      startedAt: existing?.startedAt ?? null,
-      stoppedAt: existing?.stoppedAt ?? null,
-      lastActivity: existing?.lastActivity ?? null,
-      ...patch,
-    });
+    serverName: string,
+    outcome: RunOutcome,
+    message: string | null = null,
+  ): Promise<void> {
+    return history('the end of a run', () =>
+      store.endRun(user.id, serverName, now(), outcome, message),
+    );
   }
 
-  const userQueues = new Map<number, Promise<unknown>>();
-  /** Runs `step` after the user's earlier steps have finished (in this hub process). */
-  function oneAtATime<T>(userId: number, step: () => Promise<T>): Promise<T> {
-    const previous = userQueues.get(userId) ?? Promise.resolve();
-    const result = previous.then(step, step);
-    const tail = result.catch(() => undefined);
-    userQueues.set(userId, tail);
-    void tail.then(() => {
-      if (userQueues.get(userId) === tail) userQueues.delete(userId);
-    });
-    return result;
+  function fullError(): GanymedeError {
+    return new GanymedeError(
+      'bad_request',
+      maxPerUser === 1
+        ? 'Named servers are not enabled here: you can use your default server.'
+        : `You already have ${String(maxPerUser)} servers, the most allowed. Delete one you no longer need first.`,
+      { field: 'server', detail: `servers.maxPerUser is ${String(maxPerUser)}` },
+    );
   }
 
   /** The user's server records, the default server first, then named ones by name. */
-  async function serversOf(user: User): Promise<ServerRecord[]> {
-    return (await store.listServers())
-      .filter((s) => s.userId === user.id)
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  function serversOf(user: User): Promise<ServerRecord[]> {
+    return store.listServersOf([user.id]);
+  }
+
+  /** One server's state from its parts (pure): see `ServerState`. */
+  function stateOf(
+    name: string,
+    status: ServerStatus,
+    record: ServerRecord | undefined,
+    run: ServerRun | undefined,
+  ): ServerState {
+    const active = isActivePhase(status.phase);
+    const open = run?.endedAt === null ? run : undefined;
+    const ended = run && run.endedAt !== null ? run : undefined;
+    return {
+      name,
+      phase: status.phase,
+      profile: status.profile ?? record?.profile ?? open?.profile,
+      message: status.message ?? (active ? undefined : (ended?.message ?? undefined)),
+      detail: status.detail,
+      startedAt: active ? (status.startedAt ?? open?.requestedAt) : undefined,
+      lastActivity: record?.lastActivity ?? undefined,
+      recorded: record !== undefined,
+    };
   }
 
   /**
-   * Refuses a new named server past `maxPerUser`. The default server always counts (it needs
-   * no record to exist); a server that already has a record is not new.
+   * The states of these users' recorded servers, per user id (default server first, then by
+   * name): two store queries for the whole page and the backend's status of each server,
+   * without history messages (see `ServerState.message`).
    */
-  async function checkRoomFor(user: User, serverName: string): Promise<void> {
-    if (serverName === '') return;
-    const mine = await serversOf(user);
-    if (mine.some((s) => s.name === serverName)) return;
-    const named = mine.filter((s) => s.name !== '').length;
-    if (1 + named >= maxPerUser) {
-      throw new GanymedeError(
-        'bad_request',
-        maxPerUser === 1
-          ? 'Named servers are not enabled here: you can use your default server.'
-          : `You already have ${String(maxPerUser)} servers, the most allowed. Delete one you no longer need first.`,
-        { field: 'server', detail: `servers.maxPerUser is ${String(maxPerUser)}` },
-      );
-    }
+  async function statesOf(users: readonly User[]): Promise<Map<number, ServerState[]>> {
+    const out = new Map<number, ServerState[]>(users.map((u) => [u.id, []]));
+    if (users.length === 0) return out;
+    const ids = users.map((u) => u.id);
+    const [records, runs] = await Promise.all([store.listServersOf(ids), store.openRunsOf(ids)]);
+    const names = new Map(users.map((u) => [u.id, u.name]));
+    const openRun = new Map(runs.map((r) => [`${String(r.userId)}\0${r.serverName}`, r]));
+    const states = await Promise.all(
+      records.map(async (record) => {
+        const user = names.get(record.userId) ?? '';
+        const status = await backend.status({ user, server: record.name });
+        const run = openRun.get(`${String(record.userId)}\0${record.name}`);
+        return { userId: record.userId, state: stateOf(record.name, status, record, run) };
+      }),
+    );
+    for (const { userId, state } of states) out.get(userId)?.push(state);
+    return out;
+  }
+
+  /** One server's state, with why its last run ended when the backend does not say. */
+  async function state(user: User, serverName: string): Promise<ServerState> {
+    const [status, record] = await Promise.all([
+      backend.status({ user: user.name, server: serverName }),
+      store.getServer(user.id, serverName),
+    ]);
+    const needsHistory = isActivePhase(status.phase)
+      ? status.startedAt === undefined
+      : status.message === undefined;
+    const run = needsHistory ? await store.lastRun(user.id, serverName) : undefined;
+    return stateOf(serverName, status, record, run);
   }
 
   return {
@@ -182,6 +249,27 @@ export function createServerService(options: ServerServiceOptions) {
     profilesFor,
     maxPerUser,
     serversOf,
+    state,
+    statesOf,
+
+    /**
+     * The names of the users with a server in one of `phases`, from the backend's index (the
+     * API's and the admin console's state filters), without duplicates.
+     */
+    usersIn(phases: readonly ServerPhase[]): string[] {
+      return [...new Set(backend.find({ phases }).map((s) => s.ref.user))];
+    },
+
+    /** The servers in one of `phases`, from the backend's index (culler, metrics, admin). */
+    find(phases: readonly ServerPhase[]): { ref: ServerRef; status: ServerStatus }[] {
+      return backend.find({ phases });
+    },
+
+    /** Every recorded server of the user, each as `state` tells it (the home page). */
+    async states(user: User): Promise<ServerState[]> {
+      const records = await serversOf(user);
+      return Promise.all(records.map((r) => state(user, r.name)));
+    },
 
     /** Whether the user has this server: the default always; a named one once created. */
     async has(user: User, serverName: string): Promise<boolean> {
@@ -205,70 +293,63 @@ export function createServerService(options: ServerServiceOptions) {
     /**
      * Starts in the background and returns at once; follow it with `progress`. Starting a
      * running or starting server is not an error: the backend joins the existing start.
+     * A new server gets its row through `store.createServer`, which keeps the user within
+     * `maxPerUser` in one transaction, so two creates at once on two replicas cannot both pass.
      */
     async start(user: User, serverName: string, profileName?: string): Promise<void> {
       checkServerName(serverName);
+      // A cheap refusal that needs no database: with one server allowed there are no others.
+      if (serverName !== '' && maxPerUser <= 1) throw fullError();
+      const record = await store.getServer(user.id, serverName);
       // A named server is started again in the environment it was created with.
-      const recorded =
+      const wanted =
         serverName !== '' && (profileName === undefined || profileName === '')
-          ? (await store.getServer(user.id, serverName))?.profile
-          : undefined;
-      const profile = await allowedProfile(user, recorded ?? profileName);
+          ? record?.profile
+          : profileName;
+      const profile = await allowedProfile(user, wanted);
       const ref: ServerRef = { user: user.name, server: serverName };
       const current = await backend.status(ref);
-      if (current.phase === 'running' || current.phase === 'starting') {
-        // Started by another hub replica that went away before recording the outcome.
-        if (current.phase === 'running') {
-          const recorded = await store.getServer(user.id, serverName);
-          if (recorded?.state !== 'running') {
-            await record(user, ref, { state: 'running', message: null });
-          }
-        }
-        return;
-      }
-      // The limit check and the record that makes the server count are one step per user, so
-      // two creates at once (a double click, parallel API calls) cannot both pass the check.
-      await oneAtATime(user.id, async () => {
-        await checkRoomFor(user, serverName);
-        await history('a start', () =>
-          store.beginRun({
-            userId: user.id,
-            serverName,
-            profile: profile.name,
-            requestedAt: now(),
-          }),
+      // Already running or starting (maybe through another replica): the backend joins it.
+      if (current.phase === 'running' || current.phase === 'starting') return;
+      if (record === undefined) {
+        const created = await store.createServer(
+          { userId: user.id, name: serverName, profile: profile.name, createdAt: now() },
+          maxPerUser, // the default server always has room: it counts whether or not it has a row
         );
-        await record(user, ref, {
+        if (created === 'full') throw fullError();
+      } else if (record.profile !== profile.name) {
+        await store.setServerProfile(user.id, serverName, profile.name);
+      }
+      const at = now();
+      await history('a start', async () => {
+        await store.beginRun({
+          userId: user.id,
+          serverName,
           profile: profile.name,
-          state: 'starting',
-          message: null,
-          startedAt: now(),
-          stoppedAt: null,
-          lastActivity: now(),
+          requestedAt: at,
         });
+        // Pressing Start is a use: the admin console and the active-users metric show it.
+        await store.recordActivity(user.id, serverName, at);
       });
       log.info({ user: user.name, server: serverName, profile: profile.name }, 'starting server');
       backend
         .start(ref, { profile, baseUrl: serverBaseUrl(ref) })
         .then(
           async (status) => {
-            if (await cancelled(user, serverName)) return;
-            await record(user, ref, { state: status.phase, message: status.message ?? null });
+            // A stop during the start ended the run already ('cancelled'): these do nothing then.
             if (status.phase === 'running') {
               await history('a ready start', () => store.markRunReady(user.id, serverName, now()));
             } else if (status.phase === 'failed') {
-              await endRun(user, serverName, 'failed');
+              // Kept in history, so the reason outlives the backend's memory of the failure.
+              const message = status.message ?? (await backend.status(ref)).message ?? null;
+              await endRun(user, serverName, 'failed', message);
             }
           },
           async (e: unknown) => {
-            // Stopping a server while it starts makes its start fail; that is a cancel, and
-            // stop() records it, so the failure must not overwrite "stopped".
-            if (await cancelled(user, serverName)) return;
             const message =
               e instanceof GanymedeError ? e.userMessage : 'The server could not start.';
             log.warn({ user: user.name, server: serverName, err: e }, 'start failed');
-            await record(user, ref, { state: 'failed', message, stoppedAt: now() });
-            await endRun(user, serverName, 'failed');
+            await endRun(user, serverName, 'failed', message);
           },
         )
         .catch((e: unknown) => {
@@ -276,18 +357,20 @@ export function createServerService(options: ServerServiceOptions) {
         });
     },
 
-    /** `message` tells the user why it stopped (the culler says so); files are always kept. */
+    /**
+     * Ends the run (with `message`, which tells the person why: the culler's reason) and stops
+     * the server; a stop during a start cancels it. Files are always kept.
+     */
     async stop(user: User, serverName: string, options: { message?: string } = {}): Promise<void> {
       const ref: ServerRef = { user: user.name, server: serverName };
-      const before = await store.getServer(user.id, serverName);
-      await record(user, ref, { state: 'stopping' });
-      await endRun(user, serverName, before?.state === 'starting' ? 'cancelled' : 'stopped');
+      const before = await backend.status(ref);
+      await endRun(
+        user,
+        serverName,
+        before.phase === 'starting' ? 'cancelled' : 'stopped',
+        options.message ?? null,
+      );
       await backend.stop(ref);
-      await record(user, ref, {
-        state: 'stopped',
-        stoppedAt: now(),
-        message: options.message ?? null,
-      });
       log.info({ user: user.name, server: serverName }, 'stopped server');
     },
 
@@ -311,6 +394,7 @@ export function createServerService(options: ServerServiceOptions) {
       );
     },
 
+    /** The backend's status alone (the API's start and stop answers). */
     status(user: User, serverName: string): Promise<ServerStatus> {
       return backend.status({ user: user.name, server: serverName });
     },
@@ -320,52 +404,52 @@ export function createServerService(options: ServerServiceOptions) {
     },
 
     /**
-     * Hub start-up: adopt what the backend still runs; mark everything else stopped, so the
-     * store never claims a server runs that does not.
+     * Hub start-up: `backend.list()` once (the local backend adopts its processes there), then
+     * the store's open runs in pages: a run whose server the backend does not report starting
+     * or running ended while the hub was away, and is ended with a message saying so. Phases
+     * are not copied anywhere: pages ask the backend.
      */
     async reconcile(): Promise<{ adopted: number; markedStopped: number }> {
-      const alive = await backend.list();
-      const running = new Set(
-        alive
-          .filter((s) => s.status.phase === 'running')
-          .map((s) => `${s.ref.user}\0${s.ref.server}`),
+      const alive = (await backend.list()).filter(
+        (s) => s.status.phase === 'running' || s.status.phase === 'starting',
       );
-      // With several hub replicas, another one may be starting a server right now: its
-      // record is that replica's to finish, not a leftover to mark stopped.
-      const starting = new Set(
-        alive
-          .filter((s) => s.status.phase === 'starting')
-          .map((s) => `${s.ref.user}\0${s.ref.server}`),
+      const names = [...new Set(alive.map((s) => s.ref.user))];
+      const ids = new Map<string, number>();
+      for (let i = 0; i < names.length; i += PAGE) {
+        for (const u of await store.getUsersByName(names.slice(i, i + PAGE))) ids.set(u.name, u.id);
+      }
+      const live = new Set(
+        alive.flatMap((s) => {
+          const id = ids.get(s.ref.user);
+          return id === undefined ? [] : [`${String(id)}\0${s.ref.server}`];
+        }),
       );
-      let adopted = 0;
+      const adopted = alive.filter(
+        (s) => s.status.phase === 'running' && ids.has(s.ref.user),
+      ).length;
+      const graceMs = options.reconcileGraceMs ?? 60_000;
+      const at = now();
       let markedStopped = 0;
-      for (const server of await store.listServers()) {
-        const user = await store.getUserById(server.userId);
-        if (!user) continue;
-        const key = `${user.name}\0${server.name}`;
-        if (running.has(key)) {
-          adopted++;
-          if (server.state !== 'running')
-            await record(user, { user: user.name, server: server.name }, { state: 'running' });
-        } else if (starting.has(key)) {
-          if (server.state !== 'starting')
-            await record(user, { user: user.name, server: server.name }, { state: 'starting' });
-        } else if (server.state !== 'stopped' && server.state !== 'failed') {
+      for (let after = 0; ;) {
+        const runs = await store.openRuns(after, PAGE);
+        for (const run of runs) {
+          if (live.has(`${String(run.userId)}\0${run.serverName}`)) continue;
+          // Another replica may have opened it a moment ago and not yet reached the backend.
+          if (run.readyAt === null && at.getTime() - run.requestedAt.getTime() < graceMs) continue;
           markedStopped++;
-          await endRun(user, server.name, 'stopped');
-          await record(
-            user,
-            { user: user.name, server: server.name },
-            {
-              state: 'stopped',
-              stoppedAt: now(),
-              message: 'The server stopped while the hub was away. Your files are kept.',
-            },
+          await history('the end of a run', () =>
+            store.endRun(run.userId, run.serverName, at, 'stopped', GONE_WHILE_AWAY),
           );
         }
+        const last = runs.at(-1);
+        if (last === undefined || runs.length < PAGE) break;
+        after = last.id;
       }
       log.info({ adopted, markedStopped }, 'reconciled servers with the backend');
       return { adopted, markedStopped };
     },
   };
 }
+
+/** Rows per store query when walking a long list (open runs, names). */
+const PAGE = 500;

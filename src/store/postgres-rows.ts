@@ -45,10 +45,7 @@ export interface ServerRow {
   user_id: number;
   name: string;
   profile: string;
-  state: string;
-  message: string | null;
-  started_at: Int8 | null;
-  stopped_at: Int8 | null;
+  created_at: Int8;
   last_activity: Int8 | null;
 }
 
@@ -86,10 +83,7 @@ export const toServer = (r: ServerRow): ServerRecord => ({
   userId: r.user_id,
   name: r.name,
   profile: r.profile,
-  state: r.state as ServerRecord['state'],
-  message: r.message,
-  startedAt: optionalDate(r.started_at),
-  stoppedAt: optionalDate(r.stopped_at),
+  createdAt: date(r.created_at),
   lastActivity: optionalDate(r.last_activity),
 });
 
@@ -102,6 +96,7 @@ export interface RunRow {
   ready_at: Int8 | null;
   ended_at: Int8 | null;
   outcome: string | null;
+  message: string | null;
 }
 
 export const toRun = (r: RunRow): ServerRun => ({
@@ -113,6 +108,7 @@ export const toRun = (r: RunRow): ServerRun => ({
   readyAt: optionalDate(r.ready_at),
   endedAt: optionalDate(r.ended_at),
   outcome: r.outcome as RunOutcome | null,
+  message: r.message,
 });
 
 export interface InviteRow {

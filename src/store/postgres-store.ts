@@ -1,11 +1,12 @@
 /**
  * The store for several hub replicas: PostgreSQL through node-postgres with a connection pool.
  * Nearly every method is one statement, so concurrent replicas are kept consistent by the
- * database itself (unique names, `ON CONFLICT` upserts, `GREATEST` activity); the one that is
- * not (`setUserGroups`) runs in a transaction. Ordering uses the "C" collation so listings
- * match SQLite's byte order whatever locale the database was created with. An outage
- * (refused connection, failover, server shutdown) rejects with `unavailable`, never hangs:
- * connecting gives up after `connectTimeoutMs`.
+ * database itself (unique names, `ON CONFLICT` upserts, `GREATEST` activity); those that are
+ * not run in a transaction (`createServer` also locks the user's row, so the per-user limit
+ * holds across replicas). Lists of names or ids are one array parameter (`= ANY($1)`).
+ * Ordering uses the "C" collation so listings match SQLite's byte order whatever locale the
+ * database was created with. An outage (refused connection, failover, server shutdown)
+ * rejects with `unavailable`, never hangs: connecting gives up after `connectTimeoutMs`.
  */
 import pg from 'pg';
 import { GanymedeError } from '../errors/ganymede-error.ts';
@@ -27,7 +28,8 @@ import {
   type TokenRow,
   type UserRow,
 } from './postgres-rows.ts';
-import type { Store } from './types.ts';
+import type { Store, UsageRow, UserQuery } from './types.ts';
+import { DAY_MS, HOUR_MS, containsPattern, prefixRange } from './user-query.ts';
 
 export interface PostgresStoreOptions {
   /** Most connections this hub replica opens. Default 10 (node-postgres' default). */
@@ -92,15 +94,16 @@ function postgresStore(pool: pg.Pool): Store {
   };
   let closing: Promise<void> | undefined;
   /** Runs `body` in one transaction on one pooled connection. */
-  const transaction = async (body: (client: pg.PoolClient) => Promise<void>) => {
+  const transaction = async <T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const client = await pool.connect().catch((e: unknown) => {
       throw storeError(e);
     });
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      await body(client);
+      const result = await body(client);
       await client.query('COMMIT');
+      return result;
     } catch (e) {
       broken = e as Error;
       await client.query('ROLLBACK').catch(() => undefined);
@@ -109,8 +112,9 @@ function postgresStore(pool: pg.Pool): Store {
       client.release(broken);
     }
   };
-  const endRunSql =
-    'UPDATE server_runs SET ended_at = $1, outcome = $2 WHERE user_id = $3 AND server_name = $4 AND ended_at IS NULL';
+  // Uses the partial index server_runs_open.
+  const endRunSql = `UPDATE server_runs SET ended_at = $1, outcome = $2, message = $5
+    WHERE user_id = $3 AND server_name = $4 AND ended_at IS NULL`;
 
   return {
     async createUser(user) {
@@ -134,8 +138,39 @@ function postgresStore(pool: pg.Pool): Store {
       opt(await first<UserRow>('SELECT * FROM users WHERE name = $1', [name]), toUser),
     getUserById: async (id) =>
       opt(await first<UserRow>('SELECT * FROM users WHERE id = $1', [id]), toUser),
-    listUsers: async () =>
-      (await rows<UserRow>('SELECT * FROM users ORDER BY name COLLATE "C"')).map(toUser),
+    // Name order walks users_name_c, last activity users_last_activity; both stop after
+    // offset + limit rows. The page and the count run at once on two pooled connections.
+    listUsers: async (q) => {
+      const { where, args } = userFilter(q);
+      const order =
+        q.sort === 'last_activity'
+          ? 'last_activity DESC NULLS LAST, name COLLATE "C"'
+          : 'name COLLATE "C"';
+      const n = args.length;
+      const [page, count] = await Promise.all([
+        rows<UserRow>(
+          `SELECT * FROM users ${where} ORDER BY ${order} LIMIT $${String(n + 1)} OFFSET $${String(n + 2)}`,
+          [...args, q.limit, q.offset],
+        ),
+        first<{ n: Int8 }>(`SELECT count(*) AS n FROM users ${where}`, args),
+      ]);
+      return { users: page.map(toUser), total: Number(count?.n ?? 0) };
+    },
+    // A list of names or ids is one array parameter, however long.
+    getUsersByName: async (names) =>
+      (await rows<UserRow>('SELECT * FROM users WHERE name = ANY($1::text[])', [names])).map(
+        toUser,
+      ),
+    lastActivityOf: async (userIds) =>
+      new Map(
+        (
+          await rows<{ id: number; last_activity: Int8 }>(
+            `SELECT id, last_activity FROM users
+             WHERE id = ANY($1::int[]) AND last_activity IS NOT NULL`,
+            [userIds],
+          )
+        ).map((r) => [r.id, new Date(Number(r.last_activity))]),
+      ),
     setPasswordHash: async (id, hash) => {
       await run('UPDATE users SET password_hash = $1 WHERE id = $2', [hash, id]);
     },
@@ -193,24 +228,37 @@ function postgresStore(pool: pg.Pool): Store {
       await run('UPDATE api_tokens SET last_used_at = $1 WHERE id = $2', [at.getTime(), id]);
     },
 
-    upsertServer: async (s) => {
-      await run(
-        `INSERT INTO servers (user_id, name, profile, state, message, started_at, stopped_at, last_activity)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (user_id, name) DO UPDATE SET profile = excluded.profile, state = excluded.state,
-           message = excluded.message, started_at = excluded.started_at,
-           stopped_at = excluded.stopped_at, last_activity = excluded.last_activity`,
-        [
-          s.userId,
-          s.name,
-          s.profile,
-          s.state,
-          s.message,
-          ms(s.startedAt),
-          ms(s.stoppedAt),
-          ms(s.lastActivity),
-        ],
-      );
+    // The user's row is the lock: every create for one user, on any replica, waits here for
+    // the one before it to commit, and each statement of READ COMMITTED sees what committed
+    // before it ran, so the count below includes every server created so far. FOR NO KEY
+    // UPDATE rather than FOR UPDATE: it still excludes other creates, but not the key-share
+    // locks that inserting the user's sessions or tokens takes meanwhile.
+    createServer: (s, maxPerUser) =>
+      transaction(async (client) => {
+        await client.query('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [s.userId]);
+        const r = (
+          await client.query<{ named: Int8; same: Int8 }>(
+            `SELECT count(*) FILTER (WHERE name <> '') AS named,
+                    count(*) FILTER (WHERE name = $2) AS same
+             FROM servers WHERE user_id = $1`,
+            [s.userId, s.name],
+          )
+        ).rows[0];
+        if (Number(r?.same ?? 0) > 0) return 'exists' as const;
+        // The default server always counts as one, so it never needs room of its own.
+        if (s.name !== '' && 1 + Number(r?.named ?? 0) >= maxPerUser) return 'full' as const;
+        await client.query(
+          'INSERT INTO servers (user_id, name, profile, created_at) VALUES ($1, $2, $3, $4)',
+          [s.userId, s.name, s.profile, s.createdAt.getTime()],
+        );
+        return 'created' as const;
+      }),
+    setServerProfile: async (userId, name, profile) => {
+      await run('UPDATE servers SET profile = $1 WHERE user_id = $2 AND name = $3', [
+        profile,
+        userId,
+        name,
+      ]);
     },
     getServer: async (userId, name) =>
       opt(
@@ -220,16 +268,26 @@ function postgresStore(pool: pg.Pool): Store {
         ]),
         toServer,
       ),
-    listServers: async () =>
-      (await rows<ServerRow>('SELECT * FROM servers ORDER BY user_id, name COLLATE "C"')).map(
-        toServer,
-      ),
-    // One statement, so two replicas reporting at once still keep the later time.
+    listServersOf: async (userIds) =>
+      (
+        await rows<ServerRow>(
+          'SELECT * FROM servers WHERE user_id = ANY($1::int[]) ORDER BY user_id, name COLLATE "C"',
+          [userIds],
+        )
+      ).map(toServer),
+    // Each statement keeps the later time, so two replicas reporting at once cannot move it
+    // back. The server's and the user's (users.last_activity, migration 4) are two
+    // statements, not one transaction: holding both rows at once could deadlock with
+    // createServer, which holds the user's row.
     recordActivity: async (userId, name, at) => {
       await run(
         `UPDATE servers SET last_activity = GREATEST(COALESCE(last_activity, 0), $1)
          WHERE user_id = $2 AND name = $3`,
         [at.getTime(), userId, name],
+      );
+      await run(
+        'UPDATE users SET last_activity = GREATEST(COALESCE(last_activity, 0), $1) WHERE id = $2',
+        [at.getTime(), userId],
       );
     },
     deleteServer: async (userId, name) => {
@@ -311,7 +369,13 @@ function postgresStore(pool: pg.Pool): Store {
 
     beginRun: (r) =>
       transaction(async (client) => {
-        await client.query(endRunSql, [r.requestedAt.getTime(), 'stopped', r.userId, r.serverName]);
+        await client.query(endRunSql, [
+          r.requestedAt.getTime(),
+          'stopped',
+          r.userId,
+          r.serverName,
+          null,
+        ]);
         await client.query(
           'INSERT INTO server_runs (user_id, server_name, profile, requested_at) VALUES ($1, $2, $3, $4)',
           [r.userId, r.serverName, r.profile, r.requestedAt.getTime()],
@@ -324,9 +388,35 @@ function postgresStore(pool: pg.Pool): Store {
         [at.getTime(), userId, serverName],
       );
     },
-    endRun: async (userId, serverName, at, outcome) => {
-      await run(endRunSql, [at.getTime(), outcome, userId, serverName]);
+    endRun: async (userId, serverName, at, outcome, message = null) => {
+      await run(endRunSql, [at.getTime(), outcome, userId, serverName, message]);
     },
+    lastRun: async (userId, serverName) =>
+      opt(
+        await first<RunRow>(
+          `SELECT * FROM server_runs WHERE user_id = $1 AND server_name = $2
+           ORDER BY id DESC LIMIT 1`,
+          [userId, serverName],
+        ),
+        toRun,
+      ),
+    openRunsOf: async (userIds) =>
+      (
+        await rows<RunRow>(
+          `SELECT * FROM server_runs WHERE user_id = ANY($1::int[]) AND ended_at IS NULL
+           ORDER BY user_id, server_name COLLATE "C"`,
+          [userIds],
+        )
+      ).map(toRun),
+    // Ids grow with each beginRun, so id order is request order and a stable keyset; the
+    // partial index server_runs_open_id holds exactly these rows in this order.
+    openRuns: async (afterId, limit) =>
+      (
+        await rows<RunRow>(
+          'SELECT * FROM server_runs WHERE ended_at IS NULL AND id > $1 ORDER BY id LIMIT $2',
+          [afterId, limit],
+        )
+      ).map(toRun),
     startDurations: async (profile, limit) =>
       (
         await rows<{ ms: Int8 }>(
@@ -335,14 +425,8 @@ function postgresStore(pool: pg.Pool): Store {
           [profile, limit],
         )
       ).map((r) => Number(r.ms)),
-    listRuns: async (from, to) =>
-      (
-        await rows<RunRow>(
-          `SELECT * FROM server_runs WHERE ready_at IS NOT NULL AND ready_at < $1
-           AND (ended_at IS NULL OR ended_at > $2) ORDER BY requested_at, id`,
-          [to.getTime(), from.getTime()],
-        )
-      ).map(toRun),
+    usage: async (from, to, now) =>
+      usageRows(await rows<UsageSqlRow>(USAGE_SQL, [from.getTime(), to.getTime(), now.getTime()])),
 
     createInvite: (i) =>
       transaction(async (client) => {
@@ -427,6 +511,109 @@ function postgresStore(pool: pg.Pool): Store {
 }
 
 type Int8 = string;
+
+/** The WHERE clause of a UserQuery (parameters $1…), shared by its page and its count. */
+function userFilter(q: UserQuery): { where: string; args: unknown[] } {
+  const terms: string[] = [];
+  const args: unknown[] = [];
+  const arg = (v: unknown) => `$${String(args.push(v))}`;
+  if (q.nameContains !== undefined && q.nameContains !== '') {
+    // lower() in the "C" collation folds ASCII only, exactly as SQLite's LIKE does, and is 3x
+    // faster than ILIKE on 10,000 names (bench/scale/store-queries.ts).
+    terms.push(`lower(name COLLATE "C") LIKE ${arg(containsPattern(q.nameContains))} ESCAPE '\\'`);
+  }
+  if (q.namePrefix !== undefined && q.namePrefix !== '') {
+    // Byte order, like SQLite: a range on users_name_c.
+    const { lower, upper } = prefixRange(q.namePrefix);
+    terms.push(`name COLLATE "C" >= ${arg(lower)}`);
+    if (upper !== undefined) terms.push(`name COLLATE "C" < ${arg(upper)}`);
+  }
+  if (q.onlyNames !== undefined) terms.push(`name = ANY(${arg(q.onlyNames)}::text[])`);
+  if (q.exceptNames !== undefined && q.exceptNames.length > 0) {
+    // A hashed subplan: one probe per user, not one comparison per (user, name) pair.
+    terms.push(`name NOT IN (SELECT unnest(${arg(q.exceptNames)}::text[]))`);
+  }
+  if (q.group !== undefined) {
+    terms.push(
+      `id IN (SELECT m.user_id FROM group_members m JOIN groups g ON g.id = m.group_id WHERE g.name = ${arg(q.group)})`,
+    );
+  }
+  return { where: terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '', args };
+}
+
+/**
+ * Usage per UTC day and profile, and per profile for the period, by the rules of
+ * src/web/admin/usage.ts (see the SQLite store's USAGE_SQL, which this mirrors): runs of the
+ * period only (three disjoint index ranges), one row per day each touches by a recursive CTE.
+ */
+const USAGE_SQL = `
+WITH RECURSIVE
+periods AS (
+  SELECT id, profile, ready_at, ended_at FROM server_runs
+  WHERE ended_at >= $1::bigint AND ready_at < $2::bigint
+  UNION ALL
+  SELECT id, profile, ready_at, ended_at FROM server_runs
+  WHERE ended_at IS NULL AND ready_at < $2::bigint
+  UNION ALL
+  SELECT id, profile, ready_at, ended_at FROM server_runs
+  WHERE ready_at >= $1::bigint AND ready_at < $2::bigint AND ended_at < $1::bigint
+),
+runs AS (
+  SELECT id, profile, ready_at AS r,
+         GREATEST(ready_at, LEAST(COALESCE(ended_at, $3::bigint), $3::bigint)) AS e
+  FROM periods
+),
+spans AS (
+  SELECT id, profile, r, e,
+    CASE WHEN r < $1::bigint THEN $1::bigint
+         ELSE $1::bigint + (r - $1::bigint) / ${String(DAY_MS)} * ${String(DAY_MS)} END AS first,
+    LEAST($2::bigint - ${String(DAY_MS)}, CASE
+      WHEN e > r AND e - 1 < $1::bigint THEN $1::bigint - ${String(DAY_MS)}
+      WHEN e > r THEN $1::bigint + (e - 1 - $1::bigint) / ${String(DAY_MS)} * ${String(DAY_MS)}
+      WHEN r < $1::bigint THEN $1::bigint - ${String(DAY_MS)}
+      ELSE $1::bigint + (r - $1::bigint) / ${String(DAY_MS)} * ${String(DAY_MS)} END) AS last
+  FROM runs
+),
+later(id, profile, r, e, d, last) AS (
+  SELECT id, profile, r, e, first + ${String(DAY_MS)}, last FROM spans
+  WHERE first + ${String(DAY_MS)} <= last
+  UNION ALL
+  SELECT id, profile, r, e, d + ${String(DAY_MS)}, last FROM later
+  WHERE d + ${String(DAY_MS)} <= last
+),
+cells AS (
+  SELECT id, profile, r, e, first AS d FROM spans WHERE first <= last
+  UNION ALL
+  SELECT id, profile, r, e, d FROM later
+),
+hours AS (
+  SELECT d, id, profile, LEAST(e, d + ${String(DAY_MS)}) - GREATEST(r, d) AS ms FROM cells
+)
+SELECT * FROM (
+  SELECT d AS day, profile, count(*) AS servers, sum(ms) AS ms FROM hours GROUP BY d, profile
+  UNION ALL
+  SELECT NULL, profile, count(DISTINCT id), sum(ms) FROM hours GROUP BY profile
+) AS usage
+ORDER BY day NULLS FIRST, profile COLLATE "C"`;
+
+interface UsageSqlRow {
+  day: Int8 | null;
+  profile: string;
+  servers: Int8;
+  /** sum(bigint) is numeric, which pg returns as a string. */
+  ms: string;
+}
+
+function usageRows(rows: readonly UsageSqlRow[]): { days: UsageRow[]; totals: UsageRow[] } {
+  const days: UsageRow[] = [];
+  const totals: UsageRow[] = [];
+  for (const r of rows) {
+    const cell = { profile: r.profile, servers: Number(r.servers), hours: Number(r.ms) / HOUR_MS };
+    if (r.day === null) totals.push(cell);
+    else days.push({ day: new Date(Number(r.day)), ...cell });
+  }
+  return { days, totals };
+}
 
 function opt<R, T>(row: R | undefined, map: (r: R) => T): T | undefined {
   return row === undefined ? undefined : map(row);

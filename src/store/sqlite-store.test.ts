@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { migrations } from './migrations.ts';
-import { openSqliteStore } from './sqlite-store.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { migrateSqlite, openSqliteStore } from './sqlite-store.ts';
 import { storeContract } from './store-contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ganymede-store-'));
@@ -12,7 +13,19 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 let n = 0;
-storeContract('sqlite', () => Promise.resolve(openSqliteStore(join(dir, `db${n++}.sqlite`))));
+storeContract('sqlite', () => Promise.resolve(openSqliteStore(join(dir, `db${n++}.sqlite`))), {
+  openAfter: (version, sql) => {
+    const path = join(dir, `db${n++}.sqlite`);
+    const db = new DatabaseSync(path);
+    migrateSqlite(
+      db,
+      migrations.filter((m) => m.version <= version),
+    );
+    db.exec(sql);
+    db.close();
+    return Promise.resolve(openSqliteStore(path));
+  },
+});
 
 it('keeps data across reopen and does not re-run migrations', async () => {
   const path = join(dir, 'reopen.sqlite');

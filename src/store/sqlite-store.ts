@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { GanymedeError } from '../errors/ganymede-error.ts';
 import { groupRows } from './group-rows.ts';
-import { migrationSql, migrations } from './migrations.ts';
+import { migrationSql, migrations, type Migration } from './migrations.ts';
 import type {
   ApiToken,
   Invite,
@@ -18,8 +18,11 @@ import type {
   ServerRun,
   Session,
   Store,
+  UsageRow,
   User,
+  UserQuery,
 } from './types.ts';
+import { DAY_MS, HOUR_MS, containsPattern, prefixRange } from './user-query.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -59,10 +62,7 @@ function toServer(r: Row): ServerRecord {
     userId: Number(r['user_id']),
     name: str(r['name']),
     profile: str(r['profile']),
-    state: str(r['state']) as ServerRecord['state'],
-    message: strOrNull(r['message']),
-    startedAt: date(r['started_at']),
-    stoppedAt: date(r['stopped_at']),
+    createdAt: new Date(Number(r['created_at'])),
     lastActivity: date(r['last_activity']),
   };
 }
@@ -77,6 +77,7 @@ function toRun(r: Row): ServerRun {
     readyAt: date(r['ready_at']),
     endedAt: date(r['ended_at']),
     outcome: strOrNull(r['outcome']) as RunOutcome | null,
+    message: strOrNull(r['message']),
   };
 }
 
@@ -93,27 +94,37 @@ export function openSqliteStore(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
-  migrate(db);
+  migrateSqlite(db);
 
   const one = (sql: string, ...args: SQLInputValue[]): Row | undefined =>
     db.prepare(sql).get(...args);
   const all = (sql: string, ...args: SQLInputValue[]): Row[] => db.prepare(sql).all(...args);
   const run = (sql: string, ...args: SQLInputValue[]) => db.prepare(sql).run(...args);
-  const transaction = (body: () => void) => {
+  const transaction = <T>(body: () => T): T => {
     db.exec('BEGIN IMMEDIATE');
     try {
-      body();
+      const result = body();
       db.exec('COMMIT');
+      return result;
     } catch (e) {
       db.exec('ROLLBACK');
       throw e;
     }
   };
-  const endRun = (userId: number, serverName: string, at: number, outcome: RunOutcome) =>
+  // Uses the partial index server_runs_open.
+  const endRun = (
+    userId: number,
+    serverName: string,
+    at: number,
+    outcome: RunOutcome,
+    message: string | null,
+  ) =>
     run(
-      'UPDATE server_runs SET ended_at = ?, outcome = ? WHERE user_id = ? AND server_name = ? AND ended_at IS NULL',
+      `UPDATE server_runs SET ended_at = ?, outcome = ?, message = ?
+       WHERE user_id = ? AND server_name = ? AND ended_at IS NULL`,
       at,
       outcome,
+      message,
       userId,
       serverName,
     );
@@ -142,7 +153,41 @@ export function openSqliteStore(path: string): Store {
     },
     getUser: (name) => p(() => opt(one('SELECT * FROM users WHERE name = ?', name), toUser)),
     getUserById: (id) => p(() => opt(one('SELECT * FROM users WHERE id = ?', id), toUser)),
-    listUsers: () => p(() => all('SELECT * FROM users ORDER BY name').map(toUser)),
+    listUsers: (q) =>
+      p(() => {
+        const { where, args } = userFilter(q);
+        // Name order walks the UNIQUE index on name; last activity walks users_last_activity
+        // (DESC puts NULL, never used, last on SQLite). Both stop after offset + limit rows.
+        const order = q.sort === 'last_activity' ? 'last_activity DESC, name' : 'name';
+        const users = all(
+          `SELECT * FROM users ${where} ORDER BY ${order} LIMIT ? OFFSET ?`,
+          ...args,
+          q.limit,
+          q.offset,
+        ).map(toUser);
+        const total = Number(must(one(`SELECT count(*) AS n FROM users ${where}`, ...args))['n']);
+        return { users, total };
+      }),
+    // A list of names or ids is one JSON parameter, however long (SQLite allows 32,766
+    // parameters per statement; json_each has no such limit).
+    getUsersByName: (names) =>
+      p(() =>
+        all(
+          'SELECT * FROM users WHERE name IN (SELECT value FROM json_each(?))',
+          JSON.stringify(names),
+        ).map(toUser),
+      ),
+    lastActivityOf: (userIds) =>
+      p(
+        () =>
+          new Map(
+            all(
+              `SELECT id, last_activity FROM users
+               WHERE id IN (SELECT value FROM json_each(?)) AND last_activity IS NOT NULL`,
+              JSON.stringify(userIds),
+            ).map((r) => [Number(r['id']), new Date(Number(r['last_activity']))]),
+          ),
+      ),
     setPasswordHash: (id, hash) =>
       p(() => void run('UPDATE users SET password_hash = ? WHERE id = ?', hash, id)),
     setAdmin: (id, admin) =>
@@ -200,41 +245,73 @@ export function openSqliteStore(path: string): Store {
     touchApiToken: (id, at) =>
       p(() => void run('UPDATE api_tokens SET last_used_at = ? WHERE id = ?', at.getTime(), id)),
 
-    upsertServer: (s) =>
-      p(
-        () =>
-          void run(
-            `INSERT INTO servers (user_id, name, profile, state, message, started_at, stopped_at, last_activity)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (user_id, name) DO UPDATE SET profile = excluded.profile, state = excluded.state,
-               message = excluded.message, started_at = excluded.started_at,
-               stopped_at = excluded.stopped_at, last_activity = excluded.last_activity`,
+    // One IMMEDIATE transaction takes SQLite's write lock before counting, so no other
+    // connection (another process on the same file) can insert between the count and ours.
+    createServer: (s, maxPerUser) =>
+      p(() =>
+        transaction(() => {
+          const r = must(
+            one(
+              `SELECT count(*) FILTER (WHERE name <> '') AS named,
+                      count(*) FILTER (WHERE name = ?) AS same
+               FROM servers WHERE user_id = ?`,
+              s.name,
+              s.userId,
+            ),
+          );
+          if (Number(r['same']) > 0) return 'exists' as const;
+          // The default server always counts as one, so it never needs room of its own.
+          if (s.name !== '' && 1 + Number(r['named']) >= maxPerUser) return 'full' as const;
+          run(
+            'INSERT INTO servers (user_id, name, profile, created_at) VALUES (?, ?, ?, ?)',
             s.userId,
             s.name,
             s.profile,
-            s.state,
-            s.message,
-            ms(s.startedAt),
-            ms(s.stoppedAt),
-            ms(s.lastActivity),
+            s.createdAt.getTime(),
+          );
+          return 'created' as const;
+        }),
+      ),
+    setServerProfile: (userId, name, profile) =>
+      p(
+        () =>
+          void run(
+            'UPDATE servers SET profile = ? WHERE user_id = ? AND name = ?',
+            profile,
+            userId,
+            name,
           ),
       ),
     getServer: (userId, name) =>
       p(() =>
         opt(one('SELECT * FROM servers WHERE user_id = ? AND name = ?', userId, name), toServer),
       ),
-    listServers: () => p(() => all('SELECT * FROM servers ORDER BY user_id, name').map(toServer)),
+    listServersOf: (userIds) =>
+      p(() =>
+        all(
+          `SELECT * FROM servers WHERE user_id IN (SELECT value FROM json_each(?))
+           ORDER BY user_id, name`,
+          JSON.stringify(userIds),
+        ).map(toServer),
+      ),
+    // The server's time and the user's (users.last_activity, see migration 4) move together.
     recordActivity: (userId, name, at) =>
-      p(
-        () =>
-          void run(
+      p(() => {
+        transaction(() => {
+          run(
             `UPDATE servers SET last_activity = MAX(COALESCE(last_activity, 0), ?)
              WHERE user_id = ? AND name = ?`,
             at.getTime(),
             userId,
             name,
-          ),
-      ),
+          );
+          run(
+            'UPDATE users SET last_activity = MAX(COALESCE(last_activity, 0), ?) WHERE id = ?',
+            at.getTime(),
+            userId,
+          );
+        });
+      }),
     deleteServer: (userId, name) =>
       p(() => void run('DELETE FROM servers WHERE user_id = ? AND name = ?', userId, name)),
 
@@ -311,7 +388,7 @@ export function openSqliteStore(path: string): Store {
     beginRun: (r) =>
       p(() => {
         transaction(() => {
-          endRun(r.userId, r.serverName, r.requestedAt.getTime(), 'stopped');
+          endRun(r.userId, r.serverName, r.requestedAt.getTime(), 'stopped', null);
           run(
             'INSERT INTO server_runs (user_id, server_name, profile, requested_at) VALUES (?, ?, ?, ?)',
             r.userId,
@@ -332,8 +409,38 @@ export function openSqliteStore(path: string): Store {
             serverName,
           ),
       ),
-    endRun: (userId, serverName, at, outcome) =>
-      p(() => void endRun(userId, serverName, at.getTime(), outcome)),
+    endRun: (userId, serverName, at, outcome, message = null) =>
+      p(() => void endRun(userId, serverName, at.getTime(), outcome, message)),
+    lastRun: (userId, serverName) =>
+      p(() =>
+        opt(
+          one(
+            `SELECT * FROM server_runs WHERE user_id = ? AND server_name = ?
+             ORDER BY id DESC LIMIT 1`,
+            userId,
+            serverName,
+          ),
+          toRun,
+        ),
+      ),
+    openRunsOf: (userIds) =>
+      p(() =>
+        all(
+          `SELECT * FROM server_runs
+           WHERE user_id IN (SELECT value FROM json_each(?)) AND ended_at IS NULL
+           ORDER BY user_id, server_name`,
+          JSON.stringify(userIds),
+        ).map(toRun),
+      ),
+    // Ids grow with each beginRun, so id order is request order and a stable keyset.
+    openRuns: (afterId, limit) =>
+      p(() =>
+        all(
+          'SELECT * FROM server_runs WHERE ended_at IS NULL AND id > ? ORDER BY id LIMIT ?',
+          afterId,
+          limit,
+        ).map(toRun),
+      ),
     startDurations: (profile, limit) =>
       p(() =>
         all(
@@ -343,14 +450,11 @@ export function openSqliteStore(path: string): Store {
           limit,
         ).map((r) => Number(r['ms'])),
       ),
-    listRuns: (from, to) =>
+    usage: (from, to, now) =>
       p(() =>
-        all(
-          `SELECT * FROM server_runs WHERE ready_at IS NOT NULL AND ready_at < ?
-           AND (ended_at IS NULL OR ended_at > ?) ORDER BY requested_at, id`,
-          to.getTime(),
-          from.getTime(),
-        ).map(toRun),
+        usageRows(
+          all(USAGE_SQL, BigInt(from.getTime()), BigInt(to.getTime()), BigInt(now.getTime())),
+        ),
       ),
 
     createInvite: (i) =>
@@ -451,7 +555,8 @@ export function openSqliteStore(path: string): Store {
   };
 }
 
-function migrate(db: DatabaseSync): void {
+/** Applies the versions of `list` not yet applied; `list` is for tests (older schemas). */
+export function migrateSqlite(db: DatabaseSync, list: readonly Migration[] = migrations): void {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
   );
@@ -460,7 +565,7 @@ function migrate(db: DatabaseSync): void {
       Number(r['version']),
     ),
   );
-  for (const m of migrations) {
+  for (const m of list) {
     if (applied.has(m.version)) continue;
     db.exec('BEGIN IMMEDIATE');
     try {
@@ -475,6 +580,111 @@ function migrate(db: DatabaseSync): void {
       throw e;
     }
   }
+}
+
+/** The WHERE clause of a UserQuery, shared by its page and its count. */
+function userFilter(q: UserQuery): { where: string; args: SQLInputValue[] } {
+  const terms: string[] = [];
+  const args: SQLInputValue[] = [];
+  if (q.nameContains !== undefined && q.nameContains !== '') {
+    terms.push("name LIKE ? ESCAPE '\\'");
+    args.push(containsPattern(q.nameContains));
+  }
+  if (q.namePrefix !== undefined && q.namePrefix !== '') {
+    const { lower, upper } = prefixRange(q.namePrefix);
+    terms.push('name >= ?');
+    args.push(lower);
+    if (upper !== undefined) {
+      terms.push('name < ?');
+      args.push(upper);
+    }
+  }
+  if (q.onlyNames !== undefined) {
+    terms.push('name IN (SELECT value FROM json_each(?))');
+    args.push(JSON.stringify(q.onlyNames));
+  }
+  if (q.exceptNames !== undefined && q.exceptNames.length > 0) {
+    terms.push('name NOT IN (SELECT value FROM json_each(?))');
+    args.push(JSON.stringify(q.exceptNames));
+  }
+  if (q.group !== undefined) {
+    terms.push(
+      'id IN (SELECT m.user_id FROM group_members m JOIN groups g ON g.id = m.group_id WHERE g.name = ?)',
+    );
+    args.push(q.group);
+  }
+  return { where: terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '', args };
+}
+
+/**
+ * Usage per UTC day and profile, and per profile for the period, by the rules of
+ * src/web/admin/usage.ts: a run counts from `ready_at` to `ended_at` (or ?3, now; never past
+ * now, never before it became ready), clipped at midnights; a run of no length counts (0 hours)
+ * on the day it is in. The runs read are those of the period only (three disjoint index
+ * ranges: ended in or after it, still open, or ready in it though ended earlier: a clock that
+ * went back; `+ready_at` keeps the first on server_runs_ended, the range that is the period's).
+ * Each run then yields one row per day it touches, from the first to the last midnight of
+ * the period it overlaps: its first day directly, later days by a recursive CTE over the
+ * runs that have them (days ⋈ runs would compare every run with every day of the period:
+ * 3x slower with 10,000 runs in 30 days, bench/scale/store-queries.ts). ?1 and ?2 are
+ * midnights, bound as integers so `/` divides whole days.
+ */
+const USAGE_SQL = `
+WITH RECURSIVE
+periods AS (
+  SELECT id, profile, ready_at, ended_at FROM server_runs WHERE ended_at >= ?1 AND +ready_at < ?2
+  UNION ALL
+  SELECT id, profile, ready_at, ended_at FROM server_runs WHERE ended_at IS NULL AND ready_at < ?2
+  UNION ALL
+  SELECT id, profile, ready_at, ended_at FROM server_runs
+  WHERE ready_at >= ?1 AND ready_at < ?2 AND ended_at < ?1
+),
+runs AS (
+  SELECT id, profile, ready_at AS r, MAX(ready_at, MIN(COALESCE(ended_at, ?3), ?3)) AS e
+  FROM periods
+),
+spans AS MATERIALIZED (
+  -- first: the midnight of the day r is in (or ?1); last: that of the day holding e's last
+  -- moment, or r's day for a run of no length (or ?2's eve).
+  SELECT id, profile, r, e,
+    CASE WHEN r < ?1 THEN ?1 ELSE ?1 + (r - ?1) / ${DAY_MS} * ${DAY_MS} END AS first,
+    MIN(?2 - ${DAY_MS}, CASE
+      WHEN e > r AND e - 1 < ?1 THEN ?1 - ${DAY_MS}
+      WHEN e > r THEN ?1 + (e - 1 - ?1) / ${DAY_MS} * ${DAY_MS}
+      WHEN r < ?1 THEN ?1 - ${DAY_MS}
+      ELSE ?1 + (r - ?1) / ${DAY_MS} * ${DAY_MS} END) AS last
+  FROM runs
+),
+-- A run's later days, if any (most runs end on the day they began).
+later(id, profile, r, e, d, last) AS (
+  SELECT id, profile, r, e, first + ${DAY_MS}, last FROM spans WHERE first + ${DAY_MS} <= last
+  UNION ALL
+  SELECT id, profile, r, e, d + ${DAY_MS}, last FROM later WHERE d + ${DAY_MS} <= last
+),
+cells AS (
+  SELECT id, profile, r, e, first AS d FROM spans WHERE first <= last
+  UNION ALL
+  SELECT id, profile, r, e, d FROM later
+),
+hours AS MATERIALIZED (SELECT d, id, profile, MIN(e, d + ${DAY_MS}) - MAX(r, d) AS ms FROM cells)
+SELECT d AS day, profile, count(*) AS servers, sum(ms) AS ms FROM hours GROUP BY d, profile
+UNION ALL
+SELECT NULL, profile, count(DISTINCT id), sum(ms) FROM hours GROUP BY profile
+ORDER BY day, profile`;
+
+function usageRows(rows: Row[]): { days: UsageRow[]; totals: UsageRow[] } {
+  const days: UsageRow[] = [];
+  const totals: UsageRow[] = [];
+  for (const r of rows) {
+    const cell = {
+      profile: str(r['profile']),
+      servers: Number(r['servers']),
+      hours: Number(r['ms']) / HOUR_MS,
+    };
+    if (r['day'] === null) totals.push(cell);
+    else days.push({ day: new Date(Number(r['day'])), ...cell });
+  }
+  return { days, totals };
 }
 
 /** Runs a synchronous body as a promise, so errors reject instead of throwing. */

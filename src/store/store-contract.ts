@@ -4,16 +4,105 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { usageByDay } from '../web/admin/usage.ts';
 import { migrations } from './migrations.ts';
-import type { Store } from './types.ts';
+import type { Store, UsageRow, UserQuery } from './types.ts';
 
-export function storeContract(name: string, open: () => Promise<Store>): void {
+/** Hours to 9 decimals: SQL sums milliseconds, the view sums hours. */
+function round(u: { days: UsageRow[]; totals: UsageRow[] }) {
+  const r = (rows: UsageRow[]) => rows.map((x) => ({ ...x, hours: Number(x.hours.toFixed(9)) }));
+  return { days: r(u.days), totals: r(u.totals) };
+}
+
+export interface ContractOptions {
+  /**
+   * Opens a new database migrated up to `version` only, runs `sql` there (plain SQL both
+   * dialects accept, in that version's schema), then opens the store on it, which applies
+   * the later migrations.
+   */
+  readonly openAfter: (version: number, sql: string) => Promise<Store>;
+}
+
+export function storeContract(
+  name: string,
+  open: () => Promise<Store>,
+  options: ContractOptions,
+): void {
   describe(`${name} store contract`, () => {
     it('runs the migrations once and records them', async () => {
       const store = await open();
       assert.deepEqual(
         await store.migrations(),
         migrations.map((m) => m.version),
+      );
+      await store.close();
+    });
+
+    it('keeps existing servers, their profile and activity, when the phase columns go (4)', async () => {
+      const before = Date.now();
+      const store = await options.openAfter(
+        3,
+        `INSERT INTO users (name, admin, password_hash, created_at)
+           VALUES ('old', FALSE, NULL, 5), ('idle', TRUE, 'h', 6);
+         INSERT INTO servers (user_id, name, profile, state, message, started_at, stopped_at, last_activity)
+           SELECT id, '', 'gpu', 'running', NULL, 1000, NULL, 5000 FROM users WHERE name = 'old';
+         INSERT INTO servers (user_id, name, profile, state, message, started_at, stopped_at, last_activity)
+           SELECT id, 'lab', 'cpu', 'stopped', 'gone', NULL, 3000, 7000 FROM users WHERE name = 'old';
+         INSERT INTO servers (user_id, name, profile, state, message, started_at, stopped_at, last_activity)
+           SELECT id, '', 'standard', 'failed', 'oom', 2000, 2500, NULL FROM users WHERE name = 'idle';
+         INSERT INTO server_runs (user_id, server_name, profile, requested_at, ready_at, ended_at, outcome)
+           SELECT id, '', 'gpu', 900, 1000, NULL, NULL FROM users WHERE name = 'old';`,
+      );
+      const after = Date.now();
+      assert.deepEqual(
+        await store.migrations(),
+        migrations.map((m) => m.version),
+      );
+      const old = await store.getUser('old');
+      const idle = await store.getUser('idle');
+      assert.ok(old && idle);
+      assert.equal(idle.admin, true);
+      assert.deepEqual(await store.getServer(old.id, ''), {
+        userId: old.id,
+        name: '',
+        profile: 'gpu',
+        createdAt: new Date(1000),
+        lastActivity: new Date(5000),
+      });
+      const lab = await store.getServer(old.id, 'lab');
+      assert.equal(lab?.profile, 'cpu');
+      assert.equal(lab.lastActivity?.getTime(), 7000);
+      const created = lab.createdAt.getTime();
+      assert.ok(created >= before - 1000 && created <= after + 1000, 'never started: now');
+      assert.deepEqual(
+        (await store.listServersOf([old.id, idle.id])).map((s) => [s.name, s.profile]),
+        [
+          ['', 'gpu'],
+          ['lab', 'cpu'],
+          ['', 'standard'],
+        ],
+      );
+      assert.deepEqual(
+        [...(await store.lastActivityOf([old.id, idle.id])).entries()],
+        [[old.id, new Date(7000)]],
+        "the user's last activity is backfilled from their servers",
+      );
+      assert.deepEqual(
+        (await store.listUsers({ offset: 0, limit: 5, sort: 'last_activity' })).users.map(
+          (u) => u.name,
+        ),
+        ['old', 'idle'],
+      );
+      const run = await store.lastRun(old.id, '');
+      assert.equal(run?.readyAt?.getTime(), 1000);
+      assert.equal(run.message, null);
+      assert.equal(
+        await store.createServer(
+          { userId: old.id, name: 'new', profile: 'p', createdAt: new Date(9) },
+          2,
+        ),
+        'full',
+        'existing rows count',
       );
       await store.close();
     });
@@ -81,28 +170,389 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       await store.close();
     });
 
-    it('upserts servers and keeps the latest activity', async () => {
+    it('creates servers once, keeps the latest activity and lists them per user', async () => {
       const store = await open();
       const u = await store.createUser({ name: 'erin', admin: false, passwordHash: null });
-      const base = {
-        userId: u.id,
-        name: '',
-        profile: 'standard',
-        message: null,
-        startedAt: new Date(10),
-        stoppedAt: null,
-        lastActivity: null,
-      };
-      await store.upsertServer({ ...base, state: 'starting' });
-      await store.upsertServer({ ...base, state: 'running' });
+      const v = await store.createUser({ name: 'fred', admin: false, passwordHash: null });
+      const at = new Date(10);
+      assert.equal(
+        await store.createServer({ userId: u.id, name: '', profile: 'standard', createdAt: at }, 5),
+        'created',
+      );
+      assert.equal(
+        await store.createServer({ userId: u.id, name: '', profile: 'gpu', createdAt: at }, 5),
+        'exists',
+      );
+      assert.equal((await store.getServer(u.id, ''))?.profile, 'standard', 'exists leaves it');
+      await store.setServerProfile(u.id, '', 'gpu');
       await store.recordActivity(u.id, '', new Date(500));
       await store.recordActivity(u.id, '', new Date(300));
       const s = await store.getServer(u.id, '');
-      assert.equal(s?.state, 'running');
-      assert.equal(s.lastActivity?.getTime(), 500, 'an older report never moves activity back');
-      assert.equal((await store.listServers()).length, 1);
+      assert.deepEqual(s, {
+        userId: u.id,
+        name: '',
+        profile: 'gpu',
+        createdAt: at,
+        lastActivity: new Date(500),
+      });
+      for (const [user, name] of [
+        [v, 'b'],
+        [v, ''],
+        [u, 'z'],
+        [u, 'a'],
+      ] as const) {
+        await store.createServer({ userId: user.id, name, profile: 'p', createdAt: at }, 5);
+      }
+      assert.deepEqual(
+        (await store.listServersOf([v.id, u.id])).map((r) => `${r.userId}:${r.name}`),
+        [`${u.id}:`, `${u.id}:a`, `${u.id}:z`, `${v.id}:`, `${v.id}:b`],
+        'default server first, then by name, within each user',
+      );
+      assert.deepEqual(
+        (await store.listServersOf([v.id])).map((r) => r.name),
+        ['', 'b'],
+      );
+      assert.deepEqual(await store.listServersOf([]), []);
       await store.deleteServer(u.id, '');
       assert.equal(await store.getServer(u.id, ''), undefined);
+      await store.close();
+    });
+
+    it('keeps servers per user within the limit, the default server always counting', async () => {
+      const store = await open();
+      const u = await store.createUser({ name: 'nia', admin: false, passwordHash: null });
+      const create = (name: string, max = 3) =>
+        store.createServer({ userId: u.id, name, profile: 'p', createdAt: new Date(1) }, max);
+      assert.equal(await create('a'), 'created');
+      assert.equal(await create('b'), 'created');
+      assert.equal(await create('c'), 'full', 'a, b and the default server (no row yet) are 3');
+      assert.equal(await create(''), 'created', 'the default server already counted');
+      assert.equal(await create('c'), 'full');
+      assert.equal(await create('a'), 'exists');
+      assert.equal(await create('c', 4), 'created');
+      assert.equal(await create('solo', 1), 'full');
+      const other = await store.createUser({ name: 'oli', admin: false, passwordHash: null });
+      assert.equal(
+        await store.createServer(
+          { userId: other.id, name: '', profile: 'p', createdAt: new Date(1) },
+          1,
+        ),
+        'created',
+        "another user's servers do not count",
+      );
+      assert.deepEqual(
+        (await store.listServersOf([u.id])).map((s) => s.name),
+        ['', 'a', 'b', 'c'],
+      );
+      await store.close();
+    });
+
+    it('lets only the allowed number of concurrent creates through', async () => {
+      const store = await open();
+      const u = await store.createUser({ name: 'pia', admin: false, passwordHash: null });
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.createServer(
+            { userId: u.id, name: `s${String(i)}`, profile: 'p', createdAt: new Date(1) },
+            3,
+          ),
+        ),
+      );
+      assert.equal(results.filter((r) => r === 'created').length, 2, results.join(' '));
+      assert.equal(results.filter((r) => r === 'full').length, 18);
+      assert.equal((await store.listServersOf([u.id])).length, 2);
+      const same = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          store.createServer({ userId: u.id, name: '', profile: 'p', createdAt: new Date(1) }, 3),
+        ),
+      );
+      assert.deepEqual(same.toSorted(), ['created', 'exists', 'exists', 'exists', 'exists']);
+      await store.close();
+    });
+
+    it('pages, filters and counts users in the database', async () => {
+      const store = await open();
+      const names = ['amy', 'ann', 'anna', 'bea', 'bob', 'a_b', 'axb', 'a%b', 'élise', 'zed'];
+      const ids = new Map<string, number>();
+      for (const name of names) {
+        ids.set(name, (await store.createUser({ name, admin: false, passwordHash: null })).id);
+      }
+      const id = (name: string) => ids.get(name) ?? -1;
+      const sorted = names.toSorted((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : 1));
+      const page = async (q: Partial<UserQuery>) => {
+        const r = await store.listUsers({ offset: 0, limit: 100, ...q });
+        return { names: r.users.map((x) => x.name), total: r.total };
+      };
+      assert.deepEqual(await page({}), { names: sorted, total: 10 });
+      assert.deepEqual(await page({ limit: 3 }), { names: sorted.slice(0, 3), total: 10 });
+      assert.deepEqual(await page({ offset: 9, limit: 3 }), {
+        names: sorted.slice(9),
+        total: 10,
+      });
+      assert.deepEqual(await page({ offset: 10, limit: 3 }), { names: [], total: 10 });
+      assert.deepEqual(await page({ offset: 50, limit: 3 }), { names: [], total: 10 });
+      assert.deepEqual(await page({ offset: 3, limit: 0 }), { names: [], total: 10 });
+
+      assert.deepEqual(await page({ namePrefix: 'an' }), { names: ['ann', 'anna'], total: 2 });
+      assert.deepEqual(await page({ namePrefix: 'anna' }), { names: ['anna'], total: 1 });
+      assert.deepEqual(await page({ namePrefix: 'é' }), { names: ['élise'], total: 1 });
+      assert.deepEqual(await page({ namePrefix: 'c' }), { names: [], total: 0 });
+      assert.deepEqual(await page({ nameContains: 'NN' }), { names: ['ann', 'anna'], total: 2 });
+      assert.deepEqual(await page({ nameContains: 'É' }), { names: ['élise'], total: 1 });
+      assert.deepEqual(
+        await page({ nameContains: '_' }),
+        { names: ['a_b'], total: 1 },
+        '_ is matched literally',
+      );
+      assert.deepEqual(
+        await page({ nameContains: '%' }),
+        { names: ['a%b'], total: 1 },
+        '% is matched literally',
+      );
+      assert.deepEqual(await page({ nameContains: 'a\\' }), { names: [], total: 0 });
+      assert.deepEqual(await page({ onlyNames: ['bob', 'zed', 'nobody'] }), {
+        names: ['bob', 'zed'],
+        total: 2,
+      });
+      assert.deepEqual(await page({ onlyNames: [] }), { names: [], total: 0 });
+      assert.deepEqual(await page({ exceptNames: sorted.slice(1) }), {
+        names: [sorted[0]],
+        total: 1,
+      });
+      assert.deepEqual((await page({ exceptNames: [] })).total, 10);
+
+      await store.setGroupMembers('team', 'local', [id('ann'), id('bob'), id('anna')]);
+      await store.setUserGroups(id('anna'), 'oidc', ['team']);
+      await store.setUserGroups(id('amy'), 'oidc', ['team']);
+      await store.createGroup('empty');
+      assert.deepEqual(
+        await page({ group: 'team' }),
+        { names: ['amy', 'ann', 'anna', 'bob'], total: 4 },
+        'members from any source, each once',
+      );
+      assert.deepEqual(await page({ group: 'empty' }), { names: [], total: 0 });
+      assert.deepEqual(await page({ group: 'nothing' }), { names: [], total: 0 });
+      assert.deepEqual(
+        await page({
+          group: 'team',
+          namePrefix: 'a',
+          nameContains: 'n',
+          exceptNames: ['anna'],
+          onlyNames: ['ann', 'anna', 'amy', 'bob'],
+        }),
+        { names: ['ann'], total: 1 },
+        'filters combine',
+      );
+      assert.deepEqual(await page({ group: 'team', offset: 1, limit: 2 }), {
+        names: ['ann', 'anna'],
+        total: 4,
+      });
+
+      // A thousand names are one parameter, not a thousand.
+      const many = Array.from({ length: 1000 }, (_, i) => `ghost${String(i)}`);
+      assert.deepEqual(await page({ onlyNames: [...many, 'zed', 'amy'] }), {
+        names: ['amy', 'zed'],
+        total: 2,
+      });
+      assert.equal((await page({ exceptNames: [...many, 'zed'] })).total, 9);
+      assert.deepEqual(
+        (await store.getUsersByName([...many, 'bea', 'bob'])).map((u) => u.name).toSorted(),
+        ['bea', 'bob'],
+      );
+      assert.deepEqual(await store.getUsersByName([]), []);
+      await store.close();
+    });
+
+    it('sorts users by last activity, most recent first, never-used last, ties by name', async () => {
+      const store = await open();
+      const users = new Map<string, number>();
+      for (const name of ['dan', 'cat', 'bee', 'ant', 'eel']) {
+        const u = await store.createUser({ name, admin: false, passwordHash: null });
+        users.set(name, u.id);
+        await store.createServer(
+          { userId: u.id, name: '', profile: 'p', createdAt: new Date(0) },
+          3,
+        );
+        await store.createServer(
+          { userId: u.id, name: 'x', profile: 'p', createdAt: new Date(0) },
+          3,
+        );
+      }
+      const id = (name: string) => users.get(name) ?? -1;
+      await store.recordActivity(id('dan'), '', new Date(100));
+      await store.recordActivity(id('cat'), 'x', new Date(300));
+      await store.recordActivity(id('cat'), '', new Date(200));
+      await store.recordActivity(id('eel'), '', new Date(100));
+      const order = async (q: Partial<UserQuery> = {}) =>
+        (await store.listUsers({ offset: 0, limit: 10, sort: 'last_activity', ...q })).users.map(
+          (u) => u.name,
+        );
+      assert.deepEqual(await order(), ['cat', 'dan', 'eel', 'ant', 'bee']);
+      assert.deepEqual(await order({ offset: 2, limit: 2 }), ['eel', 'ant']);
+      assert.deepEqual(await order({ namePrefix: 'e' }), ['eel']);
+      const last = await store.lastActivityOf([id('cat'), id('dan'), id('ant'), 999_999]);
+      assert.deepEqual(
+        [...last.entries()].toSorted((a, b) => a[0] - b[0]),
+        [
+          [id('dan'), new Date(100)],
+          [id('cat'), new Date(300)],
+        ],
+        'the latest of any server; users never used are absent',
+      );
+      assert.equal((await store.lastActivityOf([])).size, 0);
+      await store.close();
+    });
+
+    it('records server runs: start durations, the last run, open runs and why a run ended', async () => {
+      const store = await open();
+      const u = await store.createUser({ name: 'jo', admin: false, passwordHash: null });
+      const t = (ms: number) => new Date(ms);
+      await store.beginRun({ userId: u.id, serverName: '', profile: 'gpu', requestedAt: t(1000) });
+      await store.markRunReady(u.id, '', t(4000));
+      await store.markRunReady(u.id, '', t(9000));
+      await store.endRun(u.id, '', t(10_000), 'stopped', 'stopped after 1 hour without use');
+      await store.endRun(u.id, '', t(11_000), 'failed', 'ignored');
+      const first = await store.lastRun(u.id, '');
+      assert.deepEqual(first && { ...first, id: 0 }, {
+        id: 0,
+        userId: u.id,
+        serverName: '',
+        profile: 'gpu',
+        requestedAt: t(1000),
+        readyAt: t(4000),
+        endedAt: t(10_000),
+        outcome: 'stopped',
+        message: 'stopped after 1 hour without use',
+      });
+      await store.beginRun({
+        userId: u.id,
+        serverName: '',
+        profile: 'gpu',
+        requestedAt: t(20_000),
+      });
+      await store.markRunReady(u.id, '', t(22_000));
+      // A failed start is never ready and so gives no duration.
+      await store.beginRun({ userId: u.id, serverName: 'x', profile: 'gpu', requestedAt: t(5000) });
+      await store.endRun(u.id, 'x', t(6000), 'failed');
+      assert.equal((await store.lastRun(u.id, 'x'))?.message, null);
+      await store.beginRun({ userId: u.id, serverName: 'y', profile: 'cpu', requestedAt: t(1) });
+      await store.markRunReady(u.id, 'y', t(2));
+      assert.deepEqual(
+        await store.startDurations('gpu', 10),
+        [2000, 3000],
+        'newest first; a second ready keeps the first time',
+      );
+      assert.deepEqual(await store.startDurations('gpu', 1), [2000]);
+      assert.deepEqual(await store.startDurations('none', 5), []);
+      assert.equal(await store.lastRun(u.id, 'none'), undefined);
+
+      const v = await store.createUser({ name: 'kai', admin: false, passwordHash: null });
+      await store.beginRun({ userId: v.id, serverName: '', profile: 'cpu', requestedAt: t(7) });
+      const open1 = await store.openRunsOf([u.id]);
+      assert.deepEqual(
+        open1.map((r) => [r.serverName, r.readyAt?.getTime() ?? null]),
+        [
+          ['', 22_000],
+          ['y', 2],
+        ],
+      );
+      assert.equal((await store.openRunsOf([u.id, v.id])).length, 3);
+      assert.deepEqual(await store.openRunsOf([]), []);
+
+      // A new start while one is open ends the open one first.
+      await store.beginRun({
+        userId: u.id,
+        serverName: '',
+        profile: 'gpu',
+        requestedAt: t(30_000),
+      });
+      const open2 = await store.openRunsOf([u.id]);
+      assert.deepEqual(
+        open2.map((r) => [r.serverName, r.requestedAt.getTime()]),
+        [
+          ['', 30_000],
+          ['y', 1],
+        ],
+      );
+      const latest = await store.lastRun(u.id, '');
+      assert.equal(latest?.requestedAt.getTime(), 30_000);
+      assert.equal(latest.endedAt, null);
+
+      // Keyset pages of open runs, in request order: y (begun before kai's), kai's, then ''.
+      const walked: string[] = [];
+      let after = 0;
+      for (;;) {
+        const page = await store.openRuns(after, 2);
+        if (page.length === 0) break;
+        assert.ok(page.length <= 2);
+        walked.push(...page.map((r) => `${String(r.userId === u.id)}:${r.serverName}`));
+        after = page.at(-1)?.id ?? after;
+      }
+      assert.deepEqual(walked, ['true:y', 'false:', 'true:']);
+      await store.deleteUser(u.id);
+      assert.equal((await store.lastRun(u.id, 'y'))?.profile, 'cpu', 'history outlives users');
+      await store.close();
+    });
+
+    it('sums usage per UTC day and profile in the database, as the usage view does', async () => {
+      const store = await open();
+      const u = await store.createUser({ name: 'uma', admin: false, passwordHash: null });
+      const DAY = 86_400_000;
+      const H = 3_600_000;
+      const today = Date.UTC(2026, 0, 5);
+      const now = new Date(today + 15 * H);
+      // [profile, ready (ms, or null: never ready), ended (null: still open)]
+      const spec: [string, number | null, number | null][] = [
+        ['gpu', today - 3 * DAY + 22 * H, today - 2 * DAY + 2 * H], // crosses a midnight
+        ['cpu', today - 5 * DAY, today - DAY + H], // began before the period
+        ['gpu', today - DAY + 23 * H, null], // open, crosses into today
+        ['cpu', today - 2 * DAY + 5 * H, today - 2 * DAY + 5 * H], // no length
+        ['gpu', today - 4 * DAY + H, today - 4 * DAY + 2 * H], // before the period
+        ['cpu', null, today - 2 * DAY], // never ready
+        ['gpu', today - 3 * DAY, today - 3 * DAY], // no length, at the period's first midnight
+        ['cpu', today - 10 * DAY, null], // open for days
+        ['gpu', today - 3 * DAY - H, today - 3 * DAY], // ended as the period began
+        ['big', today + 14 * H, today + 14 * H + 30 * 60_000], // today
+        ['big', today - 2 * DAY + H, today - 2 * DAY], // ended before it was ready (clock)
+        ['big', today + 16 * H, null], // ready after now (clock): no length
+        ['cpu', today - 2 * DAY - 3 * H, today - DAY], // ends at a midnight
+      ];
+      let i = 0;
+      for (const [profile, ready, ended] of spec) {
+        const serverName = `s${String(i++)}`;
+        const requestedAt = new Date((ready ?? ended ?? 0) - 1000);
+        await store.beginRun({ userId: u.id, serverName, profile, requestedAt });
+        if (ready !== null) await store.markRunReady(u.id, serverName, new Date(ready));
+        if (ended !== null) await store.endRun(u.id, serverName, new Date(ended), 'stopped');
+      }
+      const runs = spec.map(([profile, ready, ended]) => ({
+        profile,
+        readyAt: ready === null ? null : new Date(ready),
+        endedAt: ended === null ? null : new Date(ended),
+      }));
+      for (const days of [1, 4, 8]) {
+        const expected = usageByDay(runs, { days, now });
+        const got = await store.usage(
+          new Date(today - (days - 1) * DAY),
+          new Date(today + DAY),
+          now,
+        );
+        const want = {
+          days: expected.days.flatMap((d) =>
+            [...d.byProfile.entries()]
+              .toSorted(([a], [b]) => (a < b ? -1 : 1))
+              .map(([profile, c]) => ({ day: d.day, profile, ...c })),
+          ),
+          totals: [...expected.totals.entries()]
+            .toSorted(([a], [b]) => (a < b ? -1 : 1))
+            .map(([profile, c]) => ({ profile, ...c })),
+        };
+        assert.deepEqual(round(got), round(want), `${String(days)} days`);
+      }
+      assert.deepEqual(await store.usage(new Date(today), new Date(today), now), {
+        days: [],
+        totals: [],
+      });
       await store.close();
     });
 
@@ -149,71 +599,6 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       await store.deleteUser(u.id);
       assert.equal(await store.getUserByExternalIdentity(iss, 'sub-1'), undefined);
       assert.deepEqual(await store.listExternalIdentities(u.id), []);
-      await store.close();
-    });
-
-    it('records server runs: start durations per profile and runs overlapping a period', async () => {
-      const store = await open();
-      const u = await store.createUser({ name: 'jo', admin: false, passwordHash: null });
-      const t = (ms: number) => new Date(ms);
-      await store.beginRun({ userId: u.id, serverName: '', profile: 'gpu', requestedAt: t(1000) });
-      await store.markRunReady(u.id, '', t(4000));
-      await store.markRunReady(u.id, '', t(9000));
-      await store.endRun(u.id, '', t(10_000), 'stopped');
-      await store.endRun(u.id, '', t(11_000), 'failed');
-      await store.beginRun({
-        userId: u.id,
-        serverName: '',
-        profile: 'gpu',
-        requestedAt: t(20_000),
-      });
-      await store.markRunReady(u.id, '', t(22_000));
-      // A failed start is never ready and so gives no duration.
-      await store.beginRun({ userId: u.id, serverName: 'x', profile: 'gpu', requestedAt: t(5000) });
-      await store.endRun(u.id, 'x', t(6000), 'failed');
-      await store.beginRun({ userId: u.id, serverName: 'y', profile: 'cpu', requestedAt: t(1) });
-      await store.markRunReady(u.id, 'y', t(2));
-      assert.deepEqual(
-        await store.startDurations('gpu', 10),
-        [2000, 3000],
-        'newest first; a second ready keeps the first time',
-      );
-      assert.deepEqual(await store.startDurations('gpu', 1), [2000]);
-      assert.deepEqual(await store.startDurations('none', 5), []);
-
-      const all = await store.listRuns(t(0), t(100_000));
-      assert.deepEqual(
-        all.map((r) => [
-          r.serverName,
-          r.profile,
-          r.readyAt?.getTime(),
-          r.endedAt?.getTime() ?? null,
-        ]),
-        [
-          ['y', 'cpu', 2, null],
-          ['', 'gpu', 4000, 10_000],
-          ['', 'gpu', 22_000, null],
-        ],
-      );
-      assert.equal(all[1]?.outcome, 'stopped', 'ending twice keeps the first end');
-      assert.deepEqual(
-        (await store.listRuns(t(10_000), t(21_000))).map((r) => r.serverName),
-        ['y'],
-        'a run that ended at the period start or became ready after its end is outside',
-      );
-      // A new start while one is open ends the open one first.
-      await store.beginRun({
-        userId: u.id,
-        serverName: '',
-        profile: 'gpu',
-        requestedAt: t(30_000),
-      });
-      const again = await store.listRuns(t(0), t(100_000));
-      const closed = again.find((r) => r.readyAt?.getTime() === 22_000);
-      assert.equal(closed?.endedAt?.getTime(), 30_000);
-      assert.equal(closed.outcome, 'stopped');
-      await store.deleteUser(u.id);
-      assert.equal((await store.listRuns(t(0), t(100_000))).length, 3, 'usage outlives users');
       await store.close();
     });
 

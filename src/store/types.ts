@@ -31,15 +31,18 @@ export interface ApiToken {
   readonly lastUsedAt: Date | null;
 }
 
+/**
+ * A server the person has: who, which name, which environment it was created with, and when
+ * it was last used. Deliberately no phase: whether it runs is the backend's to say (the
+ * resource's status on Kubernetes, the process table locally; ARCHITECTURE.md, "Who owns
+ * what"). Why its last run ended is history, on `ServerRun`.
+ */
 export interface ServerRecord {
   readonly userId: number;
   /** '' is the default server. */
   readonly name: string;
   readonly profile: string;
-  readonly state: 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
-  readonly message: string | null;
-  readonly startedAt: Date | null;
-  readonly stoppedAt: Date | null;
+  readonly createdAt: Date;
   readonly lastActivity: Date | null;
 }
 
@@ -60,6 +63,36 @@ export interface ServerRun {
   readonly readyAt: Date | null;
   readonly endedAt: Date | null;
   readonly outcome: RunOutcome | null;
+  /** Why it ended, in plain words for the person ("stopped after 1 hour without use"). */
+  readonly message: string | null;
+}
+
+/** One page of users, filtered, sorted and paged by the database. */
+export interface UserQuery {
+  readonly offset: number;
+  readonly limit: number;
+  /** Case-insensitive part of the name (the admin console's search box). */
+  readonly nameContains?: string;
+  /** Names starting with this (JupyterHub's `name_filter`). */
+  readonly namePrefix?: string;
+  /** Only these names (e.g. the users the backend reports a ready server for). */
+  readonly onlyNames?: readonly string[];
+  /** None of these names (`state=inactive`: everyone without an active server). */
+  readonly exceptNames?: readonly string[];
+  /** Members of this group, from any source. */
+  readonly group?: string;
+  /** Default 'name'. 'last_activity' is most recent first, never-used last; ties by name. */
+  readonly sort?: 'name' | 'last_activity';
+}
+
+/** Server hours per UTC day and environment, summed by the database (the admin usage view). */
+export interface UsageRow {
+  /** Midnight UTC of the day (omitted in totals). */
+  readonly day?: Date;
+  readonly profile: string;
+  /** Distinct runs that were ready at some moment of the day (of the period, in totals). */
+  readonly servers: number;
+  readonly hours: number;
 }
 
 /** A one-time link that lets a person set their password (invitation or reset). */
@@ -96,7 +129,12 @@ export interface Store {
   createUser(user: NewUser): Promise<User>;
   getUser(name: string): Promise<User | undefined>;
   getUserById(id: number): Promise<User | undefined>;
-  listUsers(): Promise<User[]>;
+  /** One page of users and how many match in all; never reads the whole table. */
+  listUsers(query: UserQuery): Promise<{ users: User[]; total: number }>;
+  /** The users with these names that exist, in no particular order (one query). */
+  getUsersByName(names: readonly string[]): Promise<User[]>;
+  /** The most recent activity of any of the user's servers, per user id (one query). */
+  lastActivityOf(userIds: readonly number[]): Promise<Map<number, Date>>;
   setPasswordHash(userId: number, hash: string): Promise<void>;
   setAdmin(userId: number, admin: boolean): Promise<void>;
   deleteUser(userId: number): Promise<void>;
@@ -113,10 +151,21 @@ export interface Store {
   deleteApiToken(userId: number, id: number): Promise<boolean>;
   touchApiToken(id: number, at: Date): Promise<void>;
 
-  /** Creates or updates the (user, name) server row. */
-  upsertServer(server: ServerRecord): Promise<void>;
+  /**
+   * Creates the (user, name) server row unless it exists, keeping the user's servers at most
+   * `maxPerUser` (the default server '' counts whether or not it has a row). Atomic across hub
+   * replicas (one transaction that locks the user's row on PostgreSQL): two creates at once
+   * cannot both pass the limit. 'exists' leaves the row as it was.
+   */
+  createServer(
+    server: { userId: number; name: string; profile: string; createdAt: Date },
+    maxPerUser: number,
+  ): Promise<'created' | 'exists' | 'full'>;
+  /** Sets the environment a server starts with next time. */
+  setServerProfile(userId: number, name: string, profile: string): Promise<void>;
   getServer(userId: number, name: string): Promise<ServerRecord | undefined>;
-  listServers(): Promise<ServerRecord[]>;
+  /** The servers of these users, default server first then by name within a user (one query). */
+  listServersOf(userIds: readonly number[]): Promise<ServerRecord[]>;
   /** Keeps the latest of the stored and the given time. */
   recordActivity(userId: number, name: string, at: Date): Promise<void>;
   deleteServer(userId: number, name: string): Promise<void>;
@@ -150,11 +199,31 @@ export interface Store {
   /** Marks the open run of the server ready; a second call keeps the first time. */
   markRunReady(userId: number, serverName: string, at: Date): Promise<void>;
   /** Ends the open run of the server, if there is one; otherwise does nothing. */
-  endRun(userId: number, serverName: string, at: Date, outcome: RunOutcome): Promise<void>;
+  endRun(
+    userId: number,
+    serverName: string,
+    at: Date,
+    outcome: RunOutcome,
+    message?: string | null,
+  ): Promise<void>;
+  /** The latest run of the server (open or ended), if any. */
+  lastRun(userId: number, serverName: string): Promise<ServerRun | undefined>;
+  /** The open runs (started, not ended) of these users' servers, one query. */
+  openRunsOf(userIds: readonly number[]): Promise<ServerRun[]>;
+  /**
+   * A page of open runs, oldest request first, after `afterId` (keyset paging): the hub's
+   * start-up check that every open run still has a live server walks these in pages.
+   */
+  openRuns(afterId: number, limit: number): Promise<ServerRun[]>;
   /** How long the latest `limit` successful starts of `profile` took, in ms, newest first. */
   startDurations(profile: string, limit: number): Promise<number[]>;
-  /** Runs that were ready at some moment in [from, to), oldest request first. */
-  listRuns(from: Date, to: Date): Promise<ServerRun[]>;
+  /**
+   * Usage of the UTC days [from, to) (`from` and `to` are midnights): per day and profile, and
+   * per profile for the whole period, the runs that were ready at some moment and their ready
+   * hours (a run still open counts up to `now`; runs are clipped at midnights), summed in SQL
+   * (the same rules as src/web/admin/usage.ts, which it replaces on the request path).
+   */
+  usage(from: Date, to: Date, now: Date): Promise<{ days: UsageRow[]; totals: UsageRow[] }>;
 
   /** Stores an invitation, replacing the user's earlier ones (a new link voids the old). */
   createInvite(invite: Invite): Promise<void>;

@@ -1,6 +1,6 @@
 /** `GET /user`: who the credentials belong to and what they may do (JupyterHub's whoami). */
 import { authenticate, type ApiContext, type ApiDeps } from '../context.ts';
-import { serverViews, tokenId, userModel } from '../models.ts';
+import { tokenId, userModel } from '../models.ts';
 import { identifyScopes } from '../scopes.ts';
 
 export async function getSelf(c: ApiContext, deps: ApiDeps): Promise<Response> {
@@ -9,8 +9,8 @@ export async function getSelf(c: ApiContext, deps: ApiDeps): Promise<Response> {
   // Any credentials may identify their owner, whatever their scopes (JupyterHub does the same);
   // the scopes added for that are not reported as held.
   const visible = new Set([...caller.scopes, ...identifyScopes(user)]);
-  const records = (await deps.store.listServers()).filter((r) => r.userId === user.id);
-  const model = userModel(visible, user, await serverViews(deps, user, records), {
+  const views = (await deps.servers.statesOf([user])).get(user.id) ?? [];
+  const model = userModel(visible, user, views, {
     includeStopped: false,
     groups: await deps.store.listUserGroups(user.id),
   });

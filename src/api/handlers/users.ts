@@ -1,7 +1,8 @@
 /** `/users` and `/users/{name}`: list, read, create, change and delete users. */
 import { GanymedeError } from '../../errors/ganymede-error.ts';
 import { parseUserName } from '../../names/user-names.ts';
-import type { ServerRecord, User } from '../../store/types.ts';
+import { ACTIVE_PHASES } from '../../servers/server-service.ts';
+import type { User } from '../../store/types.ts';
 import { findUserFor, nameToCreate, requireUnfiltered } from '../access.ts';
 import {
   authenticate,
@@ -11,12 +12,12 @@ import {
   type ApiDeps,
   type Caller,
 } from '../context.ts';
-import { isActive, isReady, serverViews, userModel, type ServerView } from '../models.ts';
+import { isActive, userModel, type ServerView } from '../models.ts';
 import {
   acceptsPagination,
   DEFAULT_PAGE_LIMIT,
   MAX_PAGE_LIMIT,
-  paginate,
+  paged,
   pageRequest,
 } from '../pagination.ts';
 import {
@@ -26,7 +27,7 @@ import {
   userQuery,
   usersQuery,
 } from '../schemas.ts';
-import { allows, allowsAny } from '../scopes.ts';
+import { allows, allowsAny, hasUnfiltered } from '../scopes.ts';
 
 /** Scopes any one of which lets a caller read (some of) a user's model. */
 export const READ_USER_SCOPES = [
@@ -42,68 +43,79 @@ async function modelOf(
   deps: ApiDeps,
   caller: Caller,
   user: User,
-  records: readonly ServerRecord[],
+  views: readonly ServerView[],
   includeStopped = false,
 ) {
-  const views = await serverViews(
-    deps,
-    user,
-    records.filter((r) => r.userId === user.id),
-  );
   return userModel(caller.scopes, user, views, {
     includeStopped,
     groups: await deps.store.listUserGroups(user.id),
   });
 }
 
-const stateFilters: Record<'active' | 'inactive' | 'ready', (views: ServerView[]) => boolean> = {
-  active: (views) => views.some(isActive),
-  ready: (views) => views.some(isReady),
-  inactive: (views) => !views.some(isActive),
-};
+/** The user's servers as the API shows them: one store read and the backend's status. */
+async function viewsOf(deps: ApiDeps, user: User): Promise<ServerView[]> {
+  return (await deps.servers.statesOf([user])).get(user.id) ?? [];
+}
 
+/** The names a filtered `list:users` (`list:users!user=alice`) lets the caller list. */
+function listableNames(caller: Caller): string[] | undefined {
+  if (hasUnfiltered(caller.scopes, 'list:users')) return undefined;
+  const prefix = 'list:users!user=';
+  return [...caller.scopes].filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length));
+}
+
+function intersect(a: readonly string[] | undefined, b: readonly string[] | undefined) {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  const keep = new Set(b);
+  return a.filter((n) => keep.has(n));
+}
+
+/**
+ * JupyterHub's `GET /users`: filtered, sorted and paged by the database. A state filter takes
+ * its names from the backend's index (ready: a running server; active: starting, running or
+ * stopping; inactive: everyone else) and a filtered `list:users` lists just its users.
+ */
 export async function listUsers(c: ApiContext, deps: ApiDeps): Promise<Response> {
   const query = readQuery(c, usersQuery);
   const caller = await authenticate(c, deps);
   if (!allowsAny(caller.scopes, 'list:users')) {
     requireUnfiltered(caller, 'list:users', 'list users');
   }
-  // A filtered list:users (`list:users!user=alice`) lists just those users, as in JupyterHub.
-  const users = (await deps.store.listUsers()).filter((u) =>
-    allows(caller.scopes, 'list:users', u.name),
+  const page = pageRequest(query, {
+    defaultLimit: deps.pageDefaultLimit ?? DEFAULT_PAGE_LIMIT,
+    maxLimit: deps.pageMaxLimit ?? MAX_PAGE_LIMIT,
+  });
+  const active =
+    query.state && deps.servers.usersIn(query.state === 'ready' ? ['running'] : ACTIVE_PHASES);
+  const onlyNames = intersect(
+    listableNames(caller),
+    query.state === 'inactive' ? undefined : active,
   );
-  const records = await deps.store.listServers();
-  let rows = await Promise.all(
-    users.map(async (user) => ({
-      user,
-      views: await serverViews(
-        deps,
-        user,
-        records.filter((r) => r.userId === user.id),
-      ),
-    })),
-  );
-  if (query.state) {
-    const keep = stateFilters[query.state];
-    rows = rows.filter((row) => keep(row.views));
-  }
-  const page = paginate(
-    rows,
-    pageRequest(query, {
-      defaultLimit: deps.pageDefaultLimit ?? DEFAULT_PAGE_LIMIT,
-      maxLimit: deps.pageMaxLimit ?? MAX_PAGE_LIMIT,
-    }),
-    c.req.url,
-  );
+  const { users, total } =
+    onlyNames?.length === 0
+      ? { users: [], total: 0 }
+      : await deps.store.listUsers({
+          offset: page.offset,
+          limit: page.limit,
+          ...(onlyNames ? { onlyNames } : {}),
+          ...(query.state === 'inactive' && active ? { exceptNames: active } : {}),
+          ...(query.name_filter ? { namePrefix: query.name_filter } : {}),
+        });
+  const views = await deps.servers.statesOf(users);
+  // Groups are one query per user: asked only when the caller may see them.
+  const seesGroups = (name: string) =>
+    allows(caller.scopes, 'read:users', name) || allows(caller.scopes, 'read:users:groups', name);
   const items = await Promise.all(
-    page.items.map(async ({ user, views }) =>
-      userModel(caller.scopes, user, views, {
+    users.map(async (user) =>
+      userModel(caller.scopes, user, views.get(user.id) ?? [], {
         includeStopped: query.include_stopped_servers,
-        groups: await deps.store.listUserGroups(user.id),
+        groups: seesGroups(user.name) ? await deps.store.listUserGroups(user.id) : [],
       }),
     ),
   );
-  if (acceptsPagination(c.req.header('accept'))) return c.json({ ...page, items });
+  if (acceptsPagination(c.req.header('accept')))
+    return c.json(paged(items, total, page, c.req.url));
   return c.json(items);
 }
 
@@ -134,8 +146,9 @@ export async function getUser(c: ApiContext, deps: ApiDeps): Promise<Response> {
   const query = readQuery(c, userQuery);
   const caller = await authenticate(c, deps);
   const user = await findUserFor(deps, caller, c.req.param('name') ?? '', READ_USER_SCOPES);
-  const records = await deps.store.listServers();
-  return c.json(await modelOf(deps, caller, user, records, query.include_stopped_servers));
+  return c.json(
+    await modelOf(deps, caller, user, await viewsOf(deps, user), query.include_stopped_servers),
+  );
 }
 
 export async function createUser(c: ApiContext, deps: ApiDeps): Promise<Response> {
@@ -166,7 +179,7 @@ export async function patchUser(c: ApiContext, deps: ApiDeps): Promise<Response>
     deps.log.info({ by: caller.user.name, user: user.name, admin: body.admin }, 'changed admin');
   }
   const updated = (await deps.store.getUserById(user.id)) ?? user;
-  return c.json(await modelOf(deps, caller, updated, await deps.store.listServers()));
+  return c.json(await modelOf(deps, caller, updated, await viewsOf(deps, updated)));
 }
 
 export async function deleteUser(c: ApiContext, deps: ApiDeps): Promise<Response> {
@@ -175,10 +188,9 @@ export async function deleteUser(c: ApiContext, deps: ApiDeps): Promise<Response
   if (user.id === caller.user.id) {
     throw new GanymedeError('bad_request', 'You cannot delete yourself.', { field: 'name' });
   }
-  const records = (await deps.store.listServers()).filter((r) => r.userId === user.id);
-  for (const view of await serverViews(deps, user, records)) {
+  for (const view of await viewsOf(deps, user)) {
     // Stopping keeps the user's files: deleting storage is a separate, explicit admin choice.
-    if (isActive(view)) await deps.servers.stop(user, view.record.name);
+    if (isActive(view)) await deps.servers.stop(user, view.name);
   }
   await deps.store.deleteUser(user.id);
   deps.auth.forget();

@@ -67,6 +67,10 @@ async function setup() {
   return { store, auth, backend, servers, request, signIn, post, get };
 }
 
+function rowsOf(page: string): string[] {
+  return [...page.matchAll(/<th scope="row">\s*([^<\s]+)/g)].map((m) => m[1] ?? '');
+}
+
 /** Every state-changing form of the portal and the console, with otherwise valid fields. */
 const forms: [string, Record<string, string>][] = [
   ['/hub/spawn', {}],
@@ -291,9 +295,96 @@ describe('admin console and portal forms', () => {
     assert.match(usage, /<rect [^>]*fill="#/);
     const all = await t.post('/hub/admin/servers/stop-all', root.cookie, { _xsrf: root.xsrf });
     assert.equal(all.headers.get('location'), '/hub/admin/servers?done=stopped-all&name=2');
-    assert.equal(
-      (await t.store.getServer((await t.store.getUser('alice'))!.id, ''))?.state,
-      'stopped',
+    assert.equal((await t.backend.status({ user: 'alice', server: '' })).phase, 'stopped');
+  });
+
+  it('pages 10,000 people 50 at a time in well under 200 kB; search, filters and sort stay in every link', async (ctx) => {
+    const root = await t.signIn('root', 'root-password');
+    for (let i = 0; i < 10_000; i++) {
+      const name = `user${String(i).padStart(5, '0')}`;
+      await t.store.createUser({ name, admin: false, passwordHash: null });
+    }
+    const first = await (await t.get('/hub/admin', root.cookie)).text();
+    const bytes = Buffer.byteLength(first);
+    ctx.diagnostic(`users page with 10,002 people: ${String(bytes)} bytes`);
+    assert.ok(bytes < 200_000, `${String(bytes)} bytes`);
+    assert.match(first, /People \(10002\)/);
+    assert.match(first, /Showing 1–50 of 10002, by name\./);
+    assert.equal(rowsOf(first).length, 50);
+    assert.deepEqual(rowsOf(first).slice(0, 2), ['alice', 'root']);
+    assert.match(first, /href="\/hub\/admin\?page=2" rel="next"/);
+    assert.match(first, /Page 1 of 201/);
+
+    // Search (any part of the name, any case) and the next page keep each other.
+    const found = await (await t.get('/hub/admin?q=USER0999', root.cookie)).text();
+    assert.deepEqual(
+      rowsOf(found),
+      Array.from({ length: 10 }, (_, i) => `user0999${String(i)}`),
     );
+    const second = await (
+      await t.get('/hub/admin?q=user0&sort=activity&page=2', root.cookie)
+    ).text();
+    assert.equal(rowsOf(second).length, 50);
+    assert.match(second, /href="\/hub\/admin\?q=user0&amp;sort=activity&amp;page=3" rel="next"/);
+    assert.match(second, /href="\/hub\/admin\?q=user0&amp;sort=activity" rel="prev"/);
+    assert.match(
+      second,
+      /action="\/hub\/admin\/users\/admin\?q=user0&amp;sort=activity&amp;page=2"/,
+    );
+    assert.match(second, /<option value="activity" selected>/);
+    const made = await t.post('/hub/admin/users/admin?q=user0&sort=activity&page=2', root.cookie, {
+      _xsrf: root.xsrf,
+      user: 'user00060',
+      admin: '1',
+    });
+    assert.equal(
+      made.headers.get('location'),
+      '/hub/admin?q=user0&sort=activity&page=2&done=made-admin&name=user00060',
+    );
+
+    // By state, from the backend's index; by group; by last activity.
+    const u42 = (await t.store.getUser('user00042'))!;
+    await t.servers.start(u42, '');
+    await new Promise((r) => setImmediate(r));
+    await t.store.setUserGroups((await t.store.getUser('user00007'))!.id, 'local', ['physics']);
+    assert.deepEqual(rowsOf(await (await t.get('/hub/admin?state=ready', root.cookie)).text()), [
+      'user00042',
+    ]);
+    const inactive = await (
+      await t.get('/hub/admin?state=inactive&q=user0004', root.cookie)
+    ).text();
+    assert.equal(rowsOf(inactive).length, 9, 'user00040–49 but 42');
+    assert.ok(!rowsOf(inactive).includes('user00042'));
+    assert.deepEqual(rowsOf(await (await t.get('/hub/admin?group=physics', root.cookie)).text()), [
+      'user00007',
+    ]);
+    const recent = await (await t.get('/hub/admin?sort=activity', root.cookie)).text();
+    assert.equal(rowsOf(recent)[0], 'user00042', 'the most recent activity first');
+    assert.match(recent, /<span class="pill pill-running">running<\/span>/);
+  });
+
+  it('pages the servers the backend runs', async () => {
+    const root = await t.signIn('root', 'root-password');
+    for (let i = 0; i < 55; i++) {
+      const user = await t.store.createUser({
+        name: `u${String(i).padStart(2, '0')}`,
+        admin: false,
+        passwordHash: null,
+      });
+      await t.servers.start(user, '');
+    }
+    await new Promise((r) => setImmediate(r));
+    const first = await (await t.get('/hub/admin/servers', root.cookie)).text();
+    assert.match(first, /All servers \(55 running or starting\)/);
+    assert.equal(rowsOf(first).length, 50);
+    assert.match(first, /href="\/hub\/admin\/servers\?page=2" rel="next"/);
+    const second = await (await t.get('/hub/admin/servers?page=2', root.cookie)).text();
+    assert.deepEqual(rowsOf(second), ['u50', 'u51', 'u52', 'u53', 'u54']);
+    const stop = await t.post('/hub/admin/stop?page=2', root.cookie, {
+      _xsrf: root.xsrf,
+      user: 'u51',
+    });
+    assert.equal(stop.headers.get('location'), '/hub/admin/servers?page=2&done=stopped&name=u51');
+    assert.equal((await t.backend.status({ user: 'u51', server: '' })).phase, 'stopped');
   });
 });

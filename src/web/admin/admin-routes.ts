@@ -10,7 +10,13 @@ import { hashSecret, newSecret } from '../../auth/secrets.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { parseUserName } from '../../names/user-names.ts';
-import { checkServerName, type ServerService } from '../../servers/server-service.ts';
+import {
+  ACTIVE_PHASES,
+  checkServerName,
+  type ServerService,
+  type ServerState,
+} from '../../servers/server-service.ts';
+import type { ServerPhase } from '../../backends/types.ts';
 import type { Store, User } from '../../store/types.ts';
 import {
   adminGroupsPage,
@@ -21,7 +27,8 @@ import {
   type AdminNotice,
 } from '../pages/admin.ts';
 import { text, texts, type Guards, type WebContext, type WebEnv } from '../portal/guards.ts';
-import { usageByDay } from './usage.ts';
+import { usageFromRows, usagePeriod } from './usage.ts';
+import { filterQuery, usersFilter } from './users-filter.ts';
 
 export interface AdminDeps {
   readonly auth: AuthService;
@@ -50,6 +57,13 @@ const notices: Record<string, (name: string) => string> = {
 };
 
 const USAGE_DAYS = [7, 30, 90];
+/** 50 rows keep a users page far below 200 kB (admin-routes.test.ts measures it). */
+const USERS_PER_PAGE = 50;
+const SERVERS_PER_PAGE = 50;
+/** The servers view lists what the backend knows: a stopped server is only a store row. */
+const LISTED_PHASES: readonly ServerPhase[] = ['starting', 'running', 'stopping', 'failed'];
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** A group name: any text people can read, trimmed, 1–100 characters. */
 function groupName(raw: string): string {
@@ -71,8 +85,29 @@ export function createAdminRoutes(deps: AdminDeps): Hono<WebEnv> {
     const make = notices[c.req.query('done') ?? ''];
     return make ? { text: make(c.req.query('name') ?? '') } : undefined;
   };
-  const done = (c: WebContext, path: string, code: string, name: string) =>
-    c.redirect(`${path}?done=${code}&name=${encodeURIComponent(name)}`);
+  // Back to where the form was, its filters and page kept (they ride on the form's action URL).
+  const done = (c: WebContext, path: string, code: string, name: string) => {
+    const back = new URLSearchParams(
+      path === '/hub/admin' ? filterQuery(usersFilter((k) => c.req.query(k))) : '',
+    );
+    if (path === '/hub/admin/servers') {
+      const page = Number(c.req.query('page'));
+      if (Number.isSafeInteger(page) && page > 1) back.set('page', String(page));
+    }
+    back.set('done', code);
+    back.set('name', name);
+    return c.redirect(`${path}?${back.toString()}`);
+  };
+
+  /** These users by name, one query per 500 names. */
+  async function usersNamed(names: readonly string[]): Promise<Map<string, User>> {
+    const unique = [...new Set(names)];
+    const out = new Map<string, User>();
+    for (let i = 0; i < unique.length; i += 500) {
+      for (const u of await store.getUsersByName(unique.slice(i, i + 500))) out.set(u.name, u);
+    }
+    return out;
+  }
 
   async function findUser(raw: unknown): Promise<User> {
     const user = await store.getUser(parseUserName(raw, 'user'));
@@ -94,18 +129,52 @@ export function createAdminRoutes(deps: AdminDeps): Hono<WebEnv> {
     return `${origin}/hub/invite/${secret}`;
   }
 
+  /** One page of users, filtered, sorted and paged by the database (never the whole table). */
   async function usersPage(c: WebContext, notice?: AdminNotice, status: 200 | 201 = 200) {
     const identity = guards.admin(c);
-    const [users, records] = await Promise.all([store.listUsers(), store.listServers()]);
-    const rows = await Promise.all(
-      users.map(async (user) => ({
-        user,
-        groups: await store.listUserGroups(user.id),
-        server: records.find((s) => s.userId === user.id && s.name === ''),
-      })),
-    );
+    const filter = usersFilter((k) => c.req.query(k));
+    // A state filter takes its names from the backend's index, as the REST API's does.
+    const active =
+      filter.state === ''
+        ? undefined
+        : servers.usersIn(filter.state === 'ready' ? ['running'] : ACTIVE_PHASES);
+    const only = filter.state === 'inactive' ? undefined : active;
+    const { users, total } =
+      only?.length === 0
+        ? { users: [], total: 0 }
+        : await store.listUsers({
+            offset: (filter.page - 1) * USERS_PER_PAGE,
+            limit: USERS_PER_PAGE,
+            sort: filter.sort === 'activity' ? 'last_activity' : 'name',
+            ...(filter.q ? { nameContains: filter.q } : {}),
+            ...(filter.group ? { group: filter.group } : {}),
+            ...(only ? { onlyNames: only } : {}),
+            ...(filter.state === 'inactive' && active ? { exceptNames: active } : {}),
+          });
+    const ids = users.map((u) => u.id);
+    const [states, activity, groups] = await Promise.all([
+      servers.statesOf(users),
+      store.lastActivityOf(ids),
+      Promise.all(users.map((u) => store.listUserGroups(u.id))),
+    ]);
+    const rows = users.map((user, i) => ({
+      user,
+      groups: groups[i] ?? [],
+      server: states.get(user.id)?.find((s) => s.name === ''),
+      lastActivity: activity.get(user.id),
+    }));
     c.header('cache-control', 'no-store');
-    return c.html(adminUsersPage(identity, guards.xsrf(identity), rows, notice), status);
+    return c.html(
+      adminUsersPage(identity, guards.xsrf(identity), {
+        rows,
+        total,
+        filter,
+        perPage: USERS_PER_PAGE,
+        now: now(),
+        ...(notice ? { notice } : {}),
+      }),
+      status,
+    );
   }
 
   app.get('/hub/admin', (c) => usersPage(c, noticeOf(c)));
@@ -155,8 +224,8 @@ export function createAdminRoutes(deps: AdminDeps): Hono<WebEnv> {
   app.get('/hub/admin/users/remove', async (c) => {
     const identity = guards.admin(c);
     const user = await findUser(c.req.query('user'));
-    const record = await store.getServer(user.id, '');
-    const running = record?.state === 'running' || record?.state === 'starting';
+    const mine = (await servers.statesOf([user])).get(user.id) ?? [];
+    const running = mine.some((s) => s.phase === 'running' || s.phase === 'starting');
     return c.html(removeUserPage(identity, guards.xsrf(identity), user, running));
   });
 
@@ -168,9 +237,7 @@ export function createAdminRoutes(deps: AdminDeps): Hono<WebEnv> {
     }
     // Files go only when the box was ticked; anything else keeps them (DESIGN.md).
     const deleteStorage = text(form, 'delete_files') === '1';
-    const names = new Set(
-      (await store.listServers()).filter((s) => s.userId === user.id).map((s) => s.name),
-    );
+    const names = new Set((await servers.serversOf(user)).map((s) => s.name));
     names.add('');
     for (const name of names) await servers.remove(user, name, { deleteStorage });
     await store.deleteUser(user.id);
@@ -242,17 +309,50 @@ export function createAdminRoutes(deps: AdminDeps): Hono<WebEnv> {
     return done(c, '/hub/admin/groups', 'access-saved', profile.displayName);
   });
 
+  /**
+   * The servers the backend knows (starting, running, stopping or failed), from its index,
+   * a page at a time; the store adds environment and activity for that page only.
+   */
   app.get('/hub/admin/servers', async (c) => {
     const identity = guards.admin(c);
-    const [users, records] = await Promise.all([store.listUsers(), store.listServers()]);
-    const names = new Map(users.map((u) => [u.id, u.name]));
-    const rows = records.flatMap((record) => {
-      const user = names.get(record.userId);
-      const profile = servers.profiles.find((p) => p.name === record.profile);
-      return user ? [{ user, record, profile: profile?.displayName ?? record.profile }] : [];
+    const found = servers
+      .find(LISTED_PHASES)
+      .sort((a, b) => compare(a.ref.user, b.ref.user) || compare(a.ref.server, b.ref.server));
+    const pages = Math.max(1, Math.ceil(found.length / SERVERS_PER_PAGE));
+    const asked = Number(c.req.query('page') ?? 1);
+    const page = Number.isSafeInteger(asked) ? Math.min(Math.max(asked, 1), pages) : 1;
+    const slice = found.slice((page - 1) * SERVERS_PER_PAGE, page * SERVERS_PER_PAGE);
+    const users = await usersNamed(slice.map((s) => s.ref.user));
+    const states = await servers.statesOf([...users.values()]);
+    const rows = slice.map(({ ref, status }) => {
+      const user = users.get(ref.user);
+      const state: ServerState = (user &&
+        states.get(user.id)?.find((s) => s.name === ref.server)) ?? {
+        // A server the backend runs without a row of its own (made before its row existed).
+        name: ref.server,
+        phase: status.phase,
+        profile: status.profile,
+        message: status.message,
+        detail: status.detail,
+        startedAt: status.startedAt,
+        lastActivity: undefined,
+        recorded: false,
+      };
+      const profile = servers.profiles.find((p) => p.name === state.profile);
+      return { user: ref.user, state, profile: profile?.displayName ?? state.profile ?? '' };
     });
+    const active = servers.find(['starting', 'running']).length;
+    const notice = noticeOf(c);
     c.header('cache-control', 'no-store');
-    return c.html(adminServersPage(identity, guards.xsrf(identity), now(), rows, noticeOf(c)));
+    return c.html(
+      adminServersPage(identity, guards.xsrf(identity), now(), {
+        rows,
+        active,
+        page,
+        pages,
+        ...(notice ? { notice } : {}),
+      }),
+    );
   });
 
   app.post('/hub/admin/stop', async (c) => {
@@ -266,14 +366,13 @@ export function createAdminRoutes(deps: AdminDeps): Hono<WebEnv> {
 
   app.post('/hub/admin/servers/stop-all', async (c) => {
     const { identity } = await guards.adminForm(c);
-    const records = (await store.listServers()).filter(
-      (s) => s.state === 'running' || s.state === 'starting',
-    );
+    const refs = servers.find(['starting', 'running']).map((s) => s.ref);
+    const users = await usersNamed(refs.map((r) => r.user));
     let stopped = 0;
-    for (const record of records) {
-      const user = await store.getUserById(record.userId);
+    for (const ref of refs) {
+      const user = users.get(ref.user);
       if (!user) continue;
-      await servers.stop(user, record.name);
+      await servers.stop(user, ref.server);
       stopped++;
     }
     log.info({ by: identity.user, stopped }, 'stopped all servers');
@@ -285,8 +384,9 @@ export function createAdminRoutes(deps: AdminDeps): Hono<WebEnv> {
     const asked = Number(c.req.query('days') ?? 30);
     const days = USAGE_DAYS.includes(asked) ? asked : 30;
     const at = now();
-    const from = new Date(at.getTime() - days * 86_400_000);
-    const usage = usageByDay(await store.listRuns(from, at), {
+    const { from, to } = usagePeriod(days, at);
+    // Summed by the database: the request never reads the runs themselves.
+    const usage = usageFromRows(await store.usage(from, to, at), {
       days,
       now: at,
       profileOrder: servers.profiles.map((p) => p.name),

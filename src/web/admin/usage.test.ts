@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { usageByDay } from './usage.ts';
+import { usageByDay, usageFromRows, usagePeriod } from './usage.ts';
 
 const H = 3_600_000;
 const day0 = Date.UTC(2026, 0, 1);
@@ -30,4 +30,34 @@ it('counts servers and hours per profile and UTC day, splitting runs across midn
   assert.deepEqual(usage.totals.get('gpu'), { servers: 1, hours: 4 }, 'one server, not two');
   assert.deepEqual(usage.totals.get('small'), { servers: 2, hours: 3.5 });
   assert.deepEqual(usage.profiles, ['small', 'gpu'], 'configured order; unused ones left out');
+});
+
+it('builds the same view from the rows the database summed, every day of the period present', () => {
+  const now = at(49);
+  assert.deepEqual(usagePeriod(3, now), { from: new Date(day0), to: new Date(day0 + 72 * H) });
+  const usage = usageFromRows(
+    {
+      days: [
+        { day: new Date(day0), profile: 'gpu', servers: 1, hours: 2 },
+        { day: new Date(day0 + 24 * H), profile: 'small', servers: 2, hours: 2.5 },
+        { day: new Date(day0 + 24 * H), profile: 'gpu', servers: 1, hours: 2 },
+      ],
+      totals: [
+        { profile: 'gpu', servers: 1, hours: 4 },
+        { profile: 'small', servers: 2, hours: 2.5 },
+      ],
+    },
+    { days: 3, now, profileOrder: ['small', 'gpu'] },
+  );
+  assert.deepEqual(
+    usage.days.map((d) => [d.day.toISOString().slice(0, 10), d.byProfile.size]),
+    [
+      ['2026-01-01', 1],
+      ['2026-01-02', 2],
+      ['2026-01-03', 0],
+    ],
+  );
+  assert.deepEqual(usage.days[1]?.byProfile.get('small'), { servers: 2, hours: 2.5 });
+  assert.deepEqual(usage.totals.get('gpu'), { servers: 1, hours: 4 });
+  assert.deepEqual(usage.profiles, ['small', 'gpu']);
 });

@@ -3,7 +3,7 @@
  * servers ran on each day and for how many hours. Pure; days are UTC calendar days. A run
  * still open counts up to `now`.
  */
-import type { ServerRun } from '../../store/types.ts';
+import type { ServerRun, UsageRow } from '../../store/types.ts';
 
 export interface ProfileDay {
   /** Distinct runs that were up at some moment of the day. */
@@ -64,6 +64,43 @@ export function usageByDay(
       counted = true;
     }
   }
+  const seen = [...totals.keys()];
+  const order = options.profileOrder ?? [];
+  const profiles = [
+    ...order.filter((p) => seen.includes(p)),
+    ...seen.filter((p) => !order.includes(p)).sort(),
+  ];
+  return { days, profiles, totals };
+}
+
+/** The usage view's days, `days` UTC days up to today's: [from, to) for `Store.usage`. */
+export function usagePeriod(days: number, now: Date): { from: Date; to: Date } {
+  const last = startOfUtcDay(now).getTime();
+  return { from: new Date(last - (days - 1) * DAY), to: new Date(last + DAY) };
+}
+
+/**
+ * The same `Usage` from the rows the database summed (`Store.usage`), so the request path
+ * never reads the runs themselves: every day of the period present (empty ones too), profiles
+ * ordered as `usageByDay` orders them.
+ */
+export function usageFromRows(
+  rows: { readonly days: readonly UsageRow[]; readonly totals: readonly UsageRow[] },
+  options: { readonly days: number; readonly now: Date; readonly profileOrder?: readonly string[] },
+): Usage {
+  const { from } = usagePeriod(options.days, options.now);
+  const days = Array.from({ length: options.days }, (_, i) => ({
+    day: new Date(from.getTime() + i * DAY),
+    byProfile: new Map<string, ProfileDay>(),
+  }));
+  for (const row of rows.days) {
+    if (row.day === undefined) continue;
+    const day = days[Math.round((startOfUtcDay(row.day).getTime() - from.getTime()) / DAY)];
+    day?.byProfile.set(row.profile, { servers: row.servers, hours: row.hours });
+  }
+  const totals = new Map<string, ProfileDay>(
+    rows.totals.map((r) => [r.profile, { servers: r.servers, hours: r.hours }]),
+  );
   const seen = [...totals.keys()];
   const order = options.profileOrder ?? [];
   const profiles = [

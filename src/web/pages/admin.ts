@@ -2,9 +2,11 @@
 import { html } from 'hono/html';
 import type { Identity } from '../../auth/auth-service.ts';
 import type { Profile } from '../../config/schema.ts';
-import type { GroupWithMembers, ServerRecord, User } from '../../store/types.ts';
+import type { ServerState } from '../../servers/server-service.ts';
+import type { GroupWithMembers, User } from '../../store/types.ts';
 import { colourOf, usageChart } from '../admin/usage-chart.ts';
 import type { Usage } from '../admin/usage.ts';
+import { filterQuery, withFilter, type UsersFilter } from '../admin/users-filter.ts';
 import { layout, type Html } from '../layout.ts';
 import { ago, formatDay, formatHours, formatTime } from './format.ts';
 
@@ -76,24 +78,101 @@ const hidden = (name: string, value: string) =>
 export interface UserRow {
   readonly user: User;
   readonly groups: readonly string[];
-  readonly server: ServerRecord | undefined;
+  /** The default server, as the server service tells it; undefined when never started. */
+  readonly server: ServerState | undefined;
+  /** The latest activity of any of the person's servers. */
+  readonly lastActivity: Date | undefined;
 }
 
-export function adminUsersPage(
-  identity: Identity,
-  xsrf: string,
-  rows: readonly UserRow[],
-  notice?: AdminNotice,
-) {
+export interface UsersPageView {
+  readonly rows: readonly UserRow[];
+  /** People matching the filter, on all pages. */
+  readonly total: number;
+  readonly filter: UsersFilter;
+  readonly perPage: number;
+  readonly now: Date;
+  readonly notice?: AdminNotice;
+}
+
+const stateChoices: { value: UsersFilter['state']; label: string }[] = [
+  { value: '', label: 'Anyone' },
+  { value: 'ready', label: 'Server running' },
+  { value: 'active', label: 'Server starting, running or stopping' },
+  { value: 'inactive', label: 'No server running' },
+];
+
+function usersFilterForm(filter: UsersFilter) {
+  return html`<form method="get" action="/hub/admin" class="filters" role="search">
+    <div>
+      <label for="filter-q">Name contains</label>
+      <input id="filter-q" name="q" type="search" maxlength="100" value="${filter.q}" />
+    </div>
+    <div>
+      <label for="filter-state">Server</label>
+      <select id="filter-state" name="state">
+        ${stateChoices.map(
+          (s) =>
+            html`<option value="${s.value}" ${s.value === filter.state ? 'selected' : ''}>
+              ${s.label}
+            </option>`,
+        )}
+      </select>
+    </div>
+    <div>
+      <label for="filter-group">In group</label>
+      <input id="filter-group" name="group" type="text" maxlength="100" value="${filter.group}" />
+    </div>
+    <div>
+      <label for="filter-sort">Sort by</label>
+      <select id="filter-sort" name="sort">
+        <option value="name" ${filter.sort === 'name' ? 'selected' : ''}>Name</option>
+        <option value="activity" ${filter.sort === 'activity' ? 'selected' : ''}>
+          Last activity
+        </option>
+      </select>
+    </div>
+    <div><button type="submit" class="quiet">Show</button></div>
+  </form>`;
+}
+
+/** Previous / next links that keep everything else the page was asked for. */
+function pager(label: string, page: number, pages: number, href: (page: number) => string) {
+  if (pages <= 1) return '';
+  return html`<nav class="pager" aria-label="${label}">
+    ${page > 1 ? html`<a class="button quiet small" href="${href(page - 1)}" rel="prev">Previous</a>` : ''}
+    <span>Page ${page} of ${pages}</span>
+    ${page < pages ? html`<a class="button quiet small" href="${href(page + 1)}" rel="next">Next</a>` : ''}
+  </nav>`;
+}
+
+export function adminUsersPage(identity: Identity, xsrf: string, view: UsersPageView) {
+  const { rows, total, filter, now } = view;
   const x = hidden('_xsrf', xsrf);
+  // Row forms come back to this very page: filters and page ride on their action URLs.
+  const back = filterQuery(filter);
+  const action = (path: string) => (back ? `${path}?${back}` : path);
+  const pages = Math.max(1, Math.ceil(total / view.perPage));
+  const first = total === 0 ? 0 : (filter.page - 1) * view.perPage + 1;
+  const last = Math.min(total, filter.page * view.perPage);
+  const filtered = filter.q !== '' || filter.state !== '' || filter.group !== '';
   return adminShell(
     identity,
     xsrf,
     'users',
     'Users',
-    notice,
+    view.notice,
     html`<section class="card" aria-labelledby="users-title">
-        <h2 id="users-title">People (${rows.length})</h2>
+        <h2 id="users-title">People (${total})</h2>
+        ${usersFilterForm(filter)}
+        <p class="muted" aria-live="polite">
+          ${
+            total === 0
+              ? filtered
+                ? 'Nobody matches these filters.'
+                : 'Nobody yet.'
+              : `Showing ${first}–${last} of ${total}${filtered ? ' matching' : ''}, by ${filter.sort === 'activity' ? 'last activity' : 'name'}.`
+          }
+        </p>
         <div class="table-wrap">
           <table>
             <thead>
@@ -103,11 +182,12 @@ export function adminUsersPage(
                 <th scope="col">Groups</th>
                 <th scope="col">Sign-in</th>
                 <th scope="col">Server</th>
+                <th scope="col">Last activity</th>
                 <th scope="col"><span class="visually-hidden">Actions</span></th>
               </tr>
             </thead>
             <tbody>
-              ${rows.map(({ user, groups, server }) => {
+              ${rows.map(({ user, groups, server, lastActivity }) => {
                 const self = user.id === identity.userId;
                 return html`<tr>
                   <th scope="row">
@@ -121,10 +201,13 @@ export function adminUsersPage(
                     ${user.passwordHash ? 'Password' : html`<span class="muted">Link not used yet</span>`}
                   </td>
                   <td>
-                    ${server ? html`<span class="pill pill-${server.state}">${server.state}</span>` : html`<span class="muted">never started</span>`}
+                    ${server ? html`<span class="pill pill-${server.phase}">${server.phase}</span>` : html`<span class="muted">never started</span>`}
+                  </td>
+                  <td>
+                    ${lastActivity ? ago(lastActivity, now) : html`<span class="muted">never</span>`}
                   </td>
                   <td class="row-actions">
-                    <form method="post" action="/hub/admin/users/reset">
+                    <form method="post" action="${action('/hub/admin/users/reset')}">
                       ${x}${hidden('user', user.name)}
                       <button
                         type="submit"
@@ -137,7 +220,7 @@ export function adminUsersPage(
                     ${
                       self
                         ? ''
-                        : html`<form method="post" action="/hub/admin/users/admin">
+                        : html`<form method="post" action="${action('/hub/admin/users/admin')}">
                               ${x}${hidden('user', user.name)}${hidden('admin', user.admin ? '0' : '1')}
                               <button
                                 type="submit"
@@ -160,6 +243,7 @@ export function adminUsersPage(
             </tbody>
           </table>
         </div>
+        ${pager('Pages of people', filter.page, pages, (page) => withFilter('/hub/admin', filter, { page }))}
       </section>
       <section class="card" aria-labelledby="add-title">
         <h2 id="add-title">Add a person</h2>
@@ -337,35 +421,46 @@ ${g.members.join(', ')}</textarea>
 
 export interface ServerRow {
   readonly user: string;
-  readonly record: ServerRecord;
+  readonly state: ServerState;
+  /** The environment's display name. */
   readonly profile: string;
+}
+
+export interface ServersPageView {
+  /** This page's servers. */
+  readonly rows: readonly ServerRow[];
+  /** Servers starting or running, on all pages (what "Stop all" stops). */
+  readonly active: number;
+  readonly page: number;
+  readonly pages: number;
+  readonly notice?: AdminNotice;
 }
 
 export function adminServersPage(
   identity: Identity,
   xsrf: string,
   now: Date,
-  rows: readonly ServerRow[],
-  notice?: AdminNotice,
+  view: ServersPageView,
 ) {
+  const { rows, active } = view;
   const x = hidden('_xsrf', xsrf);
-  const active = rows.filter((r) => r.record.state === 'running' || r.record.state === 'starting');
+  const back = view.page > 1 ? `?page=${String(view.page)}` : '';
   return adminShell(
     identity,
     xsrf,
     'servers',
     'Servers',
-    notice,
+    view.notice,
     html`<section class="card" aria-labelledby="servers-title">
       <div class="server-head">
-        <h2 id="servers-title">All servers (${active.length} running or starting)</h2>
+        <h2 id="servers-title">All servers (${active} running or starting)</h2>
         ${
-          active.length
+          active
             ? html`<details class="confirm">
                 <summary class="button danger small">Stop all…</summary>
                 <form method="post" action="/hub/admin/servers/stop-all">
                   ${x}
-                  <p>Stop all ${active.length} servers? Everyone's files are kept.</p>
+                  <p>Stop all ${active} servers? Everyone's files are kept.</p>
                   <button type="submit" class="danger small">Yes, stop all servers</button>
                 </form>
               </details>`
@@ -374,7 +469,7 @@ export function adminServersPage(
       </div>
       ${
         rows.length === 0
-          ? html`<p class="muted">No server has been started yet.</p>`
+          ? html`<p class="muted">No server is running.</p>`
           : html`<div class="table-wrap">
               <table>
                 <thead>
@@ -389,22 +484,22 @@ export function adminServersPage(
                 </thead>
                 <tbody>
                   ${rows.map(
-                    ({ user, record, profile }) =>
+                    ({ user, state, profile }) =>
                       html`<tr>
-                        <th scope="row">${user}${record.name ? html` / ${record.name}` : ''}</th>
+                        <th scope="row">${user}${state.name ? html` / ${state.name}` : ''}</th>
                         <td>${profile}</td>
-                        <td><span class="pill pill-${record.state}">${record.state}</span></td>
-                        <td>${record.startedAt ? formatTime(record.startedAt) : ''}</td>
-                        <td>${record.lastActivity ? ago(record.lastActivity, now) : ''}</td>
+                        <td><span class="pill pill-${state.phase}">${state.phase}</span></td>
+                        <td>${state.startedAt ? formatTime(state.startedAt) : ''}</td>
+                        <td>${state.lastActivity ? ago(state.lastActivity, now) : ''}</td>
                         <td>
                           ${
-                            record.state === 'running' || record.state === 'starting'
-                              ? html`<form method="post" action="/hub/admin/stop">
-                                  ${x}${hidden('user', user)}${hidden('server', record.name)}
+                            state.phase === 'running' || state.phase === 'starting'
+                              ? html`<form method="post" action="/hub/admin/stop${back}">
+                                  ${x}${hidden('user', user)}${hidden('server', state.name)}
                                   <button
                                     type="submit"
                                     class="quiet small"
-                                    aria-label="Stop ${user}'s server${record.name ? ` ${record.name}` : ''}"
+                                    aria-label="Stop ${user}'s server${state.name ? ` ${state.name}` : ''}"
                                   >
                                     Stop
                                   </button>
@@ -418,6 +513,7 @@ export function adminServersPage(
               </table>
             </div>`
       }
+      ${pager('Pages of servers', view.page, view.pages, (page) => `/hub/admin/servers${page > 1 ? `?page=${String(page)}` : ''}`)}
     </section>`,
   );
 }

@@ -15,6 +15,7 @@ import {
   checkServerName,
   serverBaseUrl,
   type ServerService,
+  type ServerState,
 } from '../../servers/server-service.ts';
 import type { Store, User } from '../../store/types.ts';
 import { homePage, newServerPage, pendingPage, type NamedServerView } from '../pages/home.ts';
@@ -71,56 +72,38 @@ export function createPortalRoutes(deps: PortalDeps): Hono<WebEnv> {
     return name;
   }
 
-  async function namedViews(user: User): Promise<NamedServerView[]> {
-    const records = (await servers.serversOf(user)).filter((r) => r.name !== '');
-    return Promise.all(
-      records.map(async (record): Promise<NamedServerView> => {
-        const status =
-          record.state === 'stopped' || record.state === 'failed'
-            ? { phase: record.state }
-            : await servers.status(user, record.name);
-        return {
-          name: record.name,
-          phase: status.phase,
-          profile: servers.profiles.find((p) => p.name === record.profile),
-          url: serverBaseUrl({ user: user.name, server: record.name }),
-          startedAt: record.startedAt ?? undefined,
-          lastActivity: record.lastActivity ?? undefined,
-          message: record.message ?? undefined,
-          detail: undefined,
-        };
-      }),
-    );
+  /** A server as the home page shows it, from the server service's one answer. */
+  function viewOf(user: User, state: ServerState): NamedServerView {
+    return {
+      name: state.name,
+      phase: state.phase,
+      profile: servers.profiles.find((p) => p.name === state.profile),
+      url: serverBaseUrl({ user: user.name, server: state.name }),
+      startedAt: state.startedAt,
+      lastActivity: state.lastActivity,
+      message: state.message,
+      detail: state.detail,
+    };
   }
 
   app.get('/hub/home', async (c) => {
     const identity = guards.signedIn(c);
     const user = await guards.userOf(identity);
-    const [status, record, profiles, named] = await Promise.all([
-      servers.status(user, ''),
-      store.getServer(user.id, ''),
+    const [main, all, profiles] = await Promise.all([
+      servers.state(user, ''),
+      servers.states(user),
       servers.profilesFor(user),
-      namedViews(user),
     ]);
-    const profileName = status.profile ?? record?.profile;
     return c.html(
       homePage({
         identity,
         xsrf: guards.xsrf(identity),
         now: now(),
-        server: {
-          phase: status.phase,
-          profile: servers.profiles.find((p) => p.name === profileName),
-          url: serverBaseUrl({ user: user.name, server: '' }),
-          startedAt: status.startedAt ?? record?.startedAt ?? undefined,
-          lastActivity: record?.lastActivity ?? undefined,
-          message: status.message ?? record?.message ?? undefined,
-          detail: status.detail,
-        },
-        named,
+        server: viewOf(user, main),
+        named: all.filter((s) => s.name !== '').map((s) => viewOf(user, s)),
         maxPerUser: servers.maxPerUser,
         profiles,
-        lastProfile: record?.profile,
+        lastProfile: main.profile,
         notice: notices[c.req.query('done') ?? ''],
       }),
     );

@@ -51,9 +51,10 @@ describe('culler with real Jupyter', { timeout: 600_000 }, () => {
     assert.fail(`condition not reached; verdicts: ${JSON.stringify(seen.slice(-5))}`);
   }
 
-  const aliceRecord = async () => {
+  /** What the hub says of alice's server: the backend's phase, history's message. */
+  const aliceState = async () => {
     const user = await ctx.hub.store.getUser('alice');
-    return ctx.hub.store.getServer(user!.id, '');
+    return ctx.hub.servers.state(user!, '');
   };
 
   it('stops an idle server after its timeout and keeps its files', async () => {
@@ -76,9 +77,9 @@ describe('culler with real Jupyter', { timeout: 600_000 }, () => {
       'kept while within the timeout',
     );
 
-    const record = await aliceRecord();
-    assert.equal(record?.state, 'stopped');
-    assert.match(record.message ?? '', /without activity\. Your files are kept\./);
+    const state = await aliceState();
+    assert.equal(state.phase, 'stopped');
+    assert.match(state.message ?? '', /without activity\. Your files are kept\./);
     assert.equal((await ctx.hub.backend.status({ user: 'alice', server: '' })).phase, 'stopped');
     const file = join(userLayout(ctx.dataDir, 'alice').home, 'keep.txt');
     assert.ok(existsSync(file));
@@ -133,7 +134,7 @@ describe('culler with real Jupyter', { timeout: 600_000 }, () => {
       ),
       'kept only because busy, past the idle timeout',
     );
-    assert.equal((await aliceRecord())?.state, 'running');
+    assert.equal((await aliceState()).phase, 'running');
 
     // Idle again with the tab still open: culled anyway (countOpenConnections: false).
     assert.equal(tab.readyState, WebSocket.OPEN);
@@ -141,7 +142,7 @@ describe('culler with real Jupyter', { timeout: 600_000 }, () => {
     const stop = afterwards.at(-1)!;
     assert.equal(stop.decision.reason, 'idle');
     assert.ok((stop.jupyter?.connections ?? 0) >= 1, 'the tab was still connected');
-    assert.equal((await aliceRecord())?.state, 'stopped');
+    assert.equal((await aliceState()).phase, 'stopped');
     tab.terminate();
   });
 });

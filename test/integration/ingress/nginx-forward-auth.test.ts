@@ -88,16 +88,10 @@ describe('ingress routing through nginx auth_request', { timeout: 300_000 }, () 
     // carol's "notebook" is an echo server: it shows exactly what the data path forwards.
     echo = await startEchoUpstream();
     const carolId = (await store.getUser('carol'))?.id ?? 0;
-    await store.upsertServer({
-      userId: carolId,
-      name: '',
-      profile: 'standard',
-      state: 'running',
-      message: null,
-      startedAt: new Date(),
-      stoppedAt: null,
-      lastActivity: null,
-    });
+    await store.createServer(
+      { userId: carolId, name: '', profile: 'standard', createdAt: new Date() },
+      3,
+    );
     const aliceHost = notebookHost(aliceRef, DOMAIN);
     const carolHost = notebookHost({ user: 'carol', server: '' }, DOMAIN);
     aliceBase = `http://${aliceHost}:${port}`;

@@ -14,6 +14,7 @@ import { openStore } from '../../../src/store/open-store.ts';
 import { MIGRATION_LOCK_KEY, migratePostgres } from '../../../src/store/postgres-migrate.ts';
 import { openPostgresStore } from '../../../src/store/postgres-store.ts';
 import { openSqliteStore } from '../../../src/store/sqlite-store.ts';
+import type { UserQuery } from '../../../src/store/types.ts';
 import { storeContract } from '../../../src/store/store-contract.ts';
 import { startPostgres } from '../../helpers/postgres.ts';
 
@@ -21,7 +22,27 @@ const allVersions = migrations.map((m) => m.version);
 const server = await startPostgres();
 after(() => server.stop());
 
-storeContract('postgres', async () => openPostgresStore(await server.createDatabase()));
+// Several connections, so the contract's concurrent createServer calls really race.
+storeContract(
+  'postgres',
+  async () => openPostgresStore(await server.createDatabase(), { maxConnections: 8 }),
+  {
+    openAfter: async (version, sql) => {
+      const url = await server.createDatabase();
+      const pool = new pg.Pool({ connectionString: url });
+      try {
+        await migratePostgres(
+          pool,
+          migrations.filter((m) => m.version <= version),
+        );
+        await pool.query(sql);
+      } finally {
+        await pool.end();
+      }
+      return openPostgresStore(url);
+    },
+  },
+);
 
 /** Runs `body` with a plain connection to `url`, outside any store. */
 async function withClient<T>(url: string, body: (c: pg.Client) => Promise<T>): Promise<T> {
@@ -80,16 +101,11 @@ describe('postgres store start-up', () => {
     const url = await server.createDatabase();
     const a = await openPostgresStore(url);
     const zoe = await a.createUser({ name: 'zoë', admin: true, passwordHash: 'h' });
-    await a.upsertServer({
-      userId: zoe.id,
-      name: '',
-      profile: 'standard',
-      state: 'running',
-      message: null,
-      startedAt: new Date(1_700_000_000_123),
-      stoppedAt: null,
-      lastActivity: new Date(1_700_000_000_456),
-    });
+    await a.createServer(
+      { userId: zoe.id, name: '', profile: 'standard', createdAt: new Date(1_700_000_000_123) },
+      1,
+    );
+    await a.recordActivity(zoe.id, '', new Date(1_700_000_000_456));
     await a.close();
     const b = await openPostgresStore(url);
     assert.equal((await b.getUser('zoë'))?.admin, true);
@@ -191,8 +207,8 @@ describe('postgres store start-up', () => {
     await store.close();
   });
 
-  it('lists users in the same order as the SQLite store', async () => {
-    const names = ['b', 'B', 'ä', 'a', 'Z', 'élise', '_x', '名前'];
+  it('lists, filters and sorts users as the SQLite store does', async () => {
+    const names = ['b', 'B', 'ä', 'a', 'Z', 'élise', 'Élan', '_x', '名前'];
     const dir = mkdtempSync(join(tmpdir(), 'ganymede-order-'));
     const stores = [
       await openPostgresStore(await server.createDatabase()),
@@ -201,8 +217,23 @@ describe('postgres store start-up', () => {
     try {
       const [onPostgres, onSqlite] = await Promise.all(
         stores.map(async (s) => {
-          for (const name of names) await s.createUser({ name, admin: false, passwordHash: null });
-          return (await s.listUsers()).map((u) => u.name);
+          let at = 0;
+          for (const name of names) {
+            const u = await s.createUser({ name, admin: false, passwordHash: null });
+            if (name !== 'a' && name !== 'Z') await s.recordActivity(u.id, '', new Date(at++ % 3));
+          }
+          const list = async (q: Partial<UserQuery>) =>
+            (await s.listUsers({ offset: 0, limit: 100, ...q })).users.map((u) => u.name);
+          return [
+            await list({}),
+            await list({ offset: 2, limit: 3 }),
+            await list({ sort: 'last_activity' }),
+            await list({ nameContains: 'B' }),
+            await list({ nameContains: 'É' }),
+            await list({ namePrefix: 'é' }),
+            await list({ namePrefix: '_' }),
+            await list({ exceptNames: ['b', 'ä'], sort: 'last_activity', offset: 1 }),
+          ];
         }),
       );
       assert.deepEqual(onPostgres, onSqlite);
