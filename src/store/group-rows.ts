@@ -16,3 +16,20 @@ export function groupRows(
   }
   return groups;
 }
+
+/**
+ * Folds (user, group) rows into each user's group names, sorted by code point as both stores
+ * sort them (SQLite's binary collation, PostgreSQL's "C").
+ */
+export function groupsByUser(
+  rows: readonly { userId: number; name: string }[],
+): Map<number, string[]> {
+  const byUser = new Map<number, string[]>();
+  for (const { userId, name } of rows) {
+    const names = byUser.get(userId);
+    if (names) names.push(name);
+    else byUser.set(userId, [name]);
+  }
+  for (const names of byUser.values()) names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return byUser;
+}

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { GanymedeError } from '../errors/ganymede-error.ts';
 import { isUniqueViolation, storeError } from './postgres-errors.ts';
 import { migratePostgres } from './postgres-migrate.ts';
-import { groupRows } from './group-rows.ts';
+import { groupRows, groupsByUser } from './group-rows.ts';
 import {
   ms,
   toInvite,
@@ -335,6 +335,17 @@ function postgresStore(pool: pg.Pool): Store {
           [userId],
         )
       ).map((r) => r.name),
+    groupsOf: async (userIds) =>
+      groupsByUser(
+        (
+          await rows<{ user_id: number; name: string }>(
+            `SELECT DISTINCT m.user_id, g.name FROM groups g
+             JOIN group_members m ON m.group_id = g.id
+             WHERE m.user_id = ANY($1::int[])`,
+            [userIds],
+          )
+        ).map((r) => ({ userId: r.user_id, name: r.name })),
+      ),
     getUserByExternalIdentity: async (issuer, subject) =>
       opt(
         await first<UserRow>(

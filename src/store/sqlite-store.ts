@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { GanymedeError } from '../errors/ganymede-error.ts';
-import { groupRows } from './group-rows.ts';
+import { groupRows, groupsByUser } from './group-rows.ts';
 import { migrationSql, migrations, type Migration } from './migrations.ts';
 import type {
   ApiToken,
@@ -343,6 +343,17 @@ export function openSqliteStore(path: string): Store {
            WHERE m.user_id = ? ORDER BY g.name`,
           userId,
         ).map((r) => str(r['name'])),
+      ),
+    groupsOf: (userIds) =>
+      p(() =>
+        groupsByUser(
+          all(
+            `SELECT DISTINCT m.user_id, g.name FROM groups g
+             JOIN group_members m ON m.group_id = g.id
+             WHERE m.user_id IN (SELECT value FROM json_each(?))`,
+            JSON.stringify(userIds),
+          ).map((r) => ({ userId: Number(r['user_id']), name: str(r['name']) })),
+        ),
       ),
     getUserByExternalIdentity: (issuer, subject) =>
       p(() =>

@@ -571,6 +571,15 @@ export function storeContract(
         'the provider replaces only its own memberships',
       );
       assert.deepEqual(await store.listUserGroups(v.id), ['physics'], 'other users untouched');
+      const w = await store.createUser({ name: 'no-groups', admin: false, passwordHash: null });
+      assert.deepEqual(
+        [...(await store.groupsOf([u.id, v.id, w.id]))].sort(([a], [b]) => a - b),
+        [
+          [u.id, ['chemistry', 'staff']],
+          [v.id, ['physics']],
+        ],
+        'groupsOf: the same lists for a page of users, in one query; no entry for no group',
+      );
       await store.setUserGroups(u.id, 'oidc', []);
       assert.deepEqual(await store.listUserGroups(u.id), ['staff']);
       await store.deleteUser(v.id);

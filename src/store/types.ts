@@ -178,6 +178,8 @@ export interface Store {
   setUserGroups(userId: number, source: GroupSource, groups: readonly string[]): Promise<void>;
   /** The names of the groups the user belongs to from any source, sorted, without duplicates. */
   listUserGroups(userId: number): Promise<string[]>;
+  /** `listUserGroups` for a page of users in one query; users in no group are absent. */
+  groupsOf(userIds: readonly number[]): Promise<Map<number, string[]>>;
 
   /** The user an external identity (OIDC `iss` + `sub`) is linked to. */
   getUserByExternalIdentity(issuer: string, subject: string): Promise<User | undefined>;

@@ -102,17 +102,18 @@ export async function listUsers(c: ApiContext, deps: ApiDeps): Promise<Response>
           ...(query.state === 'inactive' && active ? { exceptNames: active } : {}),
           ...(query.name_filter ? { namePrefix: query.name_filter } : {}),
         });
-  const views = await deps.servers.statesOf(users);
-  // Groups are one query per user: asked only when the caller may see them.
   const seesGroups = (name: string) =>
     allows(caller.scopes, 'read:users', name) || allows(caller.scopes, 'read:users:groups', name);
-  const items = await Promise.all(
-    users.map(async (user) =>
-      userModel(caller.scopes, user, views.get(user.id) ?? [], {
-        includeStopped: query.include_stopped_servers,
-        groups: seesGroups(user.name) ? await deps.store.listUserGroups(user.id) : [],
-      }),
-    ),
+  // One query for the page's groups, one for its servers' history: never one per user.
+  const [views, groups] = await Promise.all([
+    deps.servers.statesOf(users),
+    deps.store.groupsOf(users.filter((u) => seesGroups(u.name)).map((u) => u.id)),
+  ]);
+  const items = users.map((user) =>
+    userModel(caller.scopes, user, views.get(user.id) ?? [], {
+      includeStopped: query.include_stopped_servers,
+      groups: groups.get(user.id) ?? [],
+    }),
   );
   if (acceptsPagination(c.req.header('accept')))
     return c.json(paged(items, total, page, c.req.url));

@@ -155,11 +155,11 @@ export function createAdminRoutes(deps: AdminDeps): Hono<WebEnv> {
     const [states, activity, groups] = await Promise.all([
       servers.statesOf(users),
       store.lastActivityOf(ids),
-      Promise.all(users.map((u) => store.listUserGroups(u.id))),
+      store.groupsOf(ids),
     ]);
-    const rows = users.map((user, i) => ({
+    const rows = users.map((user) => ({
       user,
-      groups: groups[i] ?? [],
+      groups: groups.get(user.id) ?? [],
       server: states.get(user.id)?.find((s) => s.name === ''),
       lastActivity: activity.get(user.id),
     }));
