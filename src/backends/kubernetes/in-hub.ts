@@ -6,10 +6,11 @@
  * same elector at every round, so both act in exactly one replica at a time.
  */
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesBackendConfig } from '../../config/schema.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
 import { createKubeApi } from '../../kubernetes/client/kube-api.ts';
+import { readKubeConfig } from '../../kubernetes/client/kube-config.ts';
 import {
   startLeaderElection,
   type LeaderElectionTiming,
@@ -32,13 +33,13 @@ export interface KubernetesHubParts {
   readonly close: () => Promise<void>;
 }
 
-/** In-cluster credentials when no file is named (KubeConfig.loadFromDefault tries the
- * service account, then $KUBECONFIG, then ~/.kube/config). */
+/** In-cluster credentials when no file is named (KubeConfig.loadFromDefault tries
+ * $KUBECONFIG, then ~/.kube/config, then the service account); token files are read again
+ * while the hub runs (readKubeConfig). */
 export function loadKubeConfig(file: string | undefined): KubeConfig {
-  const kubeConfig = new KubeConfig();
+  let kubeConfig: KubeConfig;
   try {
-    if (file === undefined) kubeConfig.loadFromDefault();
-    else kubeConfig.loadFromFile(file);
+    kubeConfig = readKubeConfig(file);
   } catch (e) {
     throw new GanymedeError('bad_request', 'Cannot read the cluster credentials.', {
       field: 'backend.kubernetes.kubeconfig',

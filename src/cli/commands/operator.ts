@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { maxStartingSchema } from '../../config/schema.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
+import { readKubeConfig } from '../../kubernetes/client/kube-config.ts';
 import { startOperator } from '../../kubernetes/operator/operator.ts';
 import { defaultBuildSettings } from '../../kubernetes/resources/settings.ts';
 import { createLogger } from '../../logging/logger.ts';
@@ -72,10 +73,10 @@ export const operatorCommand: CliCommand = {
         { field: 'max-starting' },
       );
     }
-    const kubeConfig = new KubeConfig();
+    let kubeConfig: KubeConfig;
     try {
-      if (values.kubeconfig === undefined) kubeConfig.loadFromDefault();
-      else kubeConfig.loadFromFile(values.kubeconfig);
+      // Token files (the pod's rotated service-account token) are read again while it runs.
+      kubeConfig = readKubeConfig(values.kubeconfig);
     } catch (e) {
       throw new GanymedeError('bad_request', 'Cannot read the cluster credentials.', {
         field: 'kubeconfig',

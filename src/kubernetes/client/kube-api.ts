@@ -5,9 +5,10 @@
  * the operator sends the builders' plain objects as they are, as server-side apply needs
  * (https://kubernetes.io/docs/reference/using-api/server-side-apply/).
  */
-import { Agent, request, type RequestOptions } from 'node:https';
+import { Agent, request } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../plain.ts';
+import { requestCredentials, type RequestAuth } from './credentials.ts';
 import { objectPath, type KindRef } from './resource-paths.ts';
 
 export class KubeApiError extends Error {
@@ -67,12 +68,13 @@ export async function createKubeApi(kubeConfig: KubeConfig): Promise<KubeApi> {
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   const server = new URL(cluster.server);
-  const base: RequestOptions = {};
-  await kubeConfig.applyToHTTPSOptions(base);
+  // Applied to every request (credentials.ts): a rotated service-account token, an exec
+  // plugin's or an OIDC token must not stop working when the first one expires.
+  const credentials = await requestCredentials(kubeConfig);
   // Keep-alive: a reconcile makes several requests in a row to the same server.
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
-  const send = (spec: RequestSpec): Promise<unknown> =>
+  const sendWith = (spec: RequestSpec, auth: RequestAuth): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const url = new URL(spec.path, server);
       for (const [k, v] of Object.entries(spec.query ?? {})) {
@@ -82,11 +84,14 @@ export async function createKubeApi(kubeConfig: KubeConfig): Promise<KubeApi> {
       const req = request(
         url,
         {
-          ...base,
+          ...credentials.tls,
+          ...(auth.cert === undefined ? {} : { cert: auth.cert }),
+          ...(auth.key === undefined ? {} : { key: auth.key }),
+          ...(auth.auth === undefined ? {} : { auth: auth.auth }),
           agent,
           method: spec.method,
           headers: {
-            ...(base.headers as Record<string, string> | undefined),
+            ...auth.headers,
             accept: spec.text ? '*/*' : 'application/json',
             ...(body === undefined
               ? {}
@@ -126,6 +131,23 @@ export async function createKubeApi(kubeConfig: KubeConfig): Promise<KubeApi> {
       req.on('error', reject);
       req.end(body);
     });
+
+  const send = async (spec: RequestSpec): Promise<unknown> => {
+    const sentAt = Date.now();
+    const auth = await credentials.forRequest();
+    try {
+      return await sendWith(spec, auth);
+    } catch (e) {
+      if (!(e instanceof KubeApiError) || e.status !== 401) throw e;
+      // The token may have been replaced since it was read (a rotated token file, the old
+      // token revoked): once more with what the credentials say now. The API server
+      // authenticates before it acts, so a 401 request did nothing and any method may be
+      // sent again.
+      const fresh = await credentials.rejected(auth, sentAt);
+      if (fresh === undefined) throw e;
+      return sendWith(spec, fresh);
+    }
+  };
 
   return {
     request: send,

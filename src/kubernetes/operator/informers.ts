@@ -6,6 +6,7 @@
  */
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { NOTEBOOK_API_VERSION, NOTEBOOK_KIND } from '../../notebook-spec/resource.ts';
+import { credentialsRejected } from '../client/credentials.ts';
 import type { KubeApi } from '../client/kube-api.ts';
 import { collectionPath, type KindRef } from '../client/resource-paths.ts';
 import { annotationKeys, labelKeys, managedSelector } from '../labels.ts';
@@ -112,6 +113,14 @@ export interface InformerOptions {
   readonly only?: readonly (keyof Caches)[];
 }
 
+/** client-node's Watch puts the HTTP status on `statusCode`, our KubeApiError on `status`. */
+function statusOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { statusCode, status } = err as { statusCode?: unknown; status?: unknown };
+  if (typeof statusCode === 'number') return statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
 export function createInformers(options: InformerOptions): InformerSet {
   const watch = new Watch(options.kubeConfig);
   const watchers: ListWatch<KubernetesObject>[] = [];
@@ -165,9 +174,14 @@ export function createInformers(options: InformerOptions): InformerSet {
     lw.on('connect', () => {
       attempt = 0;
     });
-    // ListWatch stops on errors other than 410 Gone and timeouts; it is restarted here.
+    // ListWatch stops on errors other than 410 Gone and timeouts; it is restarted here, from
+    // its last resourceVersion (a relist when that is gone). client-node's Watch applies the
+    // KubeConfig's credentials to every watch request, so the restart authenticates afresh.
     lw.on('error', (err: unknown) => {
       if (stopped) return;
+      // A token file replaced and the old token revoked: read the file again now rather than
+      // when the cached token is a minute old. (Our list function has done so already.)
+      if (statusOf(err) === 401) credentialsRejected(options.kubeConfig, Date.now());
       options.onError(name, err);
       const delay = retryDelay(attempt++);
       void sleep(delay).then(async () => {
