@@ -87,6 +87,11 @@ export interface StartClusterOptions {
    * These rules are tried first, the defaults (node-agent/default-images.ts) after them.
    */
   images?: readonly ImageRule[];
+  /**
+   * Node agent only: pods the Node admits (default 110, the kubelet's). Above 253, the pod
+   * network spans several /24s (bench/scale runs 1,000 notebooks).
+   */
+  maxPods?: number;
 }
 
 export async function startCluster(options: StartClusterOptions = {}): Promise<TestCluster> {
@@ -134,7 +139,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
     const withAgent = kind === 'agent';
     // The bridge comes first so the API server can advertise its address (never loopback,
     // never an address outside this machine).
-    if (withAgent) network = await PodNetwork.create();
+    if (withAgent) network = await PodNetwork.create({ pods: options.maxPods ?? 0 });
     controlPlane = await startControlPlane({
       dir,
       binDir,
@@ -158,7 +163,14 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
           jupyterConfigDir: writeJupyterImageConfig(dir),
         }),
       ];
-      agent = await NodeAgent.start({ kubeConfig, network, images, dir, nodeName: agentNodeName });
+      agent = await NodeAgent.start({
+        kubeConfig,
+        network,
+        images,
+        dir,
+        nodeName: agentNodeName,
+        ...(options.maxPods === undefined ? {} : { maxPods: options.maxPods }),
+      });
     }
     const kubeconfigPath = controlPlane.adminKubeconfigPath;
     return {

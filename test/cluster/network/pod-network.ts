@@ -4,6 +4,11 @@
  * The host (the hub, the agent's probes) reaches pod IPs over the bridge, as a hub in a
  * cluster reaches pods. Pods get no default route, so they reach only their own loopback, the
  * host's bridge address and the other pods of this harness: never another network.
+ *
+ * One /24 holds 253 pods. A node agent asked for more (`create({ pods })`, e.g. the scale
+ * benchmark's 1,000) claims further indexes, each a PodNetwork of its own (bridge, /24, claim,
+ * so the stale-network sweep needs nothing new); pods go to the first with room. Pods of one
+ * /24 reach their own gateway (the host) and that /24's pods.
  */
 import { ip, ipNow } from './ip-command.ts';
 import { claimNetworkIndex, sweepNetwork, type NetworkClaim } from './claim.ts';
@@ -31,6 +36,8 @@ export class PodNetwork {
   readonly #claim: NetworkClaim;
   readonly #usedHosts = new Set<number>();
   readonly #pods = new Map<string, PodInterface>();
+  /** Further /24s (own claims and bridges) when more than one /24's worth was asked for. */
+  readonly #more: PodNetwork[] = [];
   #nextPod = 0;
 
   private constructor(claim: NetworkClaim) {
@@ -41,7 +48,21 @@ export class PodNetwork {
     this.bridge = bridgeName(claim.index);
   }
 
-  static async create(): Promise<PodNetwork> {
+  /** `pods`: how many pods at once the network must hold (default: one /24, 253). */
+  static async create(options: { pods?: number } = {}): Promise<PodNetwork> {
+    const network = await PodNetwork.#createOne();
+    try {
+      for (let room = podsPerNetwork; room < (options.pods ?? 0); room += podsPerNetwork) {
+        network.#more.push(await PodNetwork.#createOne());
+      }
+    } catch (e) {
+      network.destroyNow();
+      throw e;
+    }
+    return network;
+  }
+
+  static async #createOne(): Promise<PodNetwork> {
     const claim = await claimNetworkIndex();
     const network = new PodNetwork(claim);
     try {
@@ -59,6 +80,12 @@ export class PodNetwork {
   async addPod(key: string): Promise<PodInterface> {
     const existing = this.#pods.get(key);
     if (existing) return existing;
+    const elsewhere = this.#more.find((n) => n.#pods.has(key));
+    if (elsewhere) return elsewhere.addPod(key);
+    if (this.#usedHosts.size >= podsPerNetwork) {
+      const spare = this.#more.find((n) => n.#usedHosts.size < podsPerNetwork);
+      if (spare) return spare.addPod(key);
+    }
     let host = 2;
     while (this.#usedHosts.has(host)) host++;
     if (host > 254) throw new Error(`pod network ${this.cidr} is full`);
@@ -98,7 +125,10 @@ export class PodNetwork {
   /** Kills whatever still runs in the pod's namespace, then deletes it (and so its veth). */
   async removePod(key: string): Promise<void> {
     const pod = this.#pods.get(key);
-    if (!pod) return;
+    if (!pod) {
+      await this.#more.find((n) => n.#pods.has(key))?.removePod(key);
+      return;
+    }
     this.#pods.delete(key);
     killNamespaceProcesses(pod.netns);
     await ip('netns', 'delete', pod.netns).catch(() => undefined);
@@ -108,6 +138,7 @@ export class PodNetwork {
   }
 
   async destroy(): Promise<void> {
+    for (const more of this.#more) await more.destroy();
     for (const key of [...this.#pods.keys()]) await this.removePod(key);
     await ip('link', 'delete', this.bridge).catch(() => undefined);
     this.#claim.release();
@@ -115,11 +146,15 @@ export class PodNetwork {
 
   /** Synchronous variant for exit hooks. */
   destroyNow(): void {
+    for (const more of this.#more) more.destroyNow();
     sweepNetwork(this.index);
     this.#pods.clear();
     this.#claim.release();
   }
 }
+
+/** Host numbers .2 to .254 of a /24 (.1 is the gateway on the bridge). */
+const podsPerNetwork = 253;
 
 function killNamespaceProcesses(netns: string): void {
   for (const pid of ipNow('netns', 'pids', netns).split('\n').filter(Boolean)) {

@@ -41,6 +41,8 @@ export interface NodeAgentOptions {
   readonly nodeName?: string;
   readonly kubeletVersion?: string;
   readonly backoff?: Backoff;
+  /** Pods the Node admits (capacity `pods`); the kubelet's default is 110. */
+  readonly maxPods?: number;
   readonly log?: (message: string) => void;
 }
 
@@ -72,7 +74,7 @@ export class NodeAgent {
       podCIDR: options.network.cidr,
       cpuCores: availableParallelism(),
       memoryBytes: totalmem(),
-      maxPods: 110,
+      maxPods: options.maxPods ?? 110,
       kubeletVersion: options.kubeletVersion ?? 'v1.36.3',
       kernelVersion: release(),
       osImage: 'Ganymede test node agent',
