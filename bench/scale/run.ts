@@ -24,6 +24,7 @@ import { killProcessesMentioning } from '../../test/cluster/real-node/host-state
 import { renderMarkdown } from './report.ts';
 import { runServersPart, type ServersPartResult } from './servers.ts';
 import { runUsersPart, type UsersPartResult } from './users.ts';
+import { machineInfo } from '../machine.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
@@ -142,19 +143,11 @@ const errors: string[] = [];
 const versionInfo = versions();
 
 function write(final: boolean): void {
-  const cpus = os.cpus();
   const result = {
     benchmark: 'scale: 10,000 users and 1,000 running servers',
     date: started.toISOString(),
     finished: final ? new Date().toISOString() : null,
-    machine: {
-      cpus: cpus.length,
-      cpuModel: cpus[0]?.model ?? '',
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      kernel: os.release(),
-      loadAtStart,
-      loadAtEnd: os.loadavg(),
-    },
+    machine: machineInfo(loadAtStart),
     versions: versionInfo,
     settings,
     users: users ?? null,

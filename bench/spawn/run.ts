@@ -26,6 +26,7 @@ import { waitForQuiet } from './quiet.ts';
 import { renderMarkdown } from './report.ts';
 import { speedups, summarize, type Measurement, type SystemName } from './summary.ts';
 import { createUsersWithTokens, userNames } from './users.ts';
+import { machineInfo } from '../machine.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
@@ -261,19 +262,11 @@ try {
 
 function writeResults(final: boolean): void {
   const summaries = summarize(measurements);
-  const cpus = os.cpus();
   const result = {
     benchmark: 'time to a working notebook',
     date: runStarted.toISOString(),
     finished: final ? new Date().toISOString() : null,
-    machine: {
-      cpus: cpus.length,
-      cpuModel: cpus[0]?.model ?? '',
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      kernel: os.release(),
-      loadAtStart,
-      loadAtEnd: os.loadavg(),
-    },
+    machine: machineInfo(loadAtStart),
     versions: versionInfo,
     settings: {
       userCounts,

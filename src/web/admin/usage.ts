@@ -64,13 +64,15 @@ export function usageByDay(
       counted = true;
     }
   }
-  const seen = [...totals.keys()];
-  const order = options.profileOrder ?? [];
-  const profiles = [
+  return { days, profiles: profilesInOrder([...totals.keys()], options.profileOrder), totals };
+}
+
+/** The profiles seen, in `order` first (the configuration's), then the others by name. */
+function profilesInOrder(seen: readonly string[], order: readonly string[] = []): string[] {
+  return [
     ...order.filter((p) => seen.includes(p)),
     ...seen.filter((p) => !order.includes(p)).sort(),
   ];
-  return { days, profiles, totals };
 }
 
 /** The usage view's days, `days` UTC days up to today's: [from, to) for `Store.usage`. */
@@ -101,11 +103,5 @@ export function usageFromRows(
   const totals = new Map<string, ProfileDay>(
     rows.totals.map((r) => [r.profile, { servers: r.servers, hours: r.hours }]),
   );
-  const seen = [...totals.keys()];
-  const order = options.profileOrder ?? [];
-  const profiles = [
-    ...order.filter((p) => seen.includes(p)),
-    ...seen.filter((p) => !order.includes(p)).sort(),
-  ];
-  return { days, profiles, totals };
+  return { days, profiles: profilesInOrder([...totals.keys()], options.profileOrder), totals };
 }
