@@ -6,29 +6,43 @@
 import { z } from 'zod';
 import { ingressRoutingSchema } from '../ingress/config.ts';
 
-/** Kubernetes quantity (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/). */
-export const quantity = z
-  .string()
-  .regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/, 'must be a Kubernetes quantity');
+import { gpuResourceName, podOptionsShape } from '../notebook-spec/pod-options.ts';
+import { quantity } from '../notebook-spec/quantity.ts';
+import { limitIssues } from '../notebook-spec/schema.ts';
 
-export const profileSchema = z.strictObject({
-  /** Stable identifier used in URLs, the store and the API. */
-  name: z
-    .string()
-    .regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be lower-case letters, digits and -'),
-  displayName: z.string().min(1).max(80),
-  description: z.string().max(500).default(''),
-  /** Container image (Kubernetes backend). */
-  image: z.string().min(1).default('quay.io/jupyter/minimal-notebook:latest'),
-  /** Command line for the local backend; default is `<jupyter> lab`. */
-  command: z.array(z.string().min(1)).min(1).optional(),
-  cpu: quantity.optional(),
-  memory: quantity.optional(),
-  gpu: z.int().min(0).max(16).default(0),
-  /** Minutes without activity before the culler stops the server; 0 disables. */
-  idleTimeoutMinutes: z.int().min(0).default(60),
-  default: z.boolean().default(false),
-});
+export { quantity };
+
+export const profileSchema = z
+  .strictObject({
+    /** Stable identifier used in URLs, the store and the API. */
+    name: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be lower-case letters, digits and -'),
+    displayName: z.string().min(1).max(80),
+    description: z.string().max(500).default(''),
+    /** Container image (Kubernetes backend). */
+    image: z.string().min(1).default('quay.io/jupyter/minimal-notebook:latest'),
+    /** Command line for the local backend; default is `<jupyter> lab`. */
+    command: z.array(z.string().min(1)).min(1).optional(),
+    cpu: quantity.optional(),
+    /** CPU the server may not exceed (Kubernetes); unset lets it use idle cores. */
+    cpuLimit: quantity.optional(),
+    memory: quantity.optional(),
+    /** Memory the server may not exceed (Kubernetes); unset means the same as `memory`. */
+    memoryLimit: quantity.optional(),
+    gpu: z.int().min(0).max(16).default(0),
+    /** Which extended resource a GPU is (Kubernetes): nvidia.com/gpu, amd.com/gpu, a MIG slice. */
+    gpuResource: gpuResourceName.optional(),
+    /** Minutes without activity before the culler stops the server; 0 disables. */
+    idleTimeoutMinutes: z.int().min(0).default(60),
+    default: z.boolean().default(false),
+    // Placement, shared data, /dev/shm, extra labels, the page to open: the notebook spec's own
+    // fields under the same names (Kubernetes; the local backend uses only defaultUrl).
+    ...podOptionsShape,
+  })
+  .superRefine((p, ctx) => {
+    for (const issue of limitIssues(p)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 export type Profile = z.infer<typeof profileSchema>;
 
 const defaultProfiles: Profile[] = [
@@ -336,6 +350,18 @@ export const configExamples: Record<string, string> = {
   'profiles[].cpu': '"2" or "500m"',
   'profiles[].memory': '"4Gi"',
   'profiles[].gpu': '0',
+  'profiles[].cpuLimit': '"4"',
+  'profiles[].memoryLimit': '"8Gi" (not below memory)',
+  'profiles[].gpuResource': 'nvidia.com/gpu, amd.com/gpu or nvidia.com/mig-1g.5gb',
+  'profiles[].nodeSelector': '{ cloud.google.com/gke-nodepool: gpu }',
+  'profiles[].tolerations': '[{ key: nvidia.com/gpu, operator: Exists, effect: NoSchedule }]',
+  'profiles[].priorityClassName': 'notebooks',
+  'profiles[].imagePullSecrets': '[registry-credentials]',
+  'profiles[].shmSize': '1Gi',
+  'profiles[].extraVolumes':
+    '[{ name: datasets, mountPath: /home/jovyan/datasets, readOnly: true, persistentVolumeClaim: { claimName: datasets } }]',
+  'profiles[].extraLabels': '{ example.org/cost-centre: physics }',
+  'profiles[].defaultUrl': '/lab/tree/README.ipynb',
   'profiles[].idleTimeoutMinutes': '60',
   'profiles[].default': 'true',
 };

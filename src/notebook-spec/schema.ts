@@ -13,7 +13,8 @@
  * idleTimeoutMinutes) so a profile maps onto a spec without renaming; see `specFromProfile`.
  */
 import { z } from 'zod';
-import { quantity } from '../config/schema.ts';
+import { gpuResourceName, podOptionsShape } from './pod-options.ts';
+import { quantity, quantityValue } from './quantity.ts';
 
 /** DNS-1123 subdomain: names of claims, classes, secrets, service accounts, ingress classes
  * (https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names). */
@@ -36,15 +37,72 @@ const baseUrlPattern = /^\/([A-Za-z0-9_~%!$&'()*+,;=:@-][A-Za-z0-9._~%!$&'()*+,;
 export const notebookInterfaces = ['lab', 'notebook', 'server'] as const;
 export type NotebookInterface = (typeof notebookInterfaces)[number];
 
+const memoryNeeded = 'is required with memoryLimit (the scheduler places the pod by its request)';
+const limitBelow = (request: string): string =>
+  `must not be below ${request} (a limit under the request is refused by Kubernetes)`;
+
+/** Requests and limits that Kubernetes would refuse together; the profile schema
+ * (src/config/schema.ts) runs the same check on its fields of the same names. */
+export function limitIssues(r: {
+  readonly cpu?: string | undefined;
+  readonly cpuLimit?: string | undefined;
+  readonly memory?: string | undefined;
+  readonly memoryLimit?: string | undefined;
+}): { path: string[]; message: string }[] {
+  const issues: { path: string[]; message: string }[] = [];
+  if (r.memoryLimit !== undefined && r.memory === undefined) {
+    issues.push({ path: ['memory'], message: memoryNeeded });
+  }
+  for (const [request, limit] of [
+    ['cpu', 'cpuLimit'],
+    ['memory', 'memoryLimit'],
+  ] as const) {
+    const [req, lim] = [r[request], r[limit]];
+    if (req !== undefined && lim !== undefined && quantityValue(lim) < quantityValue(req)) {
+      issues.push({ path: [limit], message: limitBelow(request) });
+    }
+  }
+  return issues;
+}
+
 const resourcesSchema = z
   .strictObject({
     cpu: quantity
       .optional()
       .describe('CPU cores reserved for the notebook, as a Kubernetes quantity ("2", "500m").'),
+    cpuLimit: quantity
+      .optional()
+      .describe('CPU cores the notebook may not exceed; unset lets it use idle cores.'),
     memory: quantity
       .optional()
-      .describe('Memory reserved and not exceeded, as a Kubernetes quantity ("4Gi").'),
+      .describe('Memory reserved for the notebook, as a Kubernetes quantity ("4Gi").'),
+    memoryLimit: quantity
+      .optional()
+      .describe('Memory the notebook may not exceed; unset means the same as memory.'),
     gpu: z.int().min(0).max(16).default(0).describe('Number of GPUs; 0 for none.'),
+    gpuResource: gpuResourceName
+      .optional()
+      .describe(
+        "Extended resource a GPU is (nvidia.com/gpu, amd.com/gpu, nvidia.com/mig-1g.5gb); unset uses the operator's default.",
+      ),
+  })
+  .superRefine((r, ctx) => {
+    for (const issue of limitIssues(r)) ctx.addIssue({ code: 'custom', ...issue });
+  })
+  .meta({
+    // Kubernetes' CEL quantity library (https://kubernetes.io/docs/reference/using-api/cel/#kubernetes-quantity-library).
+    'x-kubernetes-validations': [
+      {
+        rule: '!has(self.memoryLimit) || has(self.memory)',
+        message: `memory ${memoryNeeded}`,
+        fieldPath: '.memory',
+      },
+      ...(['cpu', 'memory'] as const).map((request) => ({
+        rule: `!has(self.${request}) || !has(self.${request}Limit) || !quantity(self.${request}Limit).isLessThan(quantity(self.${request}))`,
+        message: `${request}Limit ${limitBelow(request)}`,
+        fieldPath: `.${request}Limit`,
+      })),
+    ],
   })
   .describe('Compute for the notebook server. Unset CPU and memory mean the namespace defaults.');
 
@@ -187,6 +245,7 @@ export const notebookSpecSchema = z
     serviceAccountName: dnsSubdomain
       .optional()
       .describe('Run with this service account and mount its token; unset mounts no token.'),
+    ...podOptionsShape,
   })
   .describe('One Jupyter notebook server.');
 

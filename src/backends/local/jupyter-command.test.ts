@@ -72,6 +72,15 @@ describe('buildJupyterLaunch', () => {
     assert.deepEqual(custom.args.slice(0, 2), ['--debug', '--no-browser']);
   });
 
+  it("opens on the profile's default URL", () => {
+    const launch = buildJupyterLaunch({
+      ...input,
+      profile: { defaultUrl: '/lab/tree/README.ipynb' },
+    });
+    assert.ok(launch.args.includes('--ServerApp.default_url=/lab/tree/README.ipynb'));
+    assert.ok(!buildJupyterLaunch(input).args.some((a) => a.includes('default_url')));
+  });
+
   it('allows root only when running as root, and always has a PATH', () => {
     assert.ok(buildJupyterLaunch({ ...input, runningAsRoot: true }).args.includes('--allow-root'));
     assert.ok(!buildJupyterLaunch(input).args.includes('--allow-root'));

@@ -44,7 +44,7 @@ export const ENV_KEEP: readonly string[] = [
 export interface JupyterLaunchInput {
   /** Path of the configured `jupyter` command. */
   readonly jupyter: string;
-  readonly profile: Pick<Profile, 'command'>;
+  readonly profile: Pick<Profile, 'command' | 'defaultUrl'>;
   readonly port: number;
   readonly baseUrl: string;
   readonly token: string;
@@ -75,6 +75,10 @@ export function buildJupyterLaunch(input: JupyterLaunchInput): JupyterLaunch {
     `--ServerApp.base_url=${input.baseUrl}`,
     `--ServerApp.root_dir=${input.user.home}`,
     '--ServerApp.allow_remote_access=True',
+    // The profile's landing page (`/lab/tree/README.ipynb`), as on Kubernetes.
+    ...(input.profile.defaultUrl === undefined
+      ? []
+      : [`--ServerApp.default_url=${input.profile.defaultUrl}`]),
     ...(input.runningAsRoot ? ['--allow-root'] : []),
   ];
   const env: Record<string, string> = {};

@@ -7,6 +7,7 @@ import type { NotebookSpec } from '../../notebook-spec/schema.ts';
 import { notebookLabels, notebookAnnotations, notebookSelector } from '../labels.ts';
 import { notebookObjectNames } from '../object-names.ts';
 import { objectMeta } from './metadata.ts';
+import { extraVolumes, podPlacement } from './pod-options.ts';
 import {
   CONTAINER_NAME,
   HOME_DIR,
@@ -33,6 +34,7 @@ export function jupyterCommand(spec: NotebookSpec): { command: string[]; args: s
       `--ServerApp.port=${NOTEBOOK_PORT}`,
       `--ServerApp.root_dir=${HOME_DIR}`,
       '--no-browser',
+      ...(spec.defaultUrl === undefined ? [] : [`--ServerApp.default_url=${spec.defaultUrl}`]),
     ],
   };
 }
@@ -46,17 +48,20 @@ export function readinessPath(spec: NotebookSpec): string {
 function resources(spec: NotebookSpec, settings: BuildSettings): ResourceRequirements {
   const requests: Record<string, string> = {};
   const limits: Record<string, string> = {};
-  const { cpu, memory, gpu } = spec.resources;
-  // CPU: a request without a limit, so an idle machine's spare cycles are not wasted on
-  // throttling. Memory: request = limit, so a notebook is never OOM-killed for memory the
-  // scheduler promised it (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/).
+  const { cpu, cpuLimit, memory, memoryLimit, gpu, gpuResource } = spec.resources;
+  // CPU: by default a request without a limit, so an idle machine's spare cycles are not
+  // wasted on throttling. Memory: by default request = limit, so a notebook is never
+  // OOM-killed for memory the scheduler promised it
+  // (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/). A
+  // profile may set either limit apart from its request (overcommit, or a hard CPU cap).
   if (cpu !== undefined) requests['cpu'] = cpu;
+  if (cpuLimit !== undefined) limits['cpu'] = cpuLimit;
   if (memory !== undefined) {
     requests['memory'] = memory;
-    limits['memory'] = memory;
+    limits['memory'] = memoryLimit ?? memory;
   }
   // Extended resources such as GPUs are given as limits only (requests default to them).
-  if (gpu > 0) limits[settings.gpuResourceName] = String(gpu);
+  if (gpu > 0) limits[gpuResource ?? settings.gpuResourceName] = String(gpu);
   return {
     ...(Object.keys(requests).length > 0 ? { requests } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
@@ -118,6 +123,7 @@ export function notebookContainer(notebook: JupyterNotebook, settings: BuildSett
         mountPath: HOME_DIR,
         ...(spec.storage.subPath === undefined ? {} : { subPath: spec.storage.subPath }),
       },
+      ...extraVolumes(spec).mounts,
     ],
   };
 }
@@ -138,8 +144,13 @@ export function buildDeployment(notebook: JupyterNotebook, settings: BuildSettin
       selector: { matchLabels: notebookSelector(names.base) },
       template: {
         metadata: {
-          labels: notebookLabels(names.base),
-          annotations: notebookAnnotations(notebook.metadata.name, notebook.metadata.annotations),
+          // The spec's extra labels and annotations first, so Ganymede's own keys always win
+          // (the schema refuses them anyway).
+          labels: { ...spec.extraLabels, ...notebookLabels(names.base) },
+          annotations: {
+            ...spec.extraAnnotations,
+            ...notebookAnnotations(notebook.metadata.name, notebook.metadata.annotations),
+          },
         },
         spec: {
           // A notebook needs no Kubernetes credentials unless its author picked an account.
@@ -156,8 +167,12 @@ export function buildDeployment(notebook: JupyterNotebook, settings: BuildSettin
             fsGroupChangePolicy: 'OnRootMismatch',
             seccompProfile: { type: 'RuntimeDefault' },
           },
+          ...podPlacement(spec),
           containers: [notebookContainer(notebook, settings)],
-          volumes: [{ name: 'home', persistentVolumeClaim: { claimName: claim } }],
+          volumes: [
+            { name: 'home', persistentVolumeClaim: { claimName: claim } },
+            ...extraVolumes(spec).volumes,
+          ],
         },
       },
     },

@@ -63,6 +63,88 @@ describe('JupyterNotebook CRD on a real API server', () => {
       { image: 'i', storage: { subPath: '../x' } },
       /spec\.storage\.subPath/,
     ],
+    [
+      'a memory limit below the request',
+      { image: 'i', resources: { memory: '2Gi', memoryLimit: '1Gi' } },
+      /spec\.resources\.memoryLimit: Invalid value: .*must not be below memory/,
+    ],
+    [
+      'a CPU limit below the request',
+      { image: 'i', resources: { cpu: '2', cpuLimit: '500m' } },
+      /spec\.resources\.cpuLimit: Invalid value: .*must not be below cpu/,
+    ],
+    [
+      'a memory limit without a request',
+      { image: 'i', resources: { memoryLimit: '1Gi' } },
+      /spec\.resources\.memory: Invalid value: .*required with memoryLimit/,
+    ],
+    [
+      'a GPU resource that is not an extended resource name',
+      { image: 'i', resources: { gpu: 1, gpuResource: 'gpu' } },
+      /spec\.resources\.gpuResource/,
+    ],
+    [
+      'a volume with two sources',
+      {
+        image: 'i',
+        extraVolumes: [
+          {
+            name: 'd',
+            mountPath: '/data',
+            configMap: { name: 'c' },
+            secret: { secretName: 's' },
+          },
+        ],
+      },
+      /spec\.extraVolumes\[0\]: Invalid value: .*exactly one of persistentVolumeClaim, configMap or secret/,
+    ],
+    [
+      'a volume mounted over the home directory',
+      {
+        image: 'i',
+        extraVolumes: [{ name: 'd', mountPath: '/home/jovyan', configMap: { name: 'c' } }],
+      },
+      /spec\.extraVolumes\[0\]\.mountPath: Invalid value: .*is taken/,
+    ],
+    [
+      'a mount path climbing out',
+      {
+        image: 'i',
+        extraVolumes: [{ name: 'd', mountPath: '/data/../etc', configMap: { name: 'c' } }],
+      },
+      /spec\.extraVolumes\[0\]\.mountPath: Invalid value: .*"\.\." parts/,
+    ],
+    [
+      'a volume named like the home volume',
+      { image: 'i', extraVolumes: [{ name: 'home', mountPath: '/d', configMap: { name: 'c' } }] },
+      /spec\.extraVolumes\[0\]\.name: Invalid value: .*is taken/,
+    ],
+    [
+      'two volumes of one name',
+      {
+        image: 'i',
+        extraVolumes: [
+          { name: 'd', mountPath: '/a', configMap: { name: 'c' } },
+          { name: 'd', mountPath: '/b', configMap: { name: 'c' } },
+        ],
+      },
+      /spec\.extraVolumes: Invalid value: .*volume names must be unique/,
+    ],
+    [
+      "a label in Ganymede's own key space",
+      { image: 'i', extraLabels: { 'ganymede.dev/notebook': 'x' } },
+      /spec\.extraLabels: Invalid value: .*is set by Ganymede/,
+    ],
+    [
+      'a toleration with an unknown effect',
+      { image: 'i', tolerations: [{ key: 'k', effect: 'Sometimes' }] },
+      /spec\.tolerations\[0\]\.effect: Unsupported value/,
+    ],
+    [
+      'a default URL climbing out',
+      { image: 'i', defaultUrl: '/lab/../../hub' },
+      /spec\.defaultUrl: Invalid value: .*"\.\." parts/,
+    ],
   ];
   for (const [what, spec, message] of refusals) {
     it(`refuses ${what}, naming the field`, async () => {
@@ -112,18 +194,88 @@ describe('JupyterNotebook CRD on a real API server', () => {
   });
 });
 
+/** Every pod option at once (issue 15): each must land in the pod the API server admits. */
+const podOptions = {
+  nodeSelector: { 'example.org/pool': 'gpu' },
+  tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+  affinity: {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [
+          { matchExpressions: [{ key: 'example.org/zone', operator: 'In', values: ['a'] }] },
+        ],
+      },
+    },
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        {
+          weight: 10,
+          podAffinityTerm: {
+            labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'jupyter-notebook' } },
+            topologyKey: 'kubernetes.io/hostname',
+          },
+        },
+      ],
+    },
+  },
+  priorityClassName: 'notebooks-test',
+  imagePullSecrets: ['registry'],
+  shmSize: '512Mi',
+  extraVolumes: [
+    {
+      name: 'datasets',
+      mountPath: '/home/jovyan/datasets',
+      readOnly: true,
+      persistentVolumeClaim: { claimName: 'datasets' },
+    },
+    {
+      name: 'group',
+      mountPath: '/home/jovyan/group',
+      subPath: 'physics',
+      persistentVolumeClaim: { claimName: 'group-share' },
+    },
+    { name: 'course', mountPath: '/etc/course', configMap: { name: 'course' } },
+    { name: 'keys', mountPath: '/etc/keys', secret: { secretName: 'keys' } },
+  ],
+  extraLabels: { 'example.org/cost-centre': 'physics' },
+  extraAnnotations: { 'example.org/owner': 'Dr. Ada' },
+  defaultUrl: '/lab/tree/README.ipynb',
+};
+
 describe('ganymede render on a real API server', () => {
+  before(async () => {
+    // The Priority admission plugin refuses a pod naming a class that does not exist.
+    await kubectlOk(
+      cluster,
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'scheduling.k8s.io/v1',
+        kind: 'PriorityClass',
+        metadata: { name: 'notebooks-test' },
+        value: 100,
+      }),
+    );
+  });
+
   const notebooks = [
     notebookYaml('plain', 'x', { image: 'quay.io/jupyter/minimal-notebook:latest' }),
     notebookYaml('everything', 'x', {
       image: 'quay.io/jupyter/scipy-notebook:2025-06-02',
       interface: 'notebook',
-      resources: { cpu: '500m', memory: '1Gi', gpu: 1 },
+      resources: {
+        cpu: '500m',
+        cpuLimit: '2',
+        memory: '1Gi',
+        memoryLimit: '2Gi',
+        gpu: 1,
+        gpuResource: 'nvidia.com/mig-1g.5gb',
+      },
       storage: { size: '2Gi', className: 'standard', subPath: 'work/alice', retain: false },
       env: { A: '1', 'my.var': 'x' },
       baseUrl: '/user/al%C3%AFce/gpu/',
       ingress: { host: 'notebooks.example.org', className: 'nginx', tls: { secretName: 'cert' } },
       serviceAccountName: 'default',
+      ...podOptions,
     }),
     notebookYaml('1st.Unusual-name', 'x', {
       image: 'i',
@@ -161,14 +313,20 @@ describe('ganymede render on a real API server', () => {
       const pod = {
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { name: `${d.metadata.name}-probe`, namespace: ns },
+        metadata: {
+          ...(d.spec.template.metadata as object),
+          name: `${d.metadata.name}-probe`,
+          namespace: ns,
+        },
         spec: d.spec.template.spec,
       };
       const r = await cluster.kubectl(
-        ['create', '--dry-run=server', '-f', '-'],
+        ['create', '--dry-run=server', '-o', 'json', '-f', '-'],
         JSON.stringify(pod),
       );
       assert.equal(r.code, 0, r.stderr);
+      if (d.metadata.name === 'everything')
+        assertPodOptionsLanded(JSON.parse(r.stdout) as AdmittedPod);
     }
     // And the check can fail: a privileged variant is refused by the same namespace.
     const bad = {
@@ -182,3 +340,57 @@ describe('ganymede render on a real API server', () => {
     assert.match(r.stderr, /violates PodSecurity "restricted/);
   });
 });
+
+interface AdmittedPod {
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: {
+    nodeSelector?: Record<string, string>;
+    tolerations?: { key?: string }[];
+    affinity?: { nodeAffinity?: unknown; podAntiAffinity?: unknown };
+    priorityClassName?: string;
+    priority?: number;
+    imagePullSecrets?: { name: string }[];
+    volumes?: { name: string; emptyDir?: { medium?: string; sizeLimit?: string } }[];
+    containers: {
+      args?: string[];
+      resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+      volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
+    }[];
+  };
+}
+
+/** What the API server admitted carries every option, as the API server itself filled it in
+ * (the priority value comes from the PriorityClass: proof the class was resolved). */
+function assertPodOptionsLanded(pod: AdmittedPod): void {
+  const { spec, metadata } = pod;
+  assert.equal(metadata.labels?.['example.org/cost-centre'], 'physics');
+  assert.equal(metadata.labels['ganymede.dev/notebook'], 'everything');
+  assert.equal(metadata.annotations?.['example.org/owner'], 'Dr. Ada');
+  const c = spec.containers[0];
+  assert.ok(c);
+  assert.deepEqual(spec.nodeSelector, podOptions.nodeSelector);
+  assert.ok(spec.tolerations?.some((t) => t.key === 'nvidia.com/gpu'));
+  assert.deepEqual(spec.affinity, podOptions.affinity);
+  assert.equal(spec.priorityClassName, 'notebooks-test');
+  assert.equal(spec.priority, 100);
+  assert.deepEqual(spec.imagePullSecrets, [{ name: 'registry' }]);
+  assert.deepEqual(spec.volumes?.find((v) => v.name === 'dshm')?.emptyDir, {
+    medium: 'Memory',
+    sizeLimit: '512Mi',
+  });
+  assert.deepEqual(
+    c.volumeMounts?.filter((m) => m.name !== 'home' && !m.name.startsWith('kube-api-access')),
+    [
+      { name: 'dshm', mountPath: '/dev/shm' },
+      { name: 'datasets', mountPath: '/home/jovyan/datasets', readOnly: true },
+      { name: 'group', mountPath: '/home/jovyan/group', subPath: 'physics' },
+      { name: 'course', mountPath: '/etc/course' },
+      { name: 'keys', mountPath: '/etc/keys' },
+    ],
+  );
+  assert.deepEqual(c.resources, {
+    requests: { cpu: '500m', memory: '1Gi', 'nvidia.com/mig-1g.5gb': '1' },
+    limits: { cpu: '2', memory: '2Gi', 'nvidia.com/mig-1g.5gb': '1' },
+  });
+  assert.ok(c.args?.includes('--ServerApp.default_url=/lab/tree/README.ipynb'));
+}
