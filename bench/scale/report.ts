@@ -244,9 +244,9 @@ export function renderMarkdown(r: RunResult): string {
       );
       lines.push('');
       lines.push(
-        '| stopped with | stop took | /ready | every route answers | routes answering | `state=ready` total after | RSS after |',
+        '| stopped with | stop took | /ready | first route answers | every route answers | routes answering | `state=ready` total after | RSS after |',
       );
-      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
       for (const x of s.restarts) {
         lines.push(
           `| ${x.signal} | ${f1(x.stopMs / 1000)} s | ${f1(x.readyMs / 1000)} s | ${f1(x.firstRouteMs / 1000)} s | ${f1(x.allRoutesMs / 1000)} s | ${String(x.answered)} | ${String(x.readyInApi ?? '–')} | ${f1(x.rssMiBAfter)} MiB |`,

@@ -1,8 +1,7 @@
-/** One CLI subcommand. Each lives in `commands/<name>.ts` and is listed in `commands/index.ts`. */
+/** One CLI subcommand. Each lives in `commands/<name>.ts` and is listed, with its one-line
+ * summary, in `commands/index.ts` (which loads it only when it runs). */
 export interface CliCommand {
   readonly name: string;
-  /** One line for `ganymede --help`. */
-  readonly summary: string;
   /** Full usage text for `ganymede <name> --help`. */
   readonly usage: string;
   /** Runs with the arguments after the command name; resolves to the exit code. */

@@ -9,7 +9,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createAuthService, type AuthService } from '../auth/auth-service.ts';
-import { createOidcSignIn, oidcClientSecret } from '../auth/oidc/oidc-sign-in.ts';
 import type { Backend } from '../backends/types.ts';
 import type { Config } from '../config/schema.ts';
 import { createCuller, type Culler } from '../culler/culler.ts';
@@ -61,15 +60,19 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   const auth = createAuthService({ store, ...config.auth });
   const oidcConfig = config.auth.oidc;
   // Built before anything starts, so a missing client secret stops start-up with its fix.
-  const oidc =
-    oidcConfig &&
-    createOidcSignIn({
-      config: oidcConfig,
-      clientSecret: oidcClientSecret(oidcConfig, deps.env ?? process.env),
-      store,
-      auth,
-      bootstrapAdmin: config.auth.adminUser,
-    });
+  // openid-client is loaded only when OIDC is configured (a password-only hub need not carry
+  // it for its whole life).
+  const oidc = oidcConfig
+    ? await import('../auth/oidc/oidc-sign-in.ts').then((m) =>
+        m.createOidcSignIn({
+          config: oidcConfig,
+          clientSecret: m.oidcClientSecret(oidcConfig, deps.env ?? process.env),
+          store,
+          auth,
+          bootstrapAdmin: config.auth.adminUser,
+        }),
+      )
+    : undefined;
   const admin = await auth.ensureAdmin(config.auth.adminUser, deps.adminPassword);
   if (admin.created) deps.onAdminCreated?.(config.auth.adminUser, admin.password);
 

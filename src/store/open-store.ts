@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { GanymedeError } from '../errors/ganymede-error.ts';
-import { openPostgresStore } from './postgres-store.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 import type { Store } from './types.ts';
 
@@ -12,8 +11,9 @@ export function openStore(url: string | undefined, dataDir: string): Promise<Sto
   if (url === undefined) return Promise.resolve(openSqliteStore(join(dataDir, 'ganymede.sqlite')));
   if (url.startsWith('sqlite:'))
     return Promise.resolve(openSqliteStore(url.slice('sqlite:'.length)));
+  // Loaded only when configured: a SQLite hub need not carry the PostgreSQL client.
   if (url.startsWith('postgres://') || url.startsWith('postgresql://'))
-    return openPostgresStore(url);
+    return import('./postgres-store.ts').then((m) => m.openPostgresStore(url));
   return Promise.reject(
     new GanymedeError('bad_request', `store.url: unsupported store "${url.split(':')[0] ?? ''}"`, {
       field: 'store.url',

@@ -30,7 +30,6 @@ Options:
 
 export const operatorCommand: CliCommand = {
   name: 'operator',
-  summary: 'run the JupyterNotebook operator against a cluster',
   usage,
   async run(args) {
     const { values } = parseArgs({

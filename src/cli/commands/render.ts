@@ -86,7 +86,6 @@ export function runRender(
 
 export const renderCommand: CliCommand = {
   name: 'render',
-  summary: 'print the Kubernetes objects for a JupyterNotebook (or the CRD)',
   usage,
   run: (args) => {
     try {

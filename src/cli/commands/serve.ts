@@ -1,8 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startKubernetesHubParts } from '../../backends/kubernetes/in-hub.ts';
-import { createLocalBackend } from '../../backends/local/index.ts';
 import type { Backend } from '../../backends/types.ts';
 import { loadConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
@@ -53,8 +51,11 @@ interface BackendParts {
   readonly close?: () => Promise<void>;
 }
 
+// Each backend is loaded only when configured: the Kubernetes one brings the Kubernetes
+// client (~900 modules), which a local hub would otherwise keep in memory for nothing.
 async function createBackend(config: Config, log: Logger): Promise<BackendParts> {
   if (config.backend.type === 'local') {
+    const { createLocalBackend } = await import('../../backends/local/index.ts');
     return {
       backend: createLocalBackend({
         dataDir: resolve(config.hub.dataDir),
@@ -65,6 +66,7 @@ async function createBackend(config: Config, log: Logger): Promise<BackendParts>
       }),
     };
   }
+  const { startKubernetesHubParts } = await import('../../backends/kubernetes/in-hub.ts');
   return startKubernetesHubParts({
     config: config.backend.kubernetes,
     log,
@@ -74,7 +76,6 @@ async function createBackend(config: Config, log: Logger): Promise<BackendParts>
 
 export const serveCommand: CliCommand = {
   name: 'serve',
-  summary: 'run the hub (local mode with no configuration)',
   usage,
   async run(args) {
     let values;

@@ -10,6 +10,7 @@ import { credentialsRejected } from '../client/credentials.ts';
 import type { KubeApi } from '../client/kube-api.ts';
 import { collectionPath, type KindRef } from '../client/resource-paths.ts';
 import { annotationKeys, labelKeys, managedSelector } from '../labels.ts';
+import { createBackoff, informerBackoff, type BackoffPolicy } from './backoff.ts';
 import { QUEUED_REASON } from './status.ts';
 import type { CoreEvent, KubeObject, PersistentVolumeClaim, Pod } from '../plain.ts';
 
@@ -105,8 +106,10 @@ export interface InformerOptions {
   /** A first listener (more with `subscribe`). */
   readonly onChange?: ChangeListener;
   readonly onError: (kind: string, error: unknown) => void;
-  /** Delay before re-listing after a watch error. Injected for tests; default 1 s doubling to 30 s. */
-  readonly retryDelayMs?: (attempt: number) => number;
+  /** Backoff before restarting a failed list+watch (`backoff.ts`); default 1 s doubling to
+   * 30 s with jitter. Injected for tests, with the clock and the sleep. */
+  readonly backoff?: BackoffPolicy;
+  readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   /** Watch only these kinds (the others' caches stay empty); default all. Every watch is
    * work for the API server on every change, so a reader takes only what it reads. */
@@ -125,7 +128,7 @@ export function createInformers(options: InformerOptions): InformerSet {
   const watch = new Watch(options.kubeConfig);
   const watchers: ListWatch<KubernetesObject>[] = [];
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const retryDelay = options.retryDelayMs ?? ((n: number) => Math.min(1000 * 2 ** n, 30_000));
+  const now = options.now ?? Date.now;
   let stopped = false;
   let starting: Promise<void> | undefined;
   const listeners = new Set<ChangeListener>(options.onChange ? [options.onChange] : []);
@@ -170,10 +173,23 @@ export function createInformers(options: InformerOptions): InformerSet {
       index.remove(o as T);
       notify(o);
     });
-    let attempt = 0;
-    lw.on('connect', () => {
-      attempt = 0;
-    });
+    // Not reset on ListWatch's 'connect': that fires at the start of every restart, before
+    // the list, so a list failing at once would be retried every second forever. The attempt
+    // goes back to 0 only once a restart has run a while without an error (backoff.ts).
+    const backoff = createBackoff(options.backoff ?? informerBackoff);
+    const restartLater = (): void => {
+      void sleep(backoff.next(now())).then(async () => {
+        if (stopped) return;
+        try {
+          await lw.start();
+        } catch (e) {
+          // Thrown before the watch began (credentials could not be applied): no 'error'
+          // event follows, so this is the retry's only chance.
+          options.onError(name, e);
+          restartLater();
+        }
+      });
+    };
     // ListWatch stops on errors other than 410 Gone and timeouts; it is restarted here, from
     // its last resourceVersion (a relist when that is gone). client-node's Watch applies the
     // KubeConfig's credentials to every watch request, so the restart authenticates afresh.
@@ -183,15 +199,7 @@ export function createInformers(options: InformerOptions): InformerSet {
       // when the cached token is a minute old. (Our list function has done so already.)
       if (statusOf(err) === 401) credentialsRejected(options.kubeConfig, Date.now());
       options.onError(name, err);
-      const delay = retryDelay(attempt++);
-      void sleep(delay).then(async () => {
-        if (stopped) return;
-        try {
-          await lw.start();
-        } catch (e) {
-          options.onError(name, e);
-        }
-      });
+      restartLater();
     });
     watchers.push(lw);
     return {
