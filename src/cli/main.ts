@@ -4,6 +4,7 @@
  * uses node:util parseArgs (strict), so an unknown flag is an error that names it.
  */
 import { isGanymedeError } from '../errors/ganymede-error.ts';
+import { GANYMEDE_VERSION } from '../version.ts';
 import { commands } from './commands/index.ts';
 
 function help(): string {
@@ -14,7 +15,8 @@ function help(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `ganymede <command> --help` for the options of one command.',
+    'Run `ganymede <command> --help` for the options of one command,',
+    'and `ganymede --version` for the version.',
   ].join('\n');
 }
 
@@ -23,6 +25,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(`ganymede ${GANYMEDE_VERSION}`);
+    return 0;
   }
   const entry = commands.find((c) => c.name === name);
   if (!entry) {

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { runRender } from '../cli/commands/render.ts';
 import { isGanymedeError } from '../errors/ganymede-error.ts';
@@ -18,7 +21,10 @@ spec: { image: quay.io/jupyter/minimal-notebook:latest, stopped: true }
 `;
 
 let counter = 0;
-const options = { settings: defaultBuildSettings, newToken: () => `token-${++counter}` };
+const options = {
+  settings: defaultBuildSettings,
+  tokenSecret: { token: () => `token-${++counter}` },
+};
 
 describe('render', () => {
   it('prints every object of every notebook as YAML documents', () => {
@@ -81,6 +87,34 @@ describe('ganymede render', () => {
     assert.equal(runRender(args, { stdin: () => stdin, write: (t) => (out += t) }), 0);
     return out;
   }
+
+  it('prints no Secret unless asked, so the output is the same on every run', () => {
+    const first = run(['-f', '-']);
+    assert.equal(run(['-f', '-']), first);
+    assert.doesNotMatch(first, /kind: Secret/);
+    assert.match(first, /secretKeyRef:\s+name: alice\s+key: token/);
+    const fresh = [run(['-f', '-', '--with-secret']), run(['-f', '-', '--with-secret'])];
+    assert.match(fresh[0] ?? '', /kind: Secret/);
+    assert.notEqual(fresh[0], fresh[1], 'fresh tokens differ per run');
+  });
+
+  it('--token-file gives the Secrets a fixed token: the same output every run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'render-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'a-fixed-token-of-some-length\n');
+    const once = run(['-f', '-', '--token-file', file]);
+    assert.equal(run(['-f', '-', '--token-file', file]), once);
+    assert.match(once, /token: a-fixed-token-of-some-length/);
+    writeFileSync(file, 'short');
+    assert.throws(
+      () => run(['-f', '-', '--token-file', file]),
+      (e: unknown) => isGanymedeError(e) && e.field === 'token-file',
+    );
+    assert.throws(
+      () => run(['-f', '-', '--token-file', file, '--with-secret']),
+      (e: unknown) => isGanymedeError(e) && e.field === 'token-file',
+    );
+  });
 
   it('reads standard input and prints the CRD', () => {
     assert.match(run(['-f', '-', '-o', 'json']), /"kind": "List"/);

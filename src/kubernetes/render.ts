@@ -14,8 +14,12 @@ export interface RenderOptions {
   readonly namespace?: string | undefined;
   readonly output: 'yaml' | 'json';
   readonly settings: BuildSettings;
-  /** A fresh token for each notebook's Secret. */
-  readonly newToken: () => string;
+  /**
+   * Each notebook's token Secret: left out (default; the output is then the same on every
+   * run, as GitOps tools need, and the Secret is made by hand or by a secrets tool), or
+   * included with the token this function gives (a fresh random one, or a fixed one).
+   */
+  readonly tokenSecret?: { readonly token: () => string } | undefined;
 }
 
 /** Parses every YAML document of `text`; errors name the document and the field. */
@@ -49,7 +53,10 @@ export function renderObjects(
     const namespace = options.namespace ?? nb.metadata.namespace;
     const placed: JupyterNotebook =
       namespace === undefined ? nb : { ...nb, metadata: { ...nb.metadata, namespace } };
-    return buildNotebookObjects(placed, options.settings, options.newToken());
+    const secret = options.tokenSecret;
+    if (secret !== undefined) return buildNotebookObjects(placed, options.settings, secret.token());
+    // The builders need a token for the Secret only, which is dropped here.
+    return buildNotebookObjects(placed, options.settings, '').filter((o) => o.kind !== 'Secret');
   });
 }
 

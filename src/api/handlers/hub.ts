@@ -1,7 +1,7 @@
 /** `GET /` (version, unauthenticated, as JupyterHub) and `GET /info` (details, read:hub). */
-import { readFileSync } from 'node:fs';
 import { requireUnfiltered } from '../access.ts';
 import { authenticate, type ApiContext, type ApiDeps } from '../context.ts';
+import { GANYMEDE_VERSION } from '../../version.ts';
 
 /**
  * The JupyterHub REST API version whose shapes this API follows. Clients gate features on it
@@ -9,10 +9,7 @@ import { authenticate, type ApiContext, type ApiDeps } from '../context.ts';
  */
 export const JUPYTERHUB_API_VERSION = '5.3.0';
 
-const packageJson = JSON.parse(
-  readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
-) as { version: string };
-export const GANYMEDE_VERSION = packageJson.version;
+export { GANYMEDE_VERSION } from '../../version.ts';
 
 export function getVersion(c: ApiContext): Response {
   return c.json({ version: JUPYTERHUB_API_VERSION, ganymede_version: GANYMEDE_VERSION });

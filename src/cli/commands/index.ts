@@ -25,6 +25,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./render.ts')).renderCommand,
   },
   {
+    name: 'crd',
+    summary: 'print the JupyterNotebook CRD, or install/upgrade it on a cluster',
+    load: async () => (await import('./crd.ts')).crdCommand,
+  },
+  {
     name: 'operator',
     summary: 'run the JupyterNotebook operator against a cluster',
     load: async () => (await import('./operator.ts')).operatorCommand,

@@ -12,15 +12,23 @@ const usage = `Usage: ganymede render -f FILE [--namespace NS] [--output yaml|js
        ganymede render --crd
 
 Prints the Kubernetes objects the Ganymede operator creates for the JupyterNotebook
-resources in FILE ("-" reads standard input): a Secret with a fresh token, the home
-PersistentVolumeClaim, a Service, a NetworkPolicy, an Ingress when asked for, and the
-Deployment. The output can be read, kept in Git, or given to \`kubectl apply -f -\`.
-Objects carry no ownerReference (there is no live JupyterNotebook to point at).
+resources in FILE ("-" reads standard input): the home PersistentVolumeClaim, a Service, a
+NetworkPolicy, an Ingress when asked for, and the Deployment. The output is the same on
+every run, so it can be kept in Git and applied by a GitOps tool, or given to
+\`kubectl apply -f -\`. Objects carry no ownerReference (there is no live JupyterNotebook to
+point at).
+
+The server's token comes from a Secret named like the notebook, key "token", which is not
+printed unless asked for (a token in Git is a leaked token):
+
+  kubectl create secret generic NAME --from-literal=token=$(openssl rand -hex 32)
 
 Options:
   -f, --filename FILE   YAML with one or more JupyterNotebook documents
   -n, --namespace NS    namespace for every object (default: each resource's, else "default")
   -o, --output FORMAT   yaml (default) or json (a v1 List)
+      --with-secret     also print each notebook's token Secret, with a fresh random token
+      --token-file F    also print the Secrets, with the token in file F (same output every run)
       --crd             print the JupyterNotebook CustomResourceDefinition instead`;
 
 function readInput(file: string, stdin: () => string): string {
@@ -32,6 +40,28 @@ function readInput(file: string, stdin: () => string): string {
       detail: (e as Error).message,
     });
   }
+}
+
+function tokenSecretOption(
+  withSecret: boolean,
+  tokenFile: string | undefined,
+): { token: () => string } | undefined {
+  if (withSecret && tokenFile !== undefined) {
+    throw new GanymedeError('bad_request', 'Use --with-secret or --token-file, not both.', {
+      field: 'token-file',
+    });
+  }
+  if (withSecret) return { token: newToken };
+  if (tokenFile === undefined) return undefined;
+  const token = readInput(tokenFile, () => '').trim();
+  if (!/^[A-Za-z0-9._~-]{16,512}$/.test(token)) {
+    throw new GanymedeError(
+      'bad_request',
+      `${tokenFile} must hold one token of 16 to 512 letters, digits, ".", "_", "~" or "-".`,
+      { field: 'token-file' },
+    );
+  }
+  return { token: () => token };
 }
 
 export function runRender(
@@ -46,6 +76,8 @@ export function runRender(
       namespace: { type: 'string', short: 'n' },
       output: { type: 'string', short: 'o', default: 'yaml' },
       crd: { type: 'boolean', default: false },
+      'with-secret': { type: 'boolean', default: false },
+      'token-file': { type: 'string' },
     },
   });
   if (values.crd) {
@@ -78,7 +110,7 @@ export function runRender(
       namespace: values.namespace,
       output,
       settings: defaultBuildSettings,
-      newToken,
+      tokenSecret: tokenSecretOption(values['with-secret'], values['token-file']),
     }),
   );
   return 0;

@@ -285,7 +285,7 @@ describe('ganymede render on a real API server', () => {
 
   for (const output of ['yaml', 'json'] as const) {
     it(`every rendered object passes a server-side dry run (${output}), restricted namespace, no warnings`, async () => {
-      const text = render(['-f', '-', '-n', ns, '-o', output], notebooks);
+      const text = render(['-f', '-', '-n', ns, '-o', output, '--with-secret'], notebooks);
       const r = await cluster.kubectl(
         ['apply', '--dry-run=server', '--validate=strict', '-f', '-'],
         text,
