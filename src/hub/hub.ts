@@ -44,6 +44,8 @@ export interface HubDeps {
   readonly log: Logger;
   /** Password for the first admin; otherwise one is generated and printed once. */
   readonly adminPassword?: string | undefined;
+  /** Opens `/metrics` and nothing else (Prometheus' token; `GANYMEDE_METRICS_TOKEN`). */
+  readonly metricsScrapeToken?: string | undefined;
   /** Where secrets named in the config are read (`auth.oidc.clientSecretEnv`). Default: process.env. */
   readonly env?: NodeJS.ProcessEnv;
   /** Called once with the generated admin password (the CLI prints it). */
@@ -180,6 +182,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   const opsRoutes = createOpsRoutes({
     metrics,
     metricsPublic: config.metrics.public,
+    metricsScrapeToken: deps.metricsScrapeToken,
     authenticate: identifyRequest,
     readinessChecks: { store: () => store.migrations(), backend: () => backend.list() },
     log,

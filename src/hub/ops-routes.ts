@@ -10,11 +10,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkReadiness, type ReadinessCheck } from '../health/readiness.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { HubMetrics } from '../metrics/hub-metrics.ts';
-import { metricsAccess } from '../metrics/metrics-access.ts';
+import { carriesScrapeToken, metricsAccess } from '../metrics/metrics-access.ts';
 
 export interface OpsRoutesOptions {
   readonly metrics: HubMetrics;
   readonly metricsPublic: boolean;
+  /** A token that opens `/metrics` only (metrics-access.ts); undefined: none. */
+  readonly metricsScrapeToken?: string | undefined;
   authenticate(req: IncomingMessage): Promise<{ readonly admin: boolean } | undefined>;
   readonly readinessChecks: Readonly<Record<string, ReadinessCheck>>;
   /** Default 2000: below Kubernetes' default probe timeout is not required, but sensible. */
@@ -39,7 +41,9 @@ export function createOpsRoutes(
   };
 
   async function metrics(req: IncomingMessage, res: ServerResponse) {
-    const access = metricsAccess(await options.authenticate(req), options.metricsPublic);
+    const access = carriesScrapeToken(req, options.metricsScrapeToken)
+      ? 'allow'
+      : metricsAccess(await options.authenticate(req), options.metricsPublic);
     if (access === 'unauthenticated') {
       // RFC 6750 §3: how to authenticate (Prometheus sends `authorization: Bearer <token>`).
       json(

@@ -4,7 +4,7 @@ import { createFakeBackend } from '../backends/fake/fake-backend.ts';
 import { parseConfig } from '../config/load.ts';
 import { openSqliteStore } from '../store/sqlite-store.ts';
 import { createHubMetrics } from './hub-metrics.ts';
-import { metricsAccess } from './metrics-access.ts';
+import { carriesScrapeToken, metricsAccess } from './metrics-access.ts';
 
 const now = new Date('2026-01-01T12:00:00Z');
 const minutesAgo = (m: number) => new Date(now.getTime() - m * 60_000);
@@ -110,5 +110,20 @@ describe('metricsAccess', () => {
     assert.equal(metricsAccess({ admin: false }, false), 'forbidden');
     assert.equal(metricsAccess({ admin: true }, false), 'allow');
     assert.equal(metricsAccess(undefined, true), 'allow');
+  });
+});
+
+describe('carriesScrapeToken', () => {
+  const req = (authorization?: string) => ({
+    headers: authorization === undefined ? {} : { authorization },
+  });
+  it('opens /metrics for the configured token only, as Bearer or token', () => {
+    assert.equal(carriesScrapeToken(req('Bearer s3cret-token'), 's3cret-token'), true);
+    assert.equal(carriesScrapeToken(req('token s3cret-token'), 's3cret-token'), true);
+    assert.equal(carriesScrapeToken(req('Bearer s3cret-tokeN'), 's3cret-token'), false);
+    assert.equal(carriesScrapeToken(req('Bearer s3cret'), 's3cret-token'), false);
+    assert.equal(carriesScrapeToken(req(), 's3cret-token'), false);
+    assert.equal(carriesScrapeToken(req('Bearer '), ''), false, 'no token configured');
+    assert.equal(carriesScrapeToken(req('Bearer x'), undefined), false);
   });
 });

@@ -23,10 +23,18 @@ Options:
 
 Environment:
   GANYMEDE_ADMIN_PASSWORD  password for the first admin account (else one is printed once)
+  GANYMEDE_METRICS_TOKEN   a token that opens /metrics and nothing else (for Prometheus)
   GANYMEDE_STORE_URL       overrides store.url (the Helm chart passes it from a Secret)
   GANYMEDE_JUPYTER         the jupyter command for local mode (else jupyter on PATH)
   POD_NAME, POD_NAMESPACE  Kubernetes: this replica's name in the hub Lease, and the
                            namespace admitted by notebooks' NetworkPolicies`;
+
+/** An environment variable, with empty counting as unset (an optional Secret key the chart
+ * left out arrives as nothing, but a hand-written `VAR=` must not mean an empty password). */
+function nonEmptyEnv(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
 
 /** The jupyter command for local mode: config, then $GANYMEDE_JUPYTER, then PATH. */
 function findJupyter(config: Config): string {
@@ -125,7 +133,8 @@ export const serveCommand: CliCommand = {
       backend: parts.backend,
       log,
       ...(parts.isLeader ? { isLeader: parts.isLeader } : {}),
-      adminPassword: process.env['GANYMEDE_ADMIN_PASSWORD'],
+      adminPassword: nonEmptyEnv('GANYMEDE_ADMIN_PASSWORD'),
+      metricsScrapeToken: nonEmptyEnv('GANYMEDE_METRICS_TOKEN'),
       onAdminCreated: (name, password) => {
         if (password) {
           process.stderr.write(

@@ -227,14 +227,20 @@ describe('helm chart deploy/helm/ganymede', { timeout: 1_800_000 }, () => {
     assert.doesNotMatch(JSON.stringify(find(inline, 'ConfigMap')), /postgres:/);
   });
 
-  it('generates an admin password, or takes the given one', async () => {
-    const generated = find(await renderChart(), 'Secret') as unknown as {
-      data: Record<string, string>;
-    };
-    assert.match(
-      Buffer.from(generated.data['admin-password'] ?? '', 'base64').toString(),
-      /^[A-Za-z0-9]{24}$/,
+  it('never generates an admin password, so helm template renders the same every time', async () => {
+    const first = await renderChartText();
+    assert.equal(await renderChartText(), first, 'two renders are identical');
+    const manifests = await renderChart();
+    const secret = find(manifests, 'Secret') as unknown as { data?: Record<string, string> };
+    assert.equal(secret.data?.['admin-password'], undefined);
+    const env = podSpec(manifests).containers[0]?.env.find(
+      (e) => e.name === 'GANYMEDE_ADMIN_PASSWORD',
     );
+    assert.deepEqual(env?.valueFrom?.secretKeyRef, {
+      name: 'test-ganymede',
+      key: 'admin-password',
+      optional: true,
+    });
     const given = find(
       await renderChart({ adminPassword: 'correct horse' }),
       'Secret',
@@ -243,6 +249,113 @@ describe('helm chart deploy/helm/ganymede', { timeout: 1_800_000 }, () => {
       Buffer.from(given.data['admin-password'] ?? '', 'base64').toString(),
       'correct horse',
     );
+    const existing = podSpec(
+      await renderChart({
+        adminPasswordExistingSecret: 'admin',
+        adminPasswordExistingSecretKey: 'pw',
+      }),
+    ).containers[0]?.env.find((e) => e.name === 'GANYMEDE_ADMIN_PASSWORD');
+    assert.deepEqual(existing?.valueFrom?.secretKeyRef, { name: 'admin', key: 'pw' });
+  });
+
+  it('values.schema.json refuses a wrong key or type, naming it, hub settings included', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ replica: 2 }, /additional properties 'replica' not allowed/],
+      [{ replicas: 'two' }, /at '\/replicas': got string, want integer/],
+      [{ service: { type: 'Magic' } }, /at '\/service\/type'/],
+      [
+        { config: { culler: { intervalSecond: 5 } } },
+        /at '\/config\/culler': additional properties 'intervalSecond'/,
+      ],
+      [
+        { config: { profiles: [{ name: 'Big GPU', displayName: 'x' }] } },
+        /at '\/config\/profiles\/0\/name'/,
+      ],
+      [{ serviceMonitor: { interval: 'often' } }, /at '\/serviceMonitor\/interval'/],
+    ];
+    for (const [values, message] of cases) {
+      await assert.rejects(renderChartText(values), message, JSON.stringify(values));
+    }
+    const lint = await runHelm(['lint', '--strict', chartDir, '--set', 'replicas=many']);
+    assert.notEqual(lint.code, 0);
+    assert.match(lint.stdout + lint.stderr, /replicas/);
+  });
+
+  it('serviceMonitor: a ServiceMonitor that sends the scrape token the hub also reads', async () => {
+    await assert.rejects(
+      renderChartText({ 'serviceMonitor.enabled': true }),
+      /needs serviceMonitor.tokenSecret/,
+    );
+    const manifests = await renderChart({
+      'serviceMonitor.enabled': true,
+      'serviceMonitor.tokenSecret': 'metrics',
+      'serviceMonitor.labels': { release: 'prom' },
+    });
+    const sm = find(manifests, 'ServiceMonitor') as unknown as {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        endpoints: { port: string; path: string; authorization: unknown }[];
+      };
+    };
+    assert.equal(sm.metadata.labels['release'], 'prom');
+    assert.equal(sm.spec.selector.matchLabels['app.kubernetes.io/component'], 'hub');
+    assert.deepEqual(sm.spec.endpoints[0], {
+      port: 'http',
+      path: '/metrics',
+      interval: '30s',
+      scrapeTimeout: '10s',
+      authorization: { type: 'Bearer', credentials: { name: 'metrics', key: 'token' } },
+    });
+    const env = podSpec(manifests).containers[0]?.env.find(
+      (e) => e.name === 'GANYMEDE_METRICS_TOKEN',
+    );
+    assert.deepEqual(env?.valueFrom?.secretKeyRef, { name: 'metrics', key: 'token' });
+    // Public metrics need no token.
+    const open = await renderChart({
+      'serviceMonitor.enabled': true,
+      config: { metrics: { public: true } },
+    });
+    assert.ok(open.some((m) => m.kind === 'ServiceMonitor'));
+  });
+
+  it('crdUpgrade: a hook Job runs `ganymede crd apply` with rights on that one CRD only', async () => {
+    const manifests = await renderChart({ 'crdUpgrade.enabled': true });
+    const hooks = manifests.filter((m) => m.metadata.annotations?.['helm.sh/hook']);
+    assert.deepEqual(hooks.map((m) => m.kind).sort(), [
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Job',
+      'ServiceAccount',
+    ]);
+    for (const h of hooks) {
+      assert.equal(h.metadata.annotations?.['helm.sh/hook'], 'pre-install,pre-upgrade');
+      assert.equal(
+        h.metadata.annotations['helm.sh/hook-delete-policy'],
+        'before-hook-creation,hook-succeeded',
+      );
+    }
+    const role = find(hooks, 'ClusterRole') as unknown as { rules: unknown[] };
+    assert.deepEqual(role.rules, [
+      {
+        apiGroups: ['apiextensions.k8s.io'],
+        resources: ['customresourcedefinitions'],
+        resourceNames: ['jupyternotebooks.ganymede.dev'],
+        verbs: ['get', 'patch'],
+      },
+    ]);
+    const job = find(hooks, 'Job') as unknown as {
+      spec: { template: { spec: PodSpecLike & { serviceAccountName: string } } };
+    };
+    const pod = job.spec.template.spec;
+    const container = pod.containers[0];
+    assert.ok(container);
+    assert.deepEqual(container.args, ['crd', 'apply']);
+    assert.equal(container.image, 'ghcr.io/ganymede/hub:0.1.0');
+    assert.equal(pod.serviceAccountName, 'test-ganymede-crd-upgrade');
+    assert.equal(pod.securityContext['runAsNonRoot'], true);
+    assert.deepEqual(container.securityContext['capabilities'], { drop: ['ALL'] });
+    assert.ok(!(await renderChart()).some((m) => m.metadata.annotations?.['helm.sh/hook']));
   });
 
   it('ingress routing mode reaches the hub configuration', async () => {
