@@ -98,6 +98,17 @@ function unschedulable(spec: NotebookSpec, text: string): Diagnosis {
       detail,
     };
   }
+  // The profile's nodeSelector, affinity or missing tolerations leave no machine: the
+  // environment is meant for a kind of machine (a GPU pool) the cluster has none of free.
+  if (/didn't match Pod's node affinity\/selector|untolerated taint/i.test(text)) {
+    return {
+      severity: 'waiting',
+      reason: 'NoMatchingMachine',
+      message:
+        'This environment runs only on particular machines (for example GPU machines), and none of them can take it now. It will start by itself once one can; if it does not, ask your administrator.',
+      detail,
+    };
+  }
   if (/persistentvolumeclaim|volume/i.test(text)) {
     return {
       severity: 'waiting',

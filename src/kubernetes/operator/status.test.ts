@@ -363,6 +363,27 @@ describe('diagnose', () => {
     assert.equal(fromEvent.reason, 'InsufficientMemory');
   });
 
+  it("explains a profile's node selector or taints that no machine satisfies", () => {
+    for (const text of [
+      "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
+      '0/2 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}.',
+    ]) {
+      const d = diag({ pod: pod({ unschedulable: text }) });
+      assert.equal(d.reason, 'NoMatchingMachine', text);
+      assert.match(d.message, /runs only on particular machines/);
+      assert.equal(d.detail, text);
+    }
+    // A storage conflict that mentions node affinity is still about storage.
+    assert.equal(
+      diag({
+        pod: pod({
+          unschedulable: '0/1 nodes are available: 1 node(s) had volume node affinity conflict.',
+        }),
+      }).reason,
+      'StorageUnavailable',
+    );
+  });
+
   it('quotes the last log lines of a crashed server', () => {
     const log = Array.from({ length: 30 }, (_, i) => `line ${i}`).join('\n');
     const d = diag({

@@ -336,4 +336,40 @@ describe('what a user is told when a notebook cannot start', () => {
       /^No machine in the cluster has 100Ti memory free that this notebook asks for\./,
     );
   });
+
+  it("a profile's node pool the cluster lacks: Pending, in plain words, and the pod stays put", async () => {
+    await kubectlOk(
+      cluster,
+      ['apply', '-f', '-'],
+      notebookYaml('gpu-pool', ns, {
+        image: 'quay.io/jupyter/minimal-notebook:latest',
+        nodeSelector: { 'example.org/pool': 'gpu' },
+        tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+      }),
+    );
+    const nb = await waitForNotebook(
+      cluster,
+      ns,
+      'gpu-pool',
+      (n) => (n.status?.message ?? '').includes('particular machines'),
+      'no matching machine',
+    );
+    assert.equal(nb.status?.phase, 'Pending');
+    assert.match(nb.status.message ?? '', /^This environment runs only on particular machines/);
+    const pods = JSON.parse(
+      await kubectlOk(cluster, [
+        'get',
+        'pods',
+        '-n',
+        ns,
+        '-l',
+        'ganymede.dev/notebook=gpu-pool',
+        '-o',
+        'json',
+      ]),
+    ) as { items: { spec: { nodeName?: string; nodeSelector?: Record<string, string> } }[] };
+    assert.equal(pods.items.length, 1);
+    assert.equal(pods.items[0]?.spec.nodeName, undefined, 'never placed on the wrong node');
+    assert.deepEqual(pods.items[0]?.spec.nodeSelector, { 'example.org/pool': 'gpu' });
+  });
 });
