@@ -30,6 +30,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./crd.ts')).crdCommand,
   },
   {
+    name: 'store',
+    summary: 'copy a SQLite store into PostgreSQL (store migrate)',
+    load: async () => (await import('./store.ts')).storeCommand,
+  },
+  {
     name: 'operator',
     summary: 'run the JupyterNotebook operator against a cluster',
     load: async () => (await import('./operator.ts')).operatorCommand,
