@@ -55,6 +55,7 @@ type Env = WebEnv;
 const staticFiles: Record<string, { type: string; body: string }> = {
   'style.css': { type: 'text/css; charset=utf-8', body: read('style.css') },
   'progress.js': { type: 'text/javascript; charset=utf-8', body: read('progress.js') },
+  'copy.js': { type: 'text/javascript; charset=utf-8', body: read('copy.js') },
 };
 
 function read(name: string): string {
