@@ -21,6 +21,7 @@ import { createServerService, type ServerService } from '../servers/server-servi
 import type { Store } from '../store/types.ts';
 import { createWebApp, identify, SESSION_COOKIE } from '../web/app.ts';
 import { notRunningPage } from '../web/pages/home.ts';
+import { spawnPendingUrl } from '../web/portal/hub-urls.ts';
 import { readCookie } from './cookie.ts';
 import { createOpsRoutes } from './ops-routes.ts';
 
@@ -159,14 +160,30 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
         log.warn({ err: e }, 'recording activity failed');
       });
     },
+    // A page asked of a server that is not serving: while it starts, follow the start and come
+    // back (JupyterHub's UserUrlHandler does the same); otherwise the "not running" page, whose
+    // Start link continues to this URL.
     onNoServer: (req, res, ref, identity) => {
-      const page = notRunningPage(identity, auth.xsrfToken(identity), ref, req.url ?? '/');
-      void Promise.resolve(page).then((body) => {
+      const url = req.url ?? '/';
+      void (async () => {
+        if ((await backend.status(ref)).phase === 'starting') {
+          res.writeHead(303, {
+            location: spawnPendingUrl(ref.user, ref.server, url),
+            'cache-control': 'no-store',
+          });
+          res.end();
+          return;
+        }
+        const body = await notRunningPage(identity, auth.xsrfToken(identity), ref, url);
         res.writeHead(503, {
           'content-type': 'text/html; charset=utf-8',
           'cache-control': 'no-store',
         });
         res.end(body.toString());
+      })().catch((e: unknown) => {
+        log.error({ err: e, ref }, 'answering for a server that is not running failed');
+        if (!res.headersSent) res.writeHead(503);
+        res.end();
       });
     },
     onUnauthenticated: (req, res) => {

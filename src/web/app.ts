@@ -22,6 +22,8 @@ import { createAdminRoutes } from './admin/admin-routes.ts';
 import { layout } from './layout.ts';
 import { loginPage, type SignInProvider } from './pages/login.ts';
 import { createGuards, type WebEnv } from './portal/guards.ts';
+import { loginUrl } from './portal/hub-urls.ts';
+import { createJupyterHubRoutes } from './portal/jupyterhub-routes.ts';
 import { createPortalRoutes } from './portal/portal-routes.ts';
 import { safeNext } from './safe-next.ts';
 
@@ -53,6 +55,7 @@ type Env = WebEnv;
 const staticFiles: Record<string, { type: string; body: string }> = {
   'style.css': { type: 'text/css; charset=utf-8', body: read('style.css') },
   'progress.js': { type: 'text/javascript; charset=utf-8', body: read('progress.js') },
+  'copy.js': { type: 'text/javascript; charset=utf-8', body: read('copy.js') },
 };
 
 function read(name: string): string {
@@ -218,6 +221,8 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     createPortalRoutes({ auth, servers, store, log, guards, setSession: setSessionCookie }),
   );
 
+  app.route('/', createJupyterHubRoutes({ servers, store, guards }));
+
   app.route('/hub/api', createApiApp({ auth, servers, store, log, ...deps.api }));
 
   app.route(
@@ -246,7 +251,9 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
       );
     }
     if (e.code === 'unauthorized' && c.req.method === 'GET') {
-      return c.redirect(`/hub/login?next=${encodeURIComponent(c.req.path)}`);
+      // The query is kept (a user-redirect or nbgitpuller link is mostly query), a token not.
+      const url = new URL(c.req.url);
+      return c.redirect(loginUrl(url.pathname + url.search));
     }
     const identity = c.get('identity');
     return c.html(
