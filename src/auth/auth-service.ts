@@ -200,6 +200,39 @@ export function createAuthService(options: AuthOptions) {
       return { token, record };
     },
 
+    /**
+     * A new token for one of the user's servers (its `JUPYTERHUB_API_TOKEN`), with the scopes
+     * of JupyterHub's `server` role resolved for that server (src/api/scopes.ts). It is revoked
+     * with `revokeServerTokens` when the server stops; JupyterHub's note names the server.
+     */
+    async createServerToken(
+      userId: number,
+      serverName: string,
+      note: string,
+      scopes: readonly string[],
+    ): Promise<string> {
+      const token = newSecret();
+      await store.createApiToken({
+        userId,
+        hash: hashSecret(token),
+        note,
+        scopes,
+        createdAt: new Date(now()),
+        expiresAt: null,
+        serverName,
+      });
+      return token;
+    },
+
+    /** Revokes every token issued to this server of the user; how many there were. */
+    async revokeServerTokens(userId: number, serverName: string): Promise<number> {
+      const count = await store.deleteServerTokens(userId, serverName);
+      // This replica forgets them at once (the cache is keyed by hashes we no longer have);
+      // other replicas within `cacheMs`, as for a signed-out session.
+      if (count > 0) cache.clear();
+      return count;
+    },
+
     /** A per-session value for the hidden `_xsrf` field of the hub's own forms. */
     xsrfToken(identity: Identity): string {
       return createHash('sha256')

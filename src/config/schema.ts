@@ -163,6 +163,12 @@ export const configSchema = z.strictObject({
       port: z.int().min(0).max(65535).default(8000),
       /** Public URL people reach the hub at; decides the cookie's `Secure` flag and Origin checks. */
       publicUrl: z.url().optional(),
+      /**
+       * Where notebook servers reach the hub (JupyterHub's `hub_connect_url`); their
+       * `JUPYTERHUB_API_URL` is this plus `/hub/api`. Default: the listening address in local
+       * mode, `publicUrl` on Kubernetes (the Helm chart sets the hub Service's URL).
+       */
+      connectUrl: z.url({ protocol: /^https?$/ }).optional(),
       dataDir: z.string().min(1).default('.data'),
       /** Largest request body the proxy forwards, in bytes. */
       maxBodyBytes: z
@@ -276,6 +282,7 @@ export const configExamples: Record<string, string> = {
   'hub.host': '127.0.0.1',
   'hub.port': '8000',
   'hub.publicUrl': 'https://notebooks.example.org',
+  'hub.connectUrl': 'http://ganymede.ganymede.svc:8000',
   'hub.dataDir': '/var/lib/ganymede',
   'hub.maxBodyBytes': '1073741824',
   'auth.adminUser': 'admin',

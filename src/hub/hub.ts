@@ -18,12 +18,19 @@ import { createHubMetrics, type HubMetrics } from '../metrics/hub-metrics.ts';
 import { withSpawnTiming } from '../metrics/timed-backend.ts';
 import { createIngressRouting } from '../ingress/index.ts';
 import { createProxy } from '../proxy/index.ts';
-import { createServerService, type ServerService } from '../servers/server-service.ts';
+import { serverRoleScopes } from '../api/scopes.ts';
+import {
+  createServerService,
+  serverBaseUrl,
+  type ServerService,
+} from '../servers/server-service.ts';
 import type { Store } from '../store/types.ts';
 import { createWebApp, identify, SESSION_COOKIE } from '../web/app.ts';
 import { notRunningPage } from '../web/pages/home.ts';
 import { readCookie } from './cookie.ts';
+import { hubApiUrl } from './connect-url.ts';
 import { createOpsRoutes } from './ops-routes.ts';
+import { serverLogoutRedirect } from './server-logout.ts';
 
 export interface Hub {
   /** Base URL the hub listens on, e.g. `http://127.0.0.1:8000`. */
@@ -74,12 +81,27 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   if (admin.created) deps.onAdminCreated?.(config.auth.adminUser, admin.password);
 
   const metrics = createHubMetrics({ store, backend });
+  // Known once the hub listens (the port may be chosen then); no server starts before that.
+  const serversReach: { apiUrl?: string | undefined } = {};
   const servers = createServerService({
     store,
     backend: withSpawnTiming(backend, metrics.observeSpawn),
     profiles: config.profiles,
     maxPerUser: config.servers.maxPerUser,
     log,
+    hub: {
+      apiUrl: () => serversReach.apiUrl,
+      issueServerToken: (user, serverName) =>
+        auth.createServerToken(
+          user.id,
+          serverName,
+          `Server at ${serverBaseUrl({ user: user.name, server: serverName })}`,
+          serverRoleScopes(user.name, serverName),
+        ),
+      revokeServerTokens: async (userId, serverName) => {
+        await auth.revokeServerTokens(userId, serverName);
+      },
+    },
   });
   await servers.reconcile();
   const culler = createCuller({
@@ -183,7 +205,13 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   });
 
   const server = createServer((req, res) => {
-    if (req.url?.startsWith('/user/')) {
+    const logout = req.url?.startsWith('/user/')
+      ? serverLogoutRedirect(req.method, req.url)
+      : undefined;
+    if (logout !== undefined) {
+      res.writeHead(302, { location: logout, 'cache-control': 'no-store' });
+      res.end();
+    } else if (req.url?.startsWith('/user/')) {
       // Counted here rather than inside the proxy: every answer, whoever writes it.
       res.once('finish', () => {
         metrics.proxyResponse(res.statusCode);
@@ -211,6 +239,18 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   log.info({ url }, 'hub listening');
+  serversReach.apiUrl = hubApiUrl({
+    connectUrl: config.hub.connectUrl,
+    publicUrl: config.hub.publicUrl,
+    backend: backend.kind,
+    listening: address,
+  });
+  if (serversReach.apiUrl === undefined) {
+    log.warn(
+      { field: 'hub.connectUrl' },
+      'notebook servers get no JUPYTERHUB_API_URL or API token: set hub.connectUrl (or hub.publicUrl)',
+    );
+  }
   culler.start();
 
   return {

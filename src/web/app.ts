@@ -202,8 +202,32 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     });
   }
 
-  app.post('/hub/logout', async (c) => {
-    await guards.form(c);
+  // JupyterLab's "Log Out" (through /user/<name>/logout) and JupyterHub's links arrive as a
+  // GET. A navigation from our own pages (Sec-Fetch-Site same-origin, or none for a typed
+  // address) signs out at once, as JupyterHub does; any other shows the sign-out button, so a
+  // foreign page cannot sign people out behind their back.
+  app.get('/hub/logout', (c) => {
+    const identity = c.get('identity');
+    if (!identity) return c.redirect('/hub/login');
+    const site = c.req.header('sec-fetch-site');
+    if (site === 'same-origin' || site === 'none') return signOut(c);
+    return c.html(
+      layout(
+        'Sign out',
+        identity,
+        html`<div class="card">
+          <h1>Sign out of Ganymede?</h1>
+          <form method="post" action="/hub/logout">
+            <input type="hidden" name="_xsrf" value="${auth.xsrfToken(identity)}" />
+            <button type="submit">Sign out</button>
+          </form>
+        </div>`,
+        auth.xsrfToken(identity),
+      ),
+    );
+  });
+
+  async function signOut(c: Context<Env>): Promise<Response> {
     const sessionId = getCookie(c, SESSION_COOKIE);
     if (sessionId) await auth.logout(sessionId);
     deleteCookie(c, SESSION_COOKIE, {
@@ -211,6 +235,11 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
       ...(deps.cookieDomain === undefined ? {} : { domain: deps.cookieDomain }),
     });
     return c.redirect('/hub/login');
+  }
+
+  app.post('/hub/logout', async (c) => {
+    await guards.form(c);
+    return signOut(c);
   });
 
   app.route(
