@@ -26,6 +26,7 @@ import {
 } from '../servers/server-service.ts';
 import type { Store } from '../store/types.ts';
 import { createWebApp, identify, SESSION_COOKIE } from '../web/app.ts';
+import { withDemoBanner } from '../web/demo-banner.ts';
 import { notRunningPage } from '../web/pages/home.ts';
 import { readCookie } from './cookie.ts';
 import { hubApiUrl } from './connect-url.ts';
@@ -139,7 +140,15 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
       log,
     });
 
+  const demo = config.auth.type === 'dummy';
+  if (demo) {
+    log.warn(
+      { field: 'auth.type', host: config.hub.host, allowInsecure: config.auth.allowInsecure },
+      'auth.type is dummy: anyone who reaches this hub can sign in with any user name; for load tests and demos only',
+    );
+  }
   const web = createWebApp({
+    demoBanner: demo,
     auth,
     servers,
     store,
@@ -183,7 +192,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
           'content-type': 'text/html; charset=utf-8',
           'cache-control': 'no-store',
         });
-        res.end(body.toString());
+        res.end(demo ? withDemoBanner(body.toString()) : body.toString());
       });
     },
     onUnauthenticated: (req, res) => {

@@ -19,6 +19,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { ServerService } from '../servers/server-service.ts';
 import type { Store } from '../store/types.ts';
 import { createAdminRoutes } from './admin/admin-routes.ts';
+import { withDemoBanner } from './demo-banner.ts';
 import { layout } from './layout.ts';
 import { loginPage, type SignInProvider } from './pages/login.ts';
 import { createGuards, type WebEnv } from './portal/guards.ts';
@@ -44,6 +45,8 @@ export interface WebDeps {
   readonly cookieDomain?: string | undefined;
   /** Sign-in with an organisation's OpenID Connect provider, when configured. */
   readonly oidc?: OidcSignIn | undefined;
+  /** The dummy authenticator is on: every page shows src/web/demo-banner.ts's banner. */
+  readonly demoBanner?: boolean;
   /** REST API settings (page sizes, slow-stop wait, clock); defaults are JupyterHub's. */
   readonly api?: Pick<ApiDeps, 'pageDefaultLimit' | 'pageMaxLimit' | 'slowStopMs' | 'now'>;
 }
@@ -99,6 +102,16 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     });
   }
 
+  if (deps.demoBanner === true) {
+    app.use(async (c, next) => {
+      await next();
+      if (!(c.res.headers.get('content-type') ?? '').startsWith('text/html')) return;
+      const headers = new Headers(c.res.headers);
+      headers.delete('content-length');
+      const page = withDemoBanner(await c.res.text());
+      c.res = new Response(page, { status: c.res.status, headers });
+    });
+  }
   app.use(
     secureHeaders({
       contentSecurityPolicy: {
