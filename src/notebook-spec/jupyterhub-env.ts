@@ -11,7 +11,9 @@
  * JupyterHub's own `jupyterhub-singleuser` sets. We run plain `jupyter lab`, so the hub passes
  * them with `--ServerApp.tornado_settings`; `hubServerName` rides in `page_config_data`, which
  * JupyterLab keeps (it only reads it from JupyterHub's server class otherwise). With
- * `hub_prefix` set, JupyterLab also leaves the server's own token out of the page.
+ * `hub_prefix` set, JupyterLab also leaves the server's own token out of the page. Checked
+ * against JupyterLab 4.6 (test/integration/hub/jupyterhub-env.test.ts reads the page config,
+ * test/browser/local-mode.test.ts opens the File menu).
  */
 import { userPathSegment } from '../names/user-names.ts';
 
@@ -58,8 +60,12 @@ export const JUPYTERHUB_ENV_NAMES = [
   'JUPYTERHUB_API_TOKEN',
 ] as const;
 
-/** The Jupyter server argument that makes JupyterLab show the hub's menu entries. */
-export function hubPageConfigArgument(input: JupyterHubEnvInput): string {
+/**
+ * The Jupyter server arguments for a server the hub runs: the page config that makes
+ * JupyterLab show the hub's menu entries, and no "Shut Down" in its File menu (the hub starts
+ * and stops servers; JupyterHub's single-user server turns `quit_button` off too).
+ */
+export function hubServerArguments(input: JupyterHubEnvInput): string[] {
   const hubPrefix = `${input.hubBaseUrl.replace(/\/*$/, '/')}hub/`;
   const settings = {
     hub_prefix: hubPrefix,
@@ -68,5 +74,8 @@ export function hubPageConfigArgument(input: JupyterHubEnvInput): string {
     page_config_data: { hubServerName: input.serverName },
   };
   // traitlets reads a Dict option given as one JSON object.
-  return `--ServerApp.tornado_settings=${JSON.stringify(settings)}`;
+  return [
+    `--ServerApp.tornado_settings=${JSON.stringify(settings)}`,
+    '--ServerApp.quit_button=False',
+  ];
 }

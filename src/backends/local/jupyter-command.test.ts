@@ -108,6 +108,7 @@ describe('buildJupyterLaunch', () => {
       },
     );
     assert.ok(!launch.args.some((a) => a.includes('hub-api-token')));
+    assert.ok(launch.args.includes('--ServerApp.quit_button=False'));
     const settings = launch.args.find((a) => a.startsWith('--ServerApp.tornado_settings='));
     assert.deepEqual(JSON.parse(settings?.split('=').slice(1).join('=') ?? ''), {
       hub_prefix: '/hub/',

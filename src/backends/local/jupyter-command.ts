@@ -22,7 +22,7 @@
  */
 import type { Profile } from '../../config/schema.ts';
 import {
-  hubPageConfigArgument,
+  hubServerArguments,
   jupyterHubEnv,
   type JupyterHubEnvInput,
 } from '../../notebook-spec/jupyterhub-env.ts';
@@ -86,7 +86,7 @@ export function buildJupyterLaunch(input: JupyterLaunchInput): JupyterLaunch {
     `--ServerApp.root_dir=${input.user.home}`,
     '--ServerApp.allow_remote_access=True',
     ...(input.runningAsRoot ? ['--allow-root'] : []),
-    ...(input.hub === undefined ? [] : [hubPageConfigArgument(input.hub)]),
+    ...(input.hub === undefined ? [] : hubServerArguments(input.hub)),
   ];
   const env: Record<string, string> = {};
   for (const name of ENV_KEEP) {

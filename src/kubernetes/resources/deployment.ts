@@ -4,7 +4,7 @@
 import type { Container, Deployment, EnvVar, ResourceRequirements } from '../plain.ts';
 import type { JupyterNotebook } from '../../notebook-spec/resource.ts';
 import {
-  hubPageConfigArgument,
+  hubServerArguments,
   jupyterHubEnv,
   type JupyterHubEnvInput,
 } from '../../notebook-spec/jupyterhub-env.ts';
@@ -39,7 +39,7 @@ export function jupyterCommand(spec: NotebookSpec): { command: string[]; args: s
       `--ServerApp.port=${NOTEBOOK_PORT}`,
       `--ServerApp.root_dir=${HOME_DIR}`,
       '--no-browser',
-      ...(hub === undefined ? [] : [hubPageConfigArgument(hub)]),
+      ...(hub === undefined ? [] : hubServerArguments(hub)),
     ],
   };
 }

@@ -133,6 +133,7 @@ describe("JupyterHub's single-user environment in local mode", { timeout: 600_00
     assert.equal(config['hubServerName'], '');
     assert.equal(config['shareUrl'], '/hub/user-redirect');
     assert.equal(config['token'], '', "JupyterLab leaves the server's token out under a hub");
+    assert.equal(config['quitButton'], false, 'no "Shut Down": the hub stops servers');
   });
 
   it('a named server gets its own name, prefix and token', async () => {
