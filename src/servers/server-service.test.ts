@@ -362,4 +362,33 @@ describe('server service: named servers', () => {
       }
     }
   });
+
+  it('at start-up revokes the tokens of servers found gone while the hub was away', async () => {
+    const config = parseConfig({});
+    const store = openSqliteStore(':memory:');
+    const user = await store.createUser({ name: 'alice', admin: false, passwordHash: null });
+    await store.beginRun({
+      userId: user.id,
+      serverName: '',
+      profile: 'standard',
+      requestedAt: new Date(0),
+    });
+    const revoked: string[] = [];
+    const servers = createServerService({
+      store,
+      backend: createFakeBackend(),
+      profiles: config.profiles,
+      log: silentLogger,
+      hub: {
+        apiUrl: () => undefined,
+        issueServerToken: () => Promise.resolve('t'),
+        revokeServerTokens: (userId, server) => {
+          revoked.push(`${String(userId)}/${server}`);
+          return Promise.resolve();
+        },
+      },
+    });
+    assert.deepEqual(await servers.reconcile(), { adopted: 0, markedStopped: 1 });
+    assert.deepEqual(revoked, [`${String(user.id)}/`]);
+  });
 });
