@@ -64,6 +64,8 @@ export interface Route {
 export interface HubConnection {
   /** The hub's base URL (`/`). */
   readonly hubBaseUrl: string;
+  /** The hub's origin when servers have hosts of their own (ingress routing), else ''. */
+  readonly hubHost: string;
   /** The hub's REST API as the server reaches it; unset: no API URL and no token. */
   readonly apiUrl: string | undefined;
   /** A new API token limited to this server (JupyterHub's `server` role). */

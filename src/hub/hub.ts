@@ -92,6 +92,9 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     log,
     hub: {
       apiUrl: () => serversReach.apiUrl,
+      // Notebooks on hosts of their own (ingress routing) link back to the hub's origin.
+      hubHost:
+        config.ingressRouting && config.hub.publicUrl ? new URL(config.hub.publicUrl).origin : '',
       issueServerToken: (user, serverName) =>
         auth.createServerToken(
           user.id,

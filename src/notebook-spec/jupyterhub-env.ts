@@ -26,6 +26,11 @@ export interface JupyterHubEnvInput {
   readonly servicePrefix: string;
   /** The hub's base URL; Ganymede serves at the root: `/`. */
   readonly hubBaseUrl: string;
+  /**
+   * The hub's origin when servers are on hosts of their own (ingress routing mode), so
+   * JupyterLab's hub links leave the notebook's host; '' (default) when they share the hub's.
+   */
+  readonly hubHost?: string | undefined;
   /** The hub's REST API as the server reaches it (`http://127.0.0.1:8000/hub/api`); unset: none. */
   readonly apiUrl?: string | undefined;
 }
@@ -37,8 +42,8 @@ export function jupyterHubEnv(input: JupyterHubEnvInput): Record<string, string>
     JUPYTERHUB_SERVER_NAME: input.serverName,
     JUPYTERHUB_BASE_URL: input.hubBaseUrl,
     JUPYTERHUB_SERVICE_PREFIX: input.servicePrefix,
-    // Empty: the hub and the servers share one origin (JupyterHub sets it only with subdomains).
-    JUPYTERHUB_HOST: '',
+    // Empty when the hub and the servers share one origin (JupyterHub sets it with subdomains).
+    JUPYTERHUB_HOST: input.hubHost ?? '',
   };
   if (input.apiUrl !== undefined) {
     const api = input.apiUrl.replace(/\/+$/, '');
@@ -69,7 +74,7 @@ export function hubServerArguments(input: JupyterHubEnvInput): string[] {
   const hubPrefix = `${input.hubBaseUrl.replace(/\/*$/, '/')}hub/`;
   const settings = {
     hub_prefix: hubPrefix,
-    hub_host: '',
+    hub_host: input.hubHost ?? '',
     user: input.user,
     page_config_data: { hubServerName: input.serverName },
   };

@@ -175,6 +175,17 @@ const hubSchema = z
       .regex(baseUrlPattern, 'must be a URL path that starts and ends with "/"')
       .default('/')
       .describe("The hub's base URL (JUPYTERHUB_BASE_URL)."),
+    host: z
+      .string()
+      .max(2048)
+      .regex(
+        /^(https?:\/\/[^\s/]+)?$/,
+        'must be an origin such as https://hub.example.org, or empty',
+      )
+      .default('')
+      .describe(
+        "The hub's origin when the server has a host of its own, else empty (JUPYTERHUB_HOST).",
+      ),
     apiUrl: z
       .string()
       .max(2048)

@@ -328,6 +328,7 @@ describe('server service: named servers', () => {
     const log: string[] = [];
     const hub = {
       apiUrl: () => 'http://127.0.0.1:8000/hub/api',
+      hubHost: '',
       issueServerToken: (u: { name: string }, server: string) => {
         log.push(`issue ${u.name}/${server}`);
         return Promise.resolve('t');
@@ -381,6 +382,7 @@ describe('server service: named servers', () => {
       log: silentLogger,
       hub: {
         apiUrl: () => undefined,
+        hubHost: '',
         issueServerToken: () => Promise.resolve('t'),
         revokeServerTokens: (userId, server) => {
           revoked.push(`${String(userId)}/${server}`);

@@ -52,6 +52,8 @@ export interface ServerServiceOptions {
 export interface HubSide {
   /** The API URL servers reach the hub at; read at each start (known once the hub listens). */
   apiUrl(): string | undefined;
+  /** The hub's origin for servers on hosts of their own (ingress routing), else ''. */
+  readonly hubHost: string;
   issueServerToken(user: User, serverName: string): Promise<string>;
   revokeServerTokens(userId: number, serverName: string): Promise<void>;
 }
@@ -174,6 +176,7 @@ export function createServerService(options: ServerServiceOptions) {
     if (hub === undefined) return undefined;
     return {
       hubBaseUrl: '/',
+      hubHost: hub.hubHost,
       apiUrl: hub.apiUrl(),
       issueApiToken: () => hub.issueServerToken(user, serverName),
     };

@@ -371,6 +371,7 @@ export async function createKubernetesBackend(
               user: entry.ref.user,
               serverName: entry.ref.server,
               baseUrl: hub.hubBaseUrl,
+              ...(hub.hubHost === '' ? {} : { host: hub.hubHost }),
               ...(hub.apiUrl === undefined ? {} : { apiUrl: hub.apiUrl }),
               ...(withToken ? { apiTokenSecret: hubSecret } : {}),
             },

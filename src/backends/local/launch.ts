@@ -93,6 +93,7 @@ export async function launchServer(input: LaunchInput): Promise<LaunchedServer> 
             serverName: input.ref.server,
             servicePrefix: input.baseUrl,
             hubBaseUrl: hub.hubBaseUrl,
+            hubHost: hub.hubHost,
             apiUrl: hub.apiUrl,
             apiToken,
           },

@@ -53,6 +53,7 @@ function hubEnvInput(spec: NotebookSpec): JupyterHubEnvInput | undefined {
     serverName: hub.serverName,
     servicePrefix: spec.baseUrl,
     hubBaseUrl: hub.baseUrl,
+    hubHost: hub.host,
     apiUrl: hub.apiUrl,
   };
 }

@@ -137,6 +137,7 @@ describe('buildDeployment', () => {
       hub: {
         user: 'alïce',
         serverName: 'gpu',
+        host: 'https://hub.example.org',
         apiUrl: 'http://ganymede.hub.svc:8000/hub/api',
         apiTokenSecret: 'alice-hub',
       },
@@ -153,7 +154,7 @@ describe('buildDeployment', () => {
         JUPYTERHUB_SERVER_NAME: 'gpu',
         JUPYTERHUB_BASE_URL: '/',
         JUPYTERHUB_SERVICE_PREFIX: '/user/al%C3%AFce/gpu/',
-        JUPYTERHUB_HOST: '',
+        JUPYTERHUB_HOST: 'https://hub.example.org',
         JUPYTERHUB_API_URL: 'http://ganymede.hub.svc:8000/hub/api',
         JUPYTERHUB_ACTIVITY_URL: 'http://ganymede.hub.svc:8000/hub/api/users/al%C3%AFce/activity',
       },
@@ -163,7 +164,10 @@ describe('buildDeployment', () => {
       valueFrom: { secretKeyRef: { name: 'alice-hub', key: 'token' } },
     });
     const settings = c.args?.find((a) => a.startsWith('--ServerApp.tornado_settings='));
-    assert.match(settings ?? '', /"hub_prefix":"\/hub\/".*"hubServerName":"gpu"/);
+    assert.match(
+      settings ?? '',
+      /"hub_prefix":"\/hub\/","hub_host":"https:\/\/hub\.example\.org".*"hubServerName":"gpu"/,
+    );
     // Rendered as the operator applies it: no token value anywhere in the Deployment.
     const secret = buildHubTokenSecret(nb, 'the-api-token', 'alice-hub');
     assert.equal(secret.metadata?.name, 'alice-hub');

@@ -385,6 +385,8 @@ describe('kubernetes backend on a real cluster', () => {
     const issued: string[] = [];
     const hub = {
       hubBaseUrl: '/',
+      // As in ingress routing mode: the pod's own host, the hub's elsewhere.
+      hubHost: 'https://hub.example.org',
       apiUrl: 'http://ganymede.hub.svc:8000/hub/api',
       issueApiToken: () => {
         issued.push(`api-token-${String(issued.length + 1)}-${'x'.repeat(32)}`);
@@ -417,7 +419,7 @@ describe('kubernetes backend on a real cluster', () => {
       JUPYTERHUB_API_TOKEN: issued[0],
       JUPYTERHUB_API_URL: 'http://ganymede.hub.svc:8000/hub/api',
       JUPYTERHUB_BASE_URL: '/',
-      JUPYTERHUB_HOST: '',
+      JUPYTERHUB_HOST: 'https://hub.example.org',
       JUPYTERHUB_SERVER_NAME: 'gpu',
       JUPYTERHUB_SERVICE_PREFIX: '/user/carol/gpu/',
       JUPYTERHUB_USER: 'carol',
