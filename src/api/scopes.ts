@@ -151,6 +151,17 @@ export const roles: Readonly<Record<RoleName, { description: string; scopes: rea
     },
   };
 
+/**
+ * The scopes of a server's own token (`JUPYTERHUB_API_TOKEN`): JupyterHub's `server` role,
+ * `users:activity!user` and `access:servers!server`, with its filters resolved to the server's
+ * owner and the server itself (jupyterhub/roles.py `get_default_roles`). The token can report
+ * the server's activity and reach that one server; `GET /user` identifies its owner, as any
+ * token can (`identifyScopes`).
+ */
+export function serverRoleScopes(user: string, server: string): string[] {
+  return [`users:activity!user=${user}`, `access:servers!server=${user}/${server}`];
+}
+
 export function isRoleName(name: string): name is RoleName {
   return Object.hasOwn(roles, name);
 }

@@ -93,3 +93,60 @@ describe('auth service', () => {
     assert.notEqual(stored?.hash, token);
   });
 });
+
+describe('dummy authenticator', () => {
+  function dummy(password?: string) {
+    const store = openSqliteStore(':memory:');
+    const auth = createAuthService({
+      store,
+      sessionHours: 1,
+      maxFailuresPerUser: 3,
+      maxFailuresPerAddress: 50,
+      windowMinutes: 1,
+      cacheMs: 0,
+      type: 'dummy',
+      dummy: password === undefined ? undefined : { password },
+    });
+    return { store, auth };
+  }
+
+  it('signs in any valid name with any password, making the account once', async () => {
+    const { store, auth } = dummy();
+    const first = await auth.login('Load-User-1', 'anything', '1.2.3.4');
+    assert.equal(first.user.user, 'load-user-1');
+    assert.equal(first.user.admin, false);
+    const again = await auth.login('load-user-1', 'something else', '1.2.3.4');
+    assert.equal(again.user.userId, first.user.userId, 'the same account');
+    assert.equal((await store.getUser('load-user-1'))?.passwordHash, null);
+    assert.equal((await auth.fromSession(again.sessionId))?.user, 'load-user-1');
+    const both = await Promise.all([
+      auth.login('racer', 'x', '1.2.3.4'),
+      auth.login('racer', 'y', '1.2.3.4'),
+    ]);
+    assert.equal(both[0].user.userId, both[1].user.userId, 'two first sign-ins, one account');
+  });
+
+  it('refuses a name that breaks the rule, saying why, and creates nothing', async () => {
+    const { store, auth } = dummy();
+    await assert.rejects(auth.login('bad/name', 'x', '1.2.3.4'), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'unauthorized');
+      assert.doesNotMatch(e.message, /Wrong user name or password/);
+      return true;
+    });
+    assert.equal((await store.listUsers({ offset: 0, limit: 10 })).total, 0);
+  });
+
+  it('with a shared password, only that password signs in', async () => {
+    const { auth } = dummy('demo-password');
+    await assert.rejects(auth.login('ann', 'guess', '1.2.3.4'), { code: 'unauthorized' });
+    assert.equal((await auth.login('ann', 'demo-password', '1.2.3.4')).user.user, 'ann');
+  });
+
+  it('an account with a password of its own (the first admin) still needs it', async () => {
+    const { auth } = dummy();
+    await auth.ensureAdmin('admin', 'the-admin-password');
+    await assert.rejects(auth.login('admin', 'anything', '1.2.3.4'), { code: 'unauthorized' });
+    const admin = await auth.login('admin', 'the-admin-password', '1.2.3.4');
+    assert.equal(admin.user.admin, true);
+  });
+});

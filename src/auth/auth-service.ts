@@ -4,11 +4,16 @@
  * - Unknown user and wrong password take the same time (a dummy argon2 verification) and
  *   give the same message, so sign-in does not reveal which names exist.
  * - Failed sign-ins are limited per user name and per client address.
+ * - `type: 'dummy'` (load tests and demos, as JupyterHub's DummyAuthenticator): any valid user
+ *   name signs in with any password (or the one shared `dummy.password`), its account made on
+ *   first sign-in. An account that has a password of its own (the first admin, an invited
+ *   person) still needs it, so a demo hub does not hand its admin account to anyone who types
+ *   "admin". The config refuses it off loopback unless `auth.allowInsecure` (src/config).
  * - Sessions live server-side; the cookie holds a random id, the store its hash. Signing out
  *   deletes the row. A short in-memory cache (`cacheMs`) spares the store on proxied requests;
  *   signing out on this replica evicts at once, another replica sees it within `cacheMs`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { GanymedeError, isGanymedeError } from '../errors/ganymede-error.ts';
 import { parseUserName } from '../names/user-names.ts';
 import type { Store, User } from '../store/types.ts';
@@ -43,6 +48,16 @@ export interface AuthOptions {
   readonly windowMinutes: number;
   readonly cacheMs?: number;
   readonly now?: () => number;
+  /** `dummy`: the sign-in for load tests and demos (see above). Default `local`. */
+  readonly type?: 'local' | 'dummy';
+  readonly dummy?: { readonly password?: string | undefined } | undefined;
+}
+
+/** Equal strings in a time that does not depend on where they differ. */
+function sameSecret(a: string, b: string): boolean {
+  const x = createHash('sha256').update(a).digest();
+  const y = createHash('sha256').update(b).digest();
+  return timingSafeEqual(x, y);
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;
@@ -96,6 +111,54 @@ export function createAuthService(options: AuthOptions) {
     return { sessionId, user: identityOf(user, hashSecret(sessionId)) };
   }
 
+  function refuse(keys: { userKey: string; addressKey: string }, message: string): never {
+    perUser.fail(keys.userKey);
+    perAddress.fail(keys.addressKey);
+    throw new GanymedeError('unauthorized', message);
+  }
+
+  /** The dummy authenticator's sign-in: the name rule, the shared password, an own password. */
+  async function dummyLogin(
+    name: string | undefined,
+    rawName: unknown,
+    password: unknown,
+    keys: { userKey: string; addressKey: string },
+  ) {
+    if (name === undefined) {
+      let rule = 'Enter a user name.';
+      try {
+        parseUserName(rawName, 'username');
+      } catch (e) {
+        if (isGanymedeError(e)) rule = e.userMessage;
+      }
+      refuse(keys, rule);
+    }
+    if (typeof password !== 'string' || password.length > 1024) {
+      refuse(keys, 'Wrong user name or password.');
+    }
+    const shared = options.dummy?.password;
+    if (shared !== undefined && !sameSecret(password, shared)) {
+      refuse(keys, 'Wrong user name or password.');
+    }
+    let user = await store.getUser(name);
+    const own = user?.passwordHash ?? null;
+    if (own !== null && !(await verifyPassword(password, own))) {
+      refuse(keys, 'Wrong user name or password.');
+    }
+    if (!user) {
+      try {
+        user = await store.createUser({ name, admin: false, passwordHash: null });
+      } catch (e) {
+        // Two first sign-ins of one name at once: the other made the account.
+        if (!isGanymedeError(e) || e.code !== 'conflict') throw e;
+        user = await store.getUser(name);
+        if (!user) throw e;
+      }
+    }
+    perUser.reset(keys.userKey);
+    return openSession(user);
+  }
+
   return {
     createUser,
 
@@ -132,6 +195,9 @@ export function createAuthService(options: AuthOptions) {
           'too_many_requests',
           `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60_000)} minute(s).`,
         );
+      }
+      if (options.type === 'dummy') {
+        return dummyLogin(name, rawName, password, { userKey, addressKey });
       }
       const user = name === undefined ? undefined : await store.getUser(name);
       const ok =
@@ -198,6 +264,39 @@ export function createAuthService(options: AuthOptions) {
         expiresAt: options.expiresAt ?? null,
       });
       return { token, record };
+    },
+
+    /**
+     * A new token for one of the user's servers (its `JUPYTERHUB_API_TOKEN`), with the scopes
+     * of JupyterHub's `server` role resolved for that server (src/api/scopes.ts). It is revoked
+     * with `revokeServerTokens` when the server stops; JupyterHub's note names the server.
+     */
+    async createServerToken(
+      userId: number,
+      serverName: string,
+      note: string,
+      scopes: readonly string[],
+    ): Promise<string> {
+      const token = newSecret();
+      await store.createApiToken({
+        userId,
+        hash: hashSecret(token),
+        note,
+        scopes,
+        createdAt: new Date(now()),
+        expiresAt: null,
+        serverName,
+      });
+      return token;
+    },
+
+    /** Revokes every token issued to this server of the user; how many there were. */
+    async revokeServerTokens(userId: number, serverName: string): Promise<number> {
+      const count = await store.deleteServerTokens(userId, serverName);
+      // This replica forgets them at once (the cache is keyed by hashes we no longer have);
+      // other replicas within `cacheMs`, as for a signed-out session.
+      if (count > 0) cache.clear();
+      return count;
     },
 
     /** A per-session value for the hidden `_xsrf` field of the hub's own forms. */

@@ -56,10 +56,28 @@ export interface Route {
   readonly token: string;
 }
 
+/**
+ * What the server is told about the hub (JupyterHub's single-user environment,
+ * src/notebook-spec/jupyterhub-env.ts). The API token is issued only when a backend really
+ * launches a server (not when a start joins one in flight), once per launch.
+ */
+export interface HubConnection {
+  /** The hub's base URL (`/`). */
+  readonly hubBaseUrl: string;
+  /** The hub's origin when servers have hosts of their own (ingress routing), else ''. */
+  readonly hubHost: string;
+  /** The hub's REST API as the server reaches it; unset: no API URL and no token. */
+  readonly apiUrl: string | undefined;
+  /** A new API token limited to this server (JupyterHub's `server` role). */
+  issueApiToken(): Promise<string>;
+}
+
 export interface StartOptions {
   readonly profile: import('../config/schema.ts').Profile;
   /** URL path prefix the server must serve under, e.g. `/user/alice/` (percent-encoded). */
   readonly baseUrl: string;
+  /** Unset: the server gets no JUPYTERHUB_* environment (backend tests). */
+  readonly hub?: HubConnection;
 }
 
 export interface DeleteOptions {

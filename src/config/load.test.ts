@@ -53,3 +53,38 @@ it('reports broken YAML with its line', () => {
   assert.throws(() => loadConfig(file), /bad\.yaml line \d+: not valid YAML/);
   assert.throws(() => loadConfig(join(dir, 'missing.yaml')), /Cannot read the configuration file/);
 });
+
+it('takes the dummy authenticator only on loopback, or with auth.allowInsecure', () => {
+  for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.53']) {
+    assert.equal(parseConfig({ hub: { host }, auth: { type: 'dummy' } }).auth.type, 'dummy', host);
+  }
+  assert.throws(
+    () => parseConfig({ hub: { host: '0.0.0.0' }, auth: { type: 'dummy' } }, 'ganymede.yaml'),
+    (e: Error) =>
+      e.message.includes('auth.allowInsecure') &&
+      e.message.includes('0.0.0.0 is not a loopback address') &&
+      e.message.includes('(example: true'),
+  );
+  const open = parseConfig({
+    hub: { host: '0.0.0.0' },
+    auth: { type: 'dummy', allowInsecure: true, dummy: { password: 'demo' } },
+  });
+  assert.equal(open.auth.dummy?.password, 'demo');
+  assert.throws(() => parseConfig({ auth: { dummy: { password: 'x' } } }), /auth\.dummy: needs/);
+  assert.throws(
+    () =>
+      parseConfig({
+        auth: {
+          type: 'dummy',
+          oidc: {
+            issuer: 'https://login.example.org',
+            clientId: 'c',
+            redirectUrl: 'https://nb.example.org/hub/oauth/callback',
+          },
+        },
+      }),
+    /auth\.oidc: cannot be combined with auth\.type: dummy/,
+  );
+  // A local hub is not concerned: allowInsecure means nothing without dummy.
+  assert.equal(parseConfig({ hub: { host: '0.0.0.0' } }).auth.type, 'local');
+});

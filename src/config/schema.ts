@@ -170,119 +170,177 @@ export const kubernetesBackendSchema = z.strictObject({
 });
 export type KubernetesBackendConfig = z.infer<typeof kubernetesBackendSchema>;
 
-export const configSchema = z.strictObject({
-  hub: z
-    .strictObject({
-      host: z.string().min(1).default('127.0.0.1'),
-      port: z.int().min(0).max(65535).default(8000),
-      /** Public URL people reach the hub at; decides the cookie's `Secure` flag and Origin checks. */
-      publicUrl: z.url().optional(),
-      dataDir: z.string().min(1).default('.data'),
-      /** Largest request body the proxy forwards, in bytes. */
-      maxBodyBytes: z
-        .int()
-        .min(1)
-        .default(1024 * 1024 * 1024),
-    })
-    .default({ host: '127.0.0.1', port: 8000, dataDir: '.data', maxBodyBytes: 1024 * 1024 * 1024 }),
-  auth: z
-    .strictObject({
-      adminUser: z.string().min(1).default('admin'),
-      sessionHours: z
-        .int()
-        .min(1)
-        .default(24 * 14),
-      /** Failed sign-ins allowed per user name and per client address in `windowMinutes`. */
-      maxFailuresPerUser: z.int().min(1).default(5),
-      maxFailuresPerAddress: z.int().min(1).default(20),
-      windowMinutes: z.int().min(1).default(15),
-      oidc: oidcSchema.optional(),
-    })
-    .default({
-      adminUser: 'admin',
-      sessionHours: 24 * 14,
-      maxFailuresPerUser: 5,
-      maxFailuresPerAddress: 20,
-      windowMinutes: 15,
-    }),
-  store: z
-    .strictObject({
-      /** `sqlite:<path>` (default, under dataDir) or `postgres://…` (several hub replicas). */
-      url: z.string().optional(),
-    })
-    .default({}),
-  backend: z
-    .strictObject({
-      type: z.enum(['local', 'kubernetes']).default('local'),
-      local: z
-        .strictObject({
-          /** The `jupyter` command; defaults to $GANYMEDE_JUPYTER, then `jupyter` on PATH. */
-          jupyter: z.string().optional(),
-          startTimeoutSeconds: z.int().min(1).default(120),
-          stopGraceSeconds: z.int().min(0).default(10),
-        })
-        .default({ startTimeoutSeconds: 120, stopGraceSeconds: 10 }),
-      kubernetes: kubernetesBackendSchema.default(kubernetesBackendDefaults),
-    })
-    .default({
-      type: 'local',
-      local: { startTimeoutSeconds: 120, stopGraceSeconds: 10 },
-      kubernetes: kubernetesBackendDefaults,
-    }),
-  culler: z
-    .strictObject({
-      /**
-       * Seconds between two culling rounds. Fractions are allowed for tests; a round asks each
-       * running server for its status, so very short intervals cost requests.
-       */
-      intervalSeconds: z.number().positive().max(86400).default(60),
-      /**
-       * Hours after its start at which a server is stopped even if it is busy (a hard cap, as
-       * JupyterHub's idle culler `--max-age`); 0 disables.
-       */
-      maxAgeHours: z.number().min(0).default(0),
-      /**
-       * Whether an open connection to a kernel (a browser tab left open) alone keeps a server.
-       * false (default): only use counts, so a forgotten tab does not keep a server forever.
-       */
-      countOpenConnections: z.boolean().default(false),
-      /**
-       * For tests and demonstrations only: replaces every profile's non-zero
-       * `idleTimeoutMinutes` with this many seconds.
-       */
-      idleTimeoutSecondsOverride: z.number().positive().optional(),
-    })
-    .default({ intervalSeconds: 60, maxAgeHours: 0, countOpenConnections: false }),
-  servers: z
-    .strictObject({
-      /**
-       * How many servers one user may have, the default server included: 1 turns named
-       * servers off; 3 (default) is the default server and two named ones.
-       */
-      maxPerUser: z.int().min(1).max(100).default(3),
-    })
-    .default({ maxPerUser: 3 }),
-  metrics: z
-    .strictObject({
-      /**
-       * false (default): `/metrics` answers only admins (session or API token), as JupyterHub's
-       * `authenticate_prometheus`; true: anyone who reaches the hub may scrape it.
-       */
-      public: z.boolean().default(false),
-    })
-    .default({ public: false }),
-  /** Each notebook on its own host behind the cluster's ingress controller (src/ingress). */
-  ingressRouting: ingressRoutingSchema.optional(),
-  profiles: z
-    .array(profileSchema)
-    .min(1)
-    .refine(
-      (ps) => new Set(ps.map((p) => p.name)).size === ps.length,
-      'profile names must be unique',
-    )
-    .default(defaultProfiles),
-});
+export const configSchema = z
+  .strictObject({
+    hub: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.int().min(0).max(65535).default(8000),
+        /** Public URL people reach the hub at; decides the cookie's `Secure` flag and Origin checks. */
+        publicUrl: z.url().optional(),
+        /**
+         * Where notebook servers reach the hub (JupyterHub's `hub_connect_url`); their
+         * `JUPYTERHUB_API_URL` is this plus `/hub/api`. Default: the listening address in local
+         * mode, `publicUrl` on Kubernetes (the Helm chart sets the hub Service's URL).
+         */
+        connectUrl: z.url({ protocol: /^https?$/ }).optional(),
+        dataDir: z.string().min(1).default('.data'),
+        /** Largest request body the proxy forwards, in bytes. */
+        maxBodyBytes: z
+          .int()
+          .min(1)
+          .default(1024 * 1024 * 1024),
+      })
+      .default({
+        host: '127.0.0.1',
+        port: 8000,
+        dataDir: '.data',
+        maxBodyBytes: 1024 * 1024 * 1024,
+      }),
+    auth: z
+      .strictObject({
+        /**
+         * `local` (default): accounts with passwords, and OpenID Connect when `oidc` is set.
+         * `dummy`: anyone signs in with any valid user name and any password (or `dummy.password`),
+         * the account made on first sign-in, as JupyterHub's DummyAuthenticator: for load tests
+         * and demos only. The hub refuses it unless it listens on loopback or `allowInsecure`.
+         */
+        type: z.enum(['local', 'dummy']).default('local'),
+        /** With `type: dummy`: one shared password everyone must type (JupyterHub's `password`). */
+        dummy: z.strictObject({ password: z.string().min(1).max(1024).optional() }).optional(),
+        /** With `type: dummy`: accept listening on a non-loopback address anyway. */
+        allowInsecure: z.boolean().default(false),
+        adminUser: z.string().min(1).default('admin'),
+        sessionHours: z
+          .int()
+          .min(1)
+          .default(24 * 14),
+        /** Failed sign-ins allowed per user name and per client address in `windowMinutes`. */
+        maxFailuresPerUser: z.int().min(1).default(5),
+        maxFailuresPerAddress: z.int().min(1).default(20),
+        windowMinutes: z.int().min(1).default(15),
+        oidc: oidcSchema.optional(),
+      })
+      .default({
+        type: 'local',
+        allowInsecure: false,
+        adminUser: 'admin',
+        sessionHours: 24 * 14,
+        maxFailuresPerUser: 5,
+        maxFailuresPerAddress: 20,
+        windowMinutes: 15,
+      }),
+    store: z
+      .strictObject({
+        /** `sqlite:<path>` (default, under dataDir) or `postgres://…` (several hub replicas). */
+        url: z.string().optional(),
+      })
+      .default({}),
+    backend: z
+      .strictObject({
+        type: z.enum(['local', 'kubernetes']).default('local'),
+        local: z
+          .strictObject({
+            /** The `jupyter` command; defaults to $GANYMEDE_JUPYTER, then `jupyter` on PATH. */
+            jupyter: z.string().optional(),
+            startTimeoutSeconds: z.int().min(1).default(120),
+            stopGraceSeconds: z.int().min(0).default(10),
+          })
+          .default({ startTimeoutSeconds: 120, stopGraceSeconds: 10 }),
+        kubernetes: kubernetesBackendSchema.default(kubernetesBackendDefaults),
+      })
+      .default({
+        type: 'local',
+        local: { startTimeoutSeconds: 120, stopGraceSeconds: 10 },
+        kubernetes: kubernetesBackendDefaults,
+      }),
+    culler: z
+      .strictObject({
+        /**
+         * Seconds between two culling rounds. Fractions are allowed for tests; a round asks each
+         * running server for its status, so very short intervals cost requests.
+         */
+        intervalSeconds: z.number().positive().max(86400).default(60),
+        /**
+         * Hours after its start at which a server is stopped even if it is busy (a hard cap, as
+         * JupyterHub's idle culler `--max-age`); 0 disables.
+         */
+        maxAgeHours: z.number().min(0).default(0),
+        /**
+         * Whether an open connection to a kernel (a browser tab left open) alone keeps a server.
+         * false (default): only use counts, so a forgotten tab does not keep a server forever.
+         */
+        countOpenConnections: z.boolean().default(false),
+        /**
+         * For tests and demonstrations only: replaces every profile's non-zero
+         * `idleTimeoutMinutes` with this many seconds.
+         */
+        idleTimeoutSecondsOverride: z.number().positive().optional(),
+      })
+      .default({ intervalSeconds: 60, maxAgeHours: 0, countOpenConnections: false }),
+    servers: z
+      .strictObject({
+        /**
+         * How many servers one user may have, the default server included: 1 turns named
+         * servers off; 3 (default) is the default server and two named ones.
+         */
+        maxPerUser: z.int().min(1).max(100).default(3),
+      })
+      .default({ maxPerUser: 3 }),
+    metrics: z
+      .strictObject({
+        /**
+         * false (default): `/metrics` answers only admins (session or API token), as JupyterHub's
+         * `authenticate_prometheus`; true: anyone who reaches the hub may scrape it.
+         */
+        public: z.boolean().default(false),
+      })
+      .default({ public: false }),
+    /** Each notebook on its own host behind the cluster's ingress controller (src/ingress). */
+    ingressRouting: ingressRoutingSchema.optional(),
+    profiles: z
+      .array(profileSchema)
+      .min(1)
+      .refine(
+        (ps) => new Set(ps.map((p) => p.name)).size === ps.length,
+        'profile names must be unique',
+      )
+      .default(defaultProfiles),
+  })
+  .superRefine((config, ctx) => {
+    const { auth } = config;
+    if (auth.type !== 'dummy') {
+      if (auth.dummy !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['auth', 'dummy'],
+          message: 'needs auth.type: dummy',
+        });
+      }
+      return;
+    }
+    if (auth.oidc !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'oidc'],
+        message: 'cannot be combined with auth.type: dummy',
+      });
+    }
+    if (!auth.allowInsecure && !isLoopbackHost(config.hub.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'allowInsecure'],
+        message: `auth.type: dummy lets anyone sign in with any name, and hub.host ${config.hub.host} is not a loopback address: listen on 127.0.0.1, or set auth.allowInsecure: true to accept that`,
+      });
+    }
+  });
 export type Config = z.infer<typeof configSchema>;
+
+/** Whether only this machine can reach an address the hub listens on. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
 
 /** An example of a right value for each key, quoted in error messages. */
 export const configExamples: Record<string, string> = {
@@ -290,8 +348,13 @@ export const configExamples: Record<string, string> = {
   'hub.host': '127.0.0.1',
   'hub.port': '8000',
   'hub.publicUrl': 'https://notebooks.example.org',
+  'hub.connectUrl': 'http://ganymede.ganymede.svc:8000',
   'hub.dataDir': '/var/lib/ganymede',
   'hub.maxBodyBytes': '1073741824',
+  'auth.type': 'dummy (load tests and demos only; default local)',
+  'auth.dummy': '{ password: a-shared-demo-password }',
+  'auth.dummy.password': 'a-shared-demo-password',
+  'auth.allowInsecure': 'true (only with auth.type: dummy)',
   'auth.adminUser': 'admin',
   'auth.sessionHours': '336',
   'auth.maxFailuresPerUser': '5',

@@ -17,13 +17,21 @@ import { createHubMetrics, type HubMetrics } from '../metrics/hub-metrics.ts';
 import { withSpawnTiming } from '../metrics/timed-backend.ts';
 import { createIngressRouting } from '../ingress/index.ts';
 import { createProxy } from '../proxy/index.ts';
-import { createServerService, type ServerService } from '../servers/server-service.ts';
+import { serverRoleScopes } from '../api/scopes.ts';
+import {
+  createServerService,
+  serverBaseUrl,
+  type ServerService,
+} from '../servers/server-service.ts';
 import type { Store } from '../store/types.ts';
 import { createWebApp, identify, SESSION_COOKIE } from '../web/app.ts';
+import { withDemoBanner } from '../web/demo-banner.ts';
 import { notRunningPage } from '../web/pages/home.ts';
 import { spawnPendingUrl } from '../web/portal/hub-urls.ts';
 import { readCookie } from './cookie.ts';
+import { hubApiUrl } from './connect-url.ts';
 import { createOpsRoutes } from './ops-routes.ts';
+import { serverLogoutRedirect } from './server-logout.ts';
 
 export interface Hub {
   /** Base URL the hub listens on, e.g. `http://127.0.0.1:8000`. */
@@ -80,12 +88,30 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   if (admin.created) deps.onAdminCreated?.(config.auth.adminUser, admin.password);
 
   const metrics = createHubMetrics({ store, backend });
+  // Known once the hub listens (the port may be chosen then); no server starts before that.
+  const serversReach: { apiUrl?: string | undefined } = {};
   const servers = createServerService({
     store,
     backend: withSpawnTiming(backend, metrics.observeSpawn),
     profiles: config.profiles,
     maxPerUser: config.servers.maxPerUser,
     log,
+    hub: {
+      apiUrl: () => serversReach.apiUrl,
+      // Notebooks on hosts of their own (ingress routing) link back to the hub's origin.
+      hubHost:
+        config.ingressRouting && config.hub.publicUrl ? new URL(config.hub.publicUrl).origin : '',
+      issueServerToken: (user, serverName) =>
+        auth.createServerToken(
+          user.id,
+          serverName,
+          `Server at ${serverBaseUrl({ user: user.name, server: serverName })}`,
+          serverRoleScopes(user.name, serverName),
+        ),
+      revokeServerTokens: async (userId, serverName) => {
+        await auth.revokeServerTokens(userId, serverName);
+      },
+    },
   });
   await servers.reconcile();
   const culler = createCuller({
@@ -123,7 +149,15 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
       log,
     });
 
+  const demo = config.auth.type === 'dummy';
+  if (demo) {
+    log.warn(
+      { field: 'auth.type', host: config.hub.host, allowInsecure: config.auth.allowInsecure },
+      'auth.type is dummy: anyone who reaches this hub can sign in with any user name; for load tests and demos only',
+    );
+  }
   const web = createWebApp({
+    demoBanner: demo,
     auth,
     servers,
     store,
@@ -179,7 +213,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
           'content-type': 'text/html; charset=utf-8',
           'cache-control': 'no-store',
         });
-        res.end(body.toString());
+        res.end(demo ? withDemoBanner(body.toString()) : body.toString());
       })().catch((e: unknown) => {
         log.error({ err: e, ref }, 'answering for a server that is not running failed');
         if (!res.headersSent) res.writeHead(503);
@@ -206,7 +240,13 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   });
 
   const server = createServer((req, res) => {
-    if (req.url?.startsWith('/user/')) {
+    const logout = req.url?.startsWith('/user/')
+      ? serverLogoutRedirect(req.method, req.url)
+      : undefined;
+    if (logout !== undefined) {
+      res.writeHead(302, { location: logout, 'cache-control': 'no-store' });
+      res.end();
+    } else if (req.url?.startsWith('/user/')) {
       // Counted here rather than inside the proxy: every answer, whoever writes it.
       res.once('finish', () => {
         metrics.proxyResponse(res.statusCode);
@@ -234,6 +274,18 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   log.info({ url }, 'hub listening');
+  serversReach.apiUrl = hubApiUrl({
+    connectUrl: config.hub.connectUrl,
+    publicUrl: config.hub.publicUrl,
+    backend: backend.kind,
+    listening: address,
+  });
+  if (serversReach.apiUrl === undefined) {
+    log.warn(
+      { field: 'hub.connectUrl' },
+      'notebook servers get no JUPYTERHUB_API_URL or API token: set hub.connectUrl (or hub.publicUrl)',
+    );
+  }
   culler.start();
 
   return {

@@ -60,6 +60,7 @@ describe('notebook object names', () => {
       base: 'alice',
       claim: 'alice-home',
       secret: 'alice',
+      hubSecret: 'alice-hub',
     });
     assert.equal(notebookNameFor('alice', ''), 'alice');
   });

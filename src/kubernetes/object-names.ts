@@ -15,11 +15,13 @@ export interface NotebookObjectNames {
   /** The created home volume claim. */
   readonly claim: string;
   readonly secret: string;
+  /** The Secret the hub writes the server's JupyterHub API token into (`spec.hub`). */
+  readonly hubSecret: string;
 }
 
 export function notebookObjectNames(resourceName: string): NotebookObjectNames {
   const base = kubeServiceName(resourceName, DNS_LABEL_MAX - PVC_SUFFIX.length);
-  return { base, claim: `${base}${PVC_SUFFIX}`, secret: base };
+  return { base, claim: `${base}${PVC_SUFFIX}`, secret: base, hubSecret: `${base}-hub` };
 }
 
 /** The `JupyterNotebook` name the hub uses for a user's server ('' is the default server). */

@@ -45,6 +45,8 @@ describe('notebookSpecSchema', () => {
       [{ image: 'i', storage: { existingClaim: 'c', retain: false } }, 'spec.storage.retain'],
       [{ image: 'i', env: { '1A': 'x' } }, 'spec.env.1A'],
       [{ image: 'i', env: { JUPYTER_TOKEN: 'x' } }, 'spec.env.JUPYTER_TOKEN'],
+      [{ image: 'i', env: { JUPYTERHUB_API_TOKEN: 'x' } }, 'spec.env.JUPYTERHUB_API_TOKEN'],
+      [{ image: 'i', hub: { user: 'a', apiUrl: 'ftp://x' } }, 'spec.hub.apiUrl'],
       [{ image: 'i', idleTimeoutMinutes: 1.5 }, 'spec.idleTimeoutMinutes'],
       [{ image: 'i', baseUrl: '/user/a' }, 'spec.baseUrl'],
       [{ image: 'i', baseUrl: '/user/../admin/' }, 'spec.baseUrl'],

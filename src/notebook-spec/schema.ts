@@ -15,6 +15,7 @@
 import { z } from 'zod';
 import { gpuResourceName, podOptionsShape } from './pod-options.ts';
 import { quantity, quantityValue } from './quantity.ts';
+import { JUPYTERHUB_ENV_NAMES } from './jupyterhub-env.ts';
 
 /** DNS-1123 subdomain: names of claims, classes, secrets, service accounts, ingress classes
  * (https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names). */
@@ -28,8 +29,12 @@ export const dnsSubdomain = z
 
 /** Environment variable names the kubelet has always accepted (C identifiers plus `-` and `.`). */
 const envNamePattern = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
-/** Set by Ganymede from the notebook's Secret; a user value would silently replace the token. */
-export const reservedEnvNames = ['JUPYTER_TOKEN'] as const;
+/**
+ * Set by Ganymede: the server's token from the notebook's Secret, and JupyterHub's single-user
+ * variables from `hub` (the API token from its own Secret). A user value would silently
+ * replace them, or put a token in the resource in clear text.
+ */
+export const reservedEnvNames = ['JUPYTER_TOKEN', ...JUPYTERHUB_ENV_NAMES] as const;
 
 /** One URL path segment (RFC 3986 `pchar`), not starting with `.` so `.`/`..` can never appear. */
 const baseUrlPattern = /^\/([A-Za-z0-9_~%!$&'()*+,;=:@-][A-Za-z0-9._~%!$&'()*+,;=:@-]*\/)*$/;
@@ -184,7 +189,7 @@ const envSchema = z
       },
       {
         rule: reservedEnvNames.map((n) => `!('${n}' in self)`).join(' && '),
-        message: `${reservedEnvNames.join(', ')} is set by Ganymede and cannot be overridden`,
+        message: `${reservedEnvNames.join(', ')} are set by Ganymede and cannot be overridden`,
       },
     ],
   })
@@ -209,6 +214,51 @@ const ingressSchema = z
       .describe('Serve over HTTPS with this certificate.'),
   })
   .describe('Expose the notebook outside the cluster through an Ingress.');
+
+const hubSchema = z
+  .strictObject({
+    user: z
+      .string()
+      .min(1)
+      .max(256)
+      .describe("The person's user name on the hub (JUPYTERHUB_USER)."),
+    serverName: z
+      .string()
+      .max(64)
+      .default('')
+      .describe("The server's name; empty for the default server (JUPYTERHUB_SERVER_NAME)."),
+    baseUrl: z
+      .string()
+      .max(1024)
+      .regex(baseUrlPattern, 'must be a URL path that starts and ends with "/"')
+      .default('/')
+      .describe("The hub's base URL (JUPYTERHUB_BASE_URL)."),
+    host: z
+      .string()
+      .max(2048)
+      .regex(
+        /^(https?:\/\/[^\s/]+)?$/,
+        'must be an origin such as https://hub.example.org, or empty',
+      )
+      .default('')
+      .describe(
+        "The hub's origin when the server has a host of its own, else empty (JUPYTERHUB_HOST).",
+      ),
+    apiUrl: z
+      .string()
+      .max(2048)
+      .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an http:// or https:// URL')
+      .optional()
+      .describe("The hub's REST API as the pod reaches it (JUPYTERHUB_API_URL)."),
+    apiTokenSecret: dnsSubdomain
+      .optional()
+      .describe(
+        'Secret in this namespace whose key "token" the server gets as JUPYTERHUB_API_TOKEN.',
+      ),
+  })
+  .describe(
+    "Set by the hub: JupyterHub's single-user environment (JUPYTERHUB_* variables, and the page config that shows JupyterLab's hub menu).",
+  );
 
 export const notebookSpecSchema = z
   .strictObject({
@@ -246,6 +296,7 @@ export const notebookSpecSchema = z
       .optional()
       .describe('Run with this service account and mount its token; unset mounts no token.'),
     ...podOptionsShape,
+    hub: hubSchema.optional(),
   })
   .describe('One Jupyter notebook server.');
 

@@ -320,4 +320,77 @@ describe('server service: named servers', () => {
     assert.equal(await t.servers.has(t.alice, 'lab'), false);
     assert.equal(await t.servers.has(t.alice, ''), true);
   });
+
+  it("gives each start the hub's address and a token issuer; revokes at stop and failure", async () => {
+    const config = parseConfig({});
+    const store = openSqliteStore(':memory:');
+    const user = await store.createUser({ name: 'alice', admin: false, passwordHash: null });
+    const log: string[] = [];
+    const hub = {
+      apiUrl: () => 'http://127.0.0.1:8000/hub/api',
+      hubHost: '',
+      issueServerToken: (u: { name: string }, server: string) => {
+        log.push(`issue ${u.name}/${server}`);
+        return Promise.resolve('t');
+      },
+      revokeServerTokens: (userId: number, server: string) => {
+        log.push(`revoke ${String(userId)}/${server}`);
+        return Promise.resolve();
+      },
+    };
+    const settle = () => new Promise((r) => setImmediate(r));
+    for (const mode of ['ok', 'fails'] as const) {
+      log.length = 0;
+      const backend = createFakeBackend({ mode });
+      const servers = createServerService({
+        store,
+        backend,
+        profiles: config.profiles,
+        log: silentLogger,
+        hub,
+      });
+      await servers.start(user, '');
+      await settle();
+      const given = backend.calls.find((c) => c.op === 'start')?.options?.hub;
+      assert.equal(given?.apiUrl, 'http://127.0.0.1:8000/hub/api');
+      assert.equal(given.hubBaseUrl, '/');
+      assert.deepEqual(log, mode === 'ok' ? [] : [`revoke ${String(user.id)}/`], mode);
+      // The backend asks for the token only when it really launches a process.
+      assert.equal(await given.issueApiToken(), 't');
+      if (mode === 'ok') {
+        await servers.stop(user, '');
+        assert.deepEqual(log, ['issue alice/', `revoke ${String(user.id)}/`]);
+      }
+    }
+  });
+
+  it('at start-up revokes the tokens of servers found gone while the hub was away', async () => {
+    const config = parseConfig({});
+    const store = openSqliteStore(':memory:');
+    const user = await store.createUser({ name: 'alice', admin: false, passwordHash: null });
+    await store.beginRun({
+      userId: user.id,
+      serverName: '',
+      profile: 'standard',
+      requestedAt: new Date(0),
+    });
+    const revoked: string[] = [];
+    const servers = createServerService({
+      store,
+      backend: createFakeBackend(),
+      profiles: config.profiles,
+      log: silentLogger,
+      hub: {
+        apiUrl: () => undefined,
+        hubHost: '',
+        issueServerToken: () => Promise.resolve('t'),
+        revokeServerTokens: (userId, server) => {
+          revoked.push(`${String(userId)}/${server}`);
+          return Promise.resolve();
+        },
+      },
+    });
+    assert.deepEqual(await servers.reconcile(), { adopted: 0, markedStopped: 1 });
+    assert.deepEqual(revoked, [`${String(user.id)}/`]);
+  });
 });

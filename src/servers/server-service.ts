@@ -11,6 +11,7 @@
  */
 import type {
   Backend,
+  HubConnection,
   ProgressEvent,
   ServerPhase,
   ServerRef,
@@ -36,6 +37,25 @@ export interface ServerServiceOptions {
    * left open: another replica may have opened it and not yet reached the backend. Default 60 s.
    */
   readonly reconcileGraceMs?: number;
+  /**
+   * What a started server is told about the hub (JupyterHub's single-user environment):
+   * where its API is and how to get the server's own token. Unset: nothing (unit tests).
+   */
+  readonly hub?: HubSide;
+}
+
+/**
+ * The hub's side of a server's `JUPYTERHUB_*` environment. A server's token is issued when the
+ * backend launches it and revoked when it stops, fails to start, is removed, or is found gone
+ * at the hub's start-up; a server that crashed keeps its (unused) token until one of those.
+ */
+export interface HubSide {
+  /** The API URL servers reach the hub at; read at each start (known once the hub listens). */
+  apiUrl(): string | undefined;
+  /** The hub's origin for servers on hosts of their own (ingress routing), else ''. */
+  readonly hubHost: string;
+  issueServerToken(user: User, serverName: string): Promise<string>;
+  revokeServerTokens(userId: number, serverName: string): Promise<void>;
 }
 
 /**
@@ -149,6 +169,26 @@ export function createServerService(options: ServerServiceOptions) {
       );
     }
     return fallback;
+  }
+
+  function hubConnection(user: User, serverName: string): HubConnection | undefined {
+    const hub = options.hub;
+    if (hub === undefined) return undefined;
+    return {
+      hubBaseUrl: '/',
+      hubHost: hub.hubHost,
+      apiUrl: hub.apiUrl(),
+      issueApiToken: () => hub.issueServerToken(user, serverName),
+    };
+  }
+
+  /** A revocation that fails is logged: the stop itself has happened. */
+  function revokeTokens(userId: number, serverName: string): Promise<void> {
+    const hub = options.hub;
+    if (hub === undefined) return Promise.resolve();
+    return hub.revokeServerTokens(userId, serverName).catch((e: unknown) => {
+      log.warn({ err: e, userId, server: serverName }, "revoking a server's API token failed");
+    });
   }
 
   /** Usage history is secondary: a failure to write it is logged, never fails the action. */
@@ -332,8 +372,9 @@ export function createServerService(options: ServerServiceOptions) {
         await store.recordActivity(user.id, serverName, at);
       });
       log.info({ user: user.name, server: serverName, profile: profile.name }, 'starting server');
+      const hub = hubConnection(user, serverName);
       backend
-        .start(ref, { profile, baseUrl: serverBaseUrl(ref) })
+        .start(ref, { profile, baseUrl: serverBaseUrl(ref), ...(hub ? { hub } : {}) })
         .then(
           async (status) => {
             // A stop during the start ended the run already ('cancelled'): these do nothing then.
@@ -343,6 +384,7 @@ export function createServerService(options: ServerServiceOptions) {
               // Kept in history, so the reason outlives the backend's memory of the failure.
               const message = status.message ?? (await backend.status(ref)).message ?? null;
               await endRun(user, serverName, 'failed', message);
+              await revokeTokens(user.id, serverName);
             }
           },
           async (e: unknown) => {
@@ -350,6 +392,7 @@ export function createServerService(options: ServerServiceOptions) {
               e instanceof GanymedeError ? e.userMessage : 'The server could not start.';
             log.warn({ user: user.name, server: serverName, err: e }, 'start failed');
             await endRun(user, serverName, 'failed', message);
+            await revokeTokens(user.id, serverName);
           },
         )
         .catch((e: unknown) => {
@@ -371,6 +414,7 @@ export function createServerService(options: ServerServiceOptions) {
         options.message ?? null,
       );
       await backend.stop(ref);
+      await revokeTokens(user.id, serverName);
       log.info({ user: user.name, server: serverName }, 'stopped server');
     },
 
@@ -387,6 +431,7 @@ export function createServerService(options: ServerServiceOptions) {
       const ref: ServerRef = { user: user.name, server: serverName };
       await endRun(user, serverName, 'stopped');
       await backend.delete(ref, { deleteStorage: options.deleteStorage === true });
+      await revokeTokens(user.id, serverName);
       await store.deleteServer(user.id, serverName);
       log.info(
         { user: user.name, server: serverName, deleteStorage: options.deleteStorage === true },
@@ -440,6 +485,7 @@ export function createServerService(options: ServerServiceOptions) {
           await history('the end of a run', () =>
             store.endRun(run.userId, run.serverName, at, 'stopped', GONE_WHILE_AWAY),
           );
+          await revokeTokens(run.userId, run.serverName);
         }
         const last = runs.at(-1);
         if (last === undefined || runs.length < PAGE) break;

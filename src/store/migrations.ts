@@ -202,4 +202,14 @@ CREATE INDEX users_last_activity ON users(last_activity DESC NULLS LAST, name CO
 `,
     },
   },
+  {
+    version: 5,
+    description: "servers' own API tokens (JUPYTERHUB_API_TOKEN), revoked when their server stops",
+    // A token issued to a server at its start names the server; its stop deletes exactly the
+    // tokens naming it (one indexed DELETE), never a person's own tokens. NULL: a person's token.
+    sql: `
+ALTER TABLE api_tokens ADD COLUMN server_name TEXT;
+CREATE INDEX api_tokens_server ON api_tokens(user_id, server_name) WHERE server_name IS NOT NULL;
+`,
+  },
 ];

@@ -39,6 +39,7 @@ export interface TokenRow {
   created_at: Int8;
   expires_at: Int8 | null;
   last_used_at: Int8 | null;
+  server_name: string | null;
 }
 
 export interface ServerRow {
@@ -77,6 +78,7 @@ export const toToken = (r: TokenRow): ApiToken => ({
   createdAt: date(r.created_at),
   expiresAt: optionalDate(r.expires_at),
   lastUsedAt: optionalDate(r.last_used_at),
+  serverName: r.server_name,
 });
 
 export const toServer = (r: ServerRow): ServerRecord => ({

@@ -204,8 +204,8 @@ function postgresStore(pool: pg.Pool): Store {
     createApiToken: async (t) =>
       toToken(
         await inserted<TokenRow>(
-          `INSERT INTO api_tokens (user_id, hash, note, scopes, created_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+          `INSERT INTO api_tokens (user_id, hash, note, scopes, created_at, expires_at, server_name)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
           [
             t.userId,
             t.hash,
@@ -213,6 +213,7 @@ function postgresStore(pool: pg.Pool): Store {
             JSON.stringify(t.scopes),
             t.createdAt.getTime(),
             ms(t.expiresAt),
+            t.serverName ?? null,
           ],
         ),
       ),
@@ -227,6 +228,8 @@ function postgresStore(pool: pg.Pool): Store {
     touchApiToken: async (id, at) => {
       await run('UPDATE api_tokens SET last_used_at = $1 WHERE id = $2', [at.getTime(), id]);
     },
+    deleteServerTokens: (userId, serverName) =>
+      run('DELETE FROM api_tokens WHERE user_id = $1 AND server_name = $2', [userId, serverName]),
 
     // The user's row is the lock: every create for one user, on any replica, waits here for
     // the one before it to commit, and each statement of READ COMMITTED sees what committed

@@ -54,6 +54,7 @@ function toToken(r: Row): ApiToken {
     createdAt: new Date(Number(r['created_at'])),
     expiresAt: date(r['expires_at']),
     lastUsedAt: date(r['last_used_at']),
+    serverName: r['server_name'] === null ? null : str(r['server_name']),
   };
 }
 
@@ -256,13 +257,14 @@ export function openSqliteStore(path: string): Store {
         toToken(
           must(
             one(
-              'INSERT INTO api_tokens (user_id, hash, note, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+              'INSERT INTO api_tokens (user_id, hash, note, scopes, created_at, expires_at, server_name) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
               t.userId,
               t.hash,
               t.note,
               JSON.stringify(t.scopes),
               t.createdAt.getTime(),
               ms(t.expiresAt),
+              t.serverName ?? null,
             ),
           ),
         ),
@@ -275,6 +277,13 @@ export function openSqliteStore(path: string): Store {
       p(() => run('DELETE FROM api_tokens WHERE user_id = ? AND id = ?', userId, id).changes !== 0),
     touchApiToken: (id, at) =>
       p(() => void run('UPDATE api_tokens SET last_used_at = ? WHERE id = ?', at.getTime(), id)),
+    deleteServerTokens: (userId, serverName) =>
+      p(() =>
+        Number(
+          run('DELETE FROM api_tokens WHERE user_id = ? AND server_name = ?', userId, serverName)
+            .changes,
+        ),
+      ),
 
     // One IMMEDIATE transaction takes SQLite's write lock before counting, so no other
     // connection (another process on the same file) can insert between the count and ours.

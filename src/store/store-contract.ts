@@ -170,6 +170,37 @@ export function storeContract(
       await store.close();
     });
 
+    it("revokes a server's own tokens, and only those, when asked for that server", async () => {
+      const store = await open();
+      const u = await store.createUser({ name: 'cora', admin: false, passwordHash: null });
+      const v = await store.createUser({ name: 'dan', admin: false, passwordHash: null });
+      const token = (userId: number, hash: string, serverName?: string) =>
+        store.createApiToken({
+          userId,
+          hash,
+          note: hash,
+          scopes: ['users:activity!user=cora'],
+          createdAt: new Date(5),
+          expiresAt: null,
+          ...(serverName === undefined ? {} : { serverName }),
+        });
+      const own = await token(u.id, 'own');
+      assert.equal(own.serverName, null, "a person's own token names no server");
+      assert.equal((await token(u.id, 'default-1', '')).serverName, '');
+      await token(u.id, 'default-2', '');
+      await token(u.id, 'gpu', 'gpu');
+      await token(v.id, 'other-default', '');
+      assert.equal(await store.deleteServerTokens(u.id, ''), 2);
+      for (const gone of ['default-1', 'default-2']) {
+        assert.equal(await store.getApiTokenByHash(gone), undefined, gone);
+      }
+      for (const kept of ['own', 'gpu', 'other-default']) {
+        assert.ok(await store.getApiTokenByHash(kept), kept);
+      }
+      assert.equal(await store.deleteServerTokens(u.id, ''), 0);
+      await store.close();
+    });
+
     it('creates servers once, keeps the latest activity and lists them per user', async () => {
       const store = await open();
       const u = await store.createUser({ name: 'erin', admin: false, passwordHash: null });

@@ -29,6 +29,11 @@ export interface ApiToken {
   readonly createdAt: Date;
   readonly expiresAt: Date | null;
   readonly lastUsedAt: Date | null;
+  /**
+   * Set on a token the hub issued to one of the user's servers at its start
+   * (`JUPYTERHUB_API_TOKEN`; '' is the default server); null on a person's own tokens.
+   */
+  readonly serverName: string | null;
 }
 
 /**
@@ -145,11 +150,15 @@ export interface Store {
   deleteUserSessions(userId: number): Promise<void>;
   deleteExpiredSessions(now: Date): Promise<number>;
 
-  createApiToken(token: Omit<ApiToken, 'id' | 'lastUsedAt'>): Promise<ApiToken>;
+  createApiToken(
+    token: Omit<ApiToken, 'id' | 'lastUsedAt' | 'serverName'> & { serverName?: string | null },
+  ): Promise<ApiToken>;
   getApiTokenByHash(hash: string): Promise<ApiToken | undefined>;
   listApiTokens(userId: number): Promise<ApiToken[]>;
   deleteApiToken(userId: number, id: number): Promise<boolean>;
   touchApiToken(id: number, at: Date): Promise<void>;
+  /** Deletes the tokens issued to this server of the user (see `ApiToken.serverName`); how many. */
+  deleteServerTokens(userId: number, serverName: string): Promise<number>;
 
   /**
    * Creates the (user, name) server row unless it exists, keeping the user's servers at most

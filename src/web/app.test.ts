@@ -198,6 +198,26 @@ describe('web app', () => {
     assert.match(home.headers.get('location') ?? '', /^\/hub\/login/);
   });
 
+  it("signs out on a GET from the hub's own pages (JupyterLab's Log Out), asks otherwise", async () => {
+    const s = await t.signIn('alice', 'alice-password');
+    const signedIn = async () =>
+      (await t.request('/hub/home', { headers: { cookie: s.cookie } })).status === 200;
+    const foreign = await t.request('/hub/logout', {
+      headers: { cookie: s.cookie, 'sec-fetch-site': 'cross-site' },
+    });
+    assert.equal(foreign.status, 200);
+    assert.match(await foreign.text(), /<form method="post" action="\/hub\/logout">/);
+    assert.ok(await signedIn(), 'a cross-site GET does not sign out');
+    const own = await t.request('/hub/logout', {
+      headers: { cookie: s.cookie, 'sec-fetch-site': 'same-origin' },
+    });
+    assert.equal(own.status, 302);
+    assert.equal(own.headers.get('location'), '/hub/login');
+    assert.ok(!(await signedIn()), 'signed out');
+    const again = await t.request('/hub/logout', { headers: { cookie: s.cookie } });
+    assert.equal(again.headers.get('location'), '/hub/login');
+  });
+
   it('shows a failed start in plain words with the detail folded away', async () => {
     t = await setup('fails');
     const s = await t.signIn('alice', 'alice-password');

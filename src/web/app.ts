@@ -19,6 +19,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { ServerService } from '../servers/server-service.ts';
 import type { Store } from '../store/types.ts';
 import { createAdminRoutes } from './admin/admin-routes.ts';
+import { withDemoBanner } from './demo-banner.ts';
 import { layout } from './layout.ts';
 import { loginPage, type SignInProvider } from './pages/login.ts';
 import { createGuards, type WebEnv } from './portal/guards.ts';
@@ -46,6 +47,8 @@ export interface WebDeps {
   readonly cookieDomain?: string | undefined;
   /** Sign-in with an organisation's OpenID Connect provider, when configured. */
   readonly oidc?: OidcSignIn | undefined;
+  /** The dummy authenticator is on: every page shows src/web/demo-banner.ts's banner. */
+  readonly demoBanner?: boolean;
   /** REST API settings (page sizes, slow-stop wait, clock); defaults are JupyterHub's. */
   readonly api?: Pick<ApiDeps, 'pageDefaultLimit' | 'pageMaxLimit' | 'slowStopMs' | 'now'>;
 }
@@ -102,6 +105,16 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     });
   }
 
+  if (deps.demoBanner === true) {
+    app.use(async (c, next) => {
+      await next();
+      if (!(c.res.headers.get('content-type') ?? '').startsWith('text/html')) return;
+      const headers = new Headers(c.res.headers);
+      headers.delete('content-length');
+      const page = withDemoBanner(await c.res.text());
+      c.res = new Response(page, { status: c.res.status, headers });
+    });
+  }
   app.use(
     secureHeaders({
       contentSecurityPolicy: {
@@ -205,8 +218,32 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     });
   }
 
-  app.post('/hub/logout', async (c) => {
-    await guards.form(c);
+  // JupyterLab's "Log Out" (through /user/<name>/logout) and JupyterHub's links arrive as a
+  // GET. A navigation from our own pages (Sec-Fetch-Site same-origin, or none for a typed
+  // address) signs out at once, as JupyterHub does; any other shows the sign-out button, so a
+  // foreign page cannot sign people out behind their back.
+  app.get('/hub/logout', (c) => {
+    const identity = c.get('identity');
+    if (!identity) return c.redirect('/hub/login');
+    const site = c.req.header('sec-fetch-site');
+    if (site === 'same-origin' || site === 'none') return signOut(c);
+    return c.html(
+      layout(
+        'Sign out',
+        identity,
+        html`<div class="card">
+          <h1>Sign out of Ganymede?</h1>
+          <form method="post" action="/hub/logout">
+            <input type="hidden" name="_xsrf" value="${auth.xsrfToken(identity)}" />
+            <button type="submit">Sign out</button>
+          </form>
+        </div>`,
+        auth.xsrfToken(identity),
+      ),
+    );
+  });
+
+  async function signOut(c: Context<Env>): Promise<Response> {
     const sessionId = getCookie(c, SESSION_COOKIE);
     if (sessionId) await auth.logout(sessionId);
     deleteCookie(c, SESSION_COOKIE, {
@@ -214,6 +251,11 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
       ...(deps.cookieDomain === undefined ? {} : { domain: deps.cookieDomain }),
     });
     return c.redirect('/hub/login');
+  }
+
+  app.post('/hub/logout', async (c) => {
+    await guards.form(c);
+    return signOut(c);
   });
 
   app.route(

@@ -42,5 +42,30 @@ describe('local mode in Chromium', { timeout: 300_000 }, () => {
     await page.locator('.jp-Launcher, .jp-LauncherCard').first().waitFor({ timeout: 120_000 });
     await page.screenshot({ path: join(artifactsDir, 'local-jupyterlab.png') });
     assert.match(await page.title(), /JupyterLab/);
+
+    // JupyterLab's hub extension, turned on by the page config the hub gives the server.
+    await page.locator('.lm-MenuBar-itemLabel', { hasText: /^File$/ }).click();
+    const controlPanel = page.locator('.lm-Menu-itemLabel', { hasText: /^Hub Control Panel$/ });
+    // One "Log Out", the hub extension's, and no "Shut Down": the hub stops servers.
+    // (JupyterLab keeps its own hidden entries in the menu's DOM.)
+    const logOut = page.locator('.lm-Menu-itemLabel:visible', { hasText: /^Log Out$/ });
+    await controlPanel.waitFor();
+    await logOut.waitFor();
+    assert.equal(
+      await page.locator('.lm-Menu-itemLabel:visible', { hasText: /^Shut Down$/ }).count(),
+      0,
+    );
+    await page.screenshot({ path: join(artifactsDir, 'local-jupyterlab-file-menu.png') });
+    // "Hub Control Panel" opens the hub's home in a new tab.
+    const [panel] = await Promise.all([page.waitForEvent('popup'), controlPanel.click()]);
+    await panel.waitForURL(/\/hub\/home$/);
+    await panel.getByRole('button', { name: 'Stop server' }).waitFor();
+    await panel.close();
+    // "Log Out" goes through /user/admin/logout to the hub's sign-out, and signs out.
+    await page.locator('.lm-MenuBar-itemLabel', { hasText: /^File$/ }).click();
+    await logOut.click();
+    await page.waitForURL(/\/hub\/login$/);
+    await page.goto(`${ctx.hub.url}/hub/home`);
+    assert.match(page.url(), /\/hub\/login/, 'signed out of the hub');
   });
 });

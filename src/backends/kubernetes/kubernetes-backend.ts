@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { createKubeApi, KubeApiError, type KubeApi } from '../../kubernetes/client/kube-api.ts';
 import { collectionPath, objectPath } from '../../kubernetes/client/resource-paths.ts';
 import { notebookObjectNames } from '../../kubernetes/object-names.ts';
+import { buildHubTokenSecret } from '../../kubernetes/resources/secret.ts';
 import { kinds, type InformerSet } from '../../kubernetes/operator/informers.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
 import { notebookIngressSpec } from '../../ingress/notebook-host.ts';
@@ -353,6 +354,9 @@ export async function createKubernetesBackend(
       settings.startTimeoutMs,
       signal,
     );
+    const { hub } = startOptions;
+    const hubSecret = notebookObjectNames(name).hubSecret;
+    const withToken = hub?.apiUrl !== undefined;
     const request = startRequest({
       ref: entry.ref,
       namespace,
@@ -360,17 +364,48 @@ export async function createKubernetesBackend(
       baseUrl,
       now: now(),
       ...(options.ingress ? { ingress: notebookIngressSpec(entry.ref, options.ingress) } : {}),
+      ...(hub === undefined
+        ? {}
+        : {
+            hub: {
+              user: entry.ref.user,
+              serverName: entry.ref.server,
+              baseUrl: hub.hubBaseUrl,
+              ...(hub.hubHost === '' ? {} : { host: hub.hubHost }),
+              ...(hub.apiUrl === undefined ? {} : { apiUrl: hub.apiUrl }),
+              ...(withToken ? { apiTokenSecret: hubSecret } : {}),
+            },
+          }),
     });
     const startedAt = request.metadata.annotations[hubAnnotations.startedAt] ?? '';
     let appliedGeneration: number | undefined;
     try {
       if (signal.aborted) return await follow(name, startedAt, signal, progress);
+      // The server's API token goes into its own Secret before the resource asks for a pod,
+      // so the pod never starts with the last start's (revoked) token.
+      const token = withToken ? await hub.issueApiToken() : undefined;
+      const writeToken = (uid: string | undefined) =>
+        token === undefined
+          ? Promise.resolve(undefined)
+          : api.apply(
+              buildHubTokenSecret(
+                { metadata: { ...request.metadata, ...(uid === undefined ? {} : { uid }) } },
+                token,
+                hubSecret,
+              ),
+              HUB_FIELD_MANAGER,
+            );
+      const existingUid = notebookOf(name)?.metadata?.uid;
+      await writeToken(existingUid);
       // Server-side apply (https://kubernetes.io/docs/reference/using-api/server-side-apply/):
       // create or update in one idempotent request; force takes over fields a stop patched.
       // The new start-request time makes it a new start for the operator, even when the spec
       // is the same as the last (failed or lost) one's.
       const applied = await api.apply(request, HUB_FIELD_MANAGER);
-      appliedGeneration = (applied as { metadata?: { generation?: number } }).metadata?.generation;
+      const meta = (applied as { metadata?: { generation?: number; uid?: string } }).metadata;
+      appliedGeneration = meta?.generation;
+      // A new resource: now that it exists, the Secret is made its own, to go with it.
+      if (existingUid === undefined && meta?.uid !== undefined) await writeToken(meta.uid);
     } catch (e) {
       const detail = e instanceof Error ? e.message : String(e);
       const message = K8S_MESSAGES.couldNotStart;

@@ -60,6 +60,8 @@ export function startRequest(input: {
   readonly now: Date;
   /** Ingress routing mode (src/ingress): the notebook's own host, served by the controller. */
   readonly ingress?: NotebookSpecInput['ingress'];
+  /** JupyterHub's single-user environment; the API token by the name of its Secret only. */
+  readonly hub?: NotebookSpecInput['hub'];
 }): NotebookRequest {
   const { ref, profile } = input;
   return {
@@ -79,6 +81,7 @@ export function startRequest(input: {
     spec: {
       ...specFromProfile(profile, { baseUrl: input.baseUrl, stopped: false }),
       ...(input.ingress === undefined ? {} : { ingress: input.ingress }),
+      ...(input.hub === undefined ? {} : { hub: input.hub }),
     },
   };
 }

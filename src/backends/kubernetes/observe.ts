@@ -24,6 +24,7 @@ export interface ObservedNotebook {
   readonly metadata?:
     | {
         readonly generation?: number | undefined;
+        readonly uid?: string | undefined;
         readonly deletionTimestamp?: string | Date | undefined;
         readonly annotations?: Readonly<Record<string, string>> | undefined;
       }

@@ -89,4 +89,47 @@ describe('buildJupyterLaunch', () => {
       '/usr/local/bin:/usr/bin:/bin',
     );
   });
+
+  it("gives JupyterHub's single-user environment last, the API token in the environment only", () => {
+    const launch = buildJupyterLaunch({
+      ...input,
+      parentEnv: { ...input.parentEnv, JUPYTERHUB_USER: 'mallory' },
+      hub: {
+        user: 'zoë',
+        serverName: 'gpu',
+        servicePrefix: '/user/zo%C3%AB/gpu/',
+        hubBaseUrl: '/',
+        apiUrl: 'http://127.0.0.1:8000/hub/api',
+        apiToken: 'hub-api-token',
+      },
+    });
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(launch.env).filter(([k]) => k.startsWith('JUPYTERHUB_'))),
+      {
+        JUPYTERHUB_USER: 'zoë',
+        JUPYTERHUB_SERVER_NAME: 'gpu',
+        JUPYTERHUB_BASE_URL: '/',
+        JUPYTERHUB_SERVICE_PREFIX: '/user/zo%C3%AB/gpu/',
+        JUPYTERHUB_HOST: '',
+        JUPYTERHUB_API_URL: 'http://127.0.0.1:8000/hub/api',
+        JUPYTERHUB_ACTIVITY_URL: 'http://127.0.0.1:8000/hub/api/users/zo%C3%AB/activity',
+        JUPYTERHUB_API_TOKEN: 'hub-api-token',
+      },
+    );
+    assert.ok(!launch.args.some((a) => a.includes('hub-api-token')));
+    assert.ok(launch.args.includes('--ServerApp.quit_button=False'));
+    const settings = launch.args.find((a) => a.startsWith('--ServerApp.tornado_settings='));
+    assert.deepEqual(JSON.parse(settings?.split('=').slice(1).join('=') ?? ''), {
+      hub_prefix: '/hub/',
+      hub_host: '',
+      user: 'zoë',
+      page_config_data: { hubServerName: 'gpu' },
+    });
+  });
+
+  it('gives no JUPYTERHUB_* variables without a hub', () => {
+    const launch = buildJupyterLaunch(input);
+    assert.ok(!Object.keys(launch.env).some((k) => k.startsWith('JUPYTERHUB_')));
+    assert.ok(!launch.args.some((a) => a.includes('tornado_settings')));
+  });
 });

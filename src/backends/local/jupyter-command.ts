@@ -13,11 +13,19 @@
  * - The environment is built from a short allow-list, not inherited: the hub's own secrets
  *   (admin password, database URL) must not leak into notebooks. JupyterHub's
  *   LocalProcessSpawner does the same with its `env_keep` list.
+ * - JupyterHub's single-user variables (`JUPYTERHUB_*`, ../../notebook-spec/jupyterhub-env.ts)
+ *   come last, so nothing kept from the hub's own environment can replace them; the hub API
+ *   token travels like the server's own token, in the environment only.
  * - Our arguments are appended to a profile's own command, as JupyterHub spawners do, so a
  *   profile command must be a Jupyter server application (`jupyter lab`, `jupyter notebook`,
  *   `jupyter server`, or a wrapper that passes its arguments on).
  */
 import type { Profile } from '../../config/schema.ts';
+import {
+  hubServerArguments,
+  jupyterHubEnv,
+  type JupyterHubEnvInput,
+} from '../../notebook-spec/jupyterhub-env.ts';
 import type { UserLayout } from './layout.ts';
 
 /** Variables a notebook keeps from the hub's environment; everything else is dropped. */
@@ -53,6 +61,8 @@ export interface JupyterLaunchInput {
   readonly parentEnv: Readonly<Record<string, string | undefined>>;
   /** Jupyter refuses to run as root unless told to (`--allow-root`). */
   readonly runningAsRoot: boolean;
+  /** JupyterHub's single-user environment; unset: none (backend tests). */
+  readonly hub?: JupyterHubEnvInput & { readonly apiToken?: string | undefined };
 }
 
 export interface JupyterLaunch {
@@ -80,6 +90,7 @@ export function buildJupyterLaunch(input: JupyterLaunchInput): JupyterLaunch {
       ? []
       : [`--ServerApp.default_url=${input.profile.defaultUrl}`]),
     ...(input.runningAsRoot ? ['--allow-root'] : []),
+    ...(input.hub === undefined ? [] : hubServerArguments(input.hub)),
   ];
   const env: Record<string, string> = {};
   for (const name of ENV_KEEP) {
@@ -97,5 +108,9 @@ export function buildJupyterLaunch(input: JupyterLaunchInput): JupyterLaunch {
     PYTHONUNBUFFERED: '1',
   });
   env['PATH'] ??= '/usr/local/bin:/usr/bin:/bin';
+  if (input.hub !== undefined) {
+    Object.assign(env, jupyterHubEnv(input.hub));
+    if (input.hub.apiToken !== undefined) env['JUPYTERHUB_API_TOKEN'] = input.hub.apiToken;
+  }
   return { command, args, env, cwd: input.user.home };
 }

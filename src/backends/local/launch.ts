@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
-import type { ServerRef } from '../types.ts';
+import type { HubConnection, ServerRef } from '../types.ts';
 import { findFreePort } from './free-port.ts';
 import { buildJupyterLaunch } from './jupyter-command.ts';
 import type { ServerLayout, UserLayout } from './layout.ts';
@@ -39,6 +39,7 @@ export interface LaunchInput {
   readonly server: ServerLayout;
   readonly now: () => number;
   readonly parentEnv?: Readonly<Record<string, string | undefined>>;
+  readonly hub?: HubConnection | undefined;
 }
 
 /** Creates the user's folders on first use; existing files are never touched. */
@@ -72,6 +73,9 @@ export function newServerToken(): string {
 export async function launchServer(input: LaunchInput): Promise<LaunchedServer> {
   const port = await findFreePort();
   const token = newServerToken();
+  const { hub } = input;
+  // Issued here, once per process launched: a start that joins one in flight issues none.
+  const apiToken = hub?.apiUrl === undefined ? undefined : await hub.issueApiToken();
   const launch = buildJupyterLaunch({
     jupyter: input.jupyter,
     profile: input.profile,
@@ -81,6 +85,19 @@ export async function launchServer(input: LaunchInput): Promise<LaunchedServer> 
     user: input.user,
     parentEnv: input.parentEnv ?? process.env,
     runningAsRoot: process.getuid?.() === 0,
+    ...(hub === undefined
+      ? {}
+      : {
+          hub: {
+            user: input.ref.user,
+            serverName: input.ref.server,
+            servicePrefix: input.baseUrl,
+            hubBaseUrl: hub.hubBaseUrl,
+            hubHost: hub.hubHost,
+            apiUrl: hub.apiUrl,
+            apiToken,
+          },
+        }),
   });
   const logFd = openSync(input.server.logFile, 'a', 0o600);
   let child: ChildProcess;

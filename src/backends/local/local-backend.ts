@@ -296,6 +296,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
         user,
         server,
         now,
+        hub: startOptions.hub,
         ...(options.parentEnv === undefined ? {} : { parentEnv: options.parentEnv }),
       });
     } catch (e) {

@@ -3,6 +3,11 @@
  */
 import type { Container, Deployment, EnvVar, ResourceRequirements } from '../plain.ts';
 import type { JupyterNotebook } from '../../notebook-spec/resource.ts';
+import {
+  hubServerArguments,
+  jupyterHubEnv,
+  type JupyterHubEnvInput,
+} from '../../notebook-spec/jupyterhub-env.ts';
 import type { NotebookSpec } from '../../notebook-spec/schema.ts';
 import { notebookLabels, notebookAnnotations, notebookSelector } from '../labels.ts';
 import { notebookObjectNames } from '../object-names.ts';
@@ -26,6 +31,7 @@ import {
  * (https://jupyter-server.readthedocs.io/en/latest/operators/public-server.html).
  */
 export function jupyterCommand(spec: NotebookSpec): { command: string[]; args: string[] } {
+  const hub = hubEnvInput(spec);
   return {
     command: ['jupyter', spec.interface],
     args: [
@@ -35,7 +41,22 @@ export function jupyterCommand(spec: NotebookSpec): { command: string[]; args: s
       `--ServerApp.root_dir=${HOME_DIR}`,
       '--no-browser',
       ...(spec.defaultUrl === undefined ? [] : [`--ServerApp.default_url=${spec.defaultUrl}`]),
+      ...(hub === undefined ? [] : hubServerArguments(hub)),
     ],
+  };
+}
+
+/** JupyterHub's single-user environment for a notebook the hub started (`spec.hub`). */
+function hubEnvInput(spec: NotebookSpec): JupyterHubEnvInput | undefined {
+  const { hub } = spec;
+  if (hub === undefined) return undefined;
+  return {
+    user: hub.user,
+    serverName: hub.serverName,
+    servicePrefix: spec.baseUrl,
+    hubBaseUrl: hub.baseUrl,
+    hubHost: hub.host,
+    apiUrl: hub.apiUrl,
   };
 }
 
@@ -73,9 +94,23 @@ function environment(notebook: JupyterNotebook): EnvVar[] {
   const user = Object.entries(notebook.spec.env)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => ({ name, value }));
+  const hubInput = hubEnvInput(notebook.spec);
+  const hub: EnvVar[] =
+    hubInput === undefined
+      ? []
+      : Object.entries(jupyterHubEnv(hubInput)).map(([name, value]) => ({ name, value }));
+  // The API token only by reference: the resource never holds it in clear text.
+  const tokenSecret = notebook.spec.hub?.apiTokenSecret;
+  if (tokenSecret !== undefined) {
+    hub.push({
+      name: 'JUPYTERHUB_API_TOKEN',
+      valueFrom: { secretKeyRef: { name: tokenSecret, key: TOKEN_KEY } },
+    });
+  }
   return [
     { name: 'JUPYTER_TOKEN', valueFrom: { secretKeyRef: { name: secret, key: TOKEN_KEY } } },
     ...user,
+    ...hub,
   ];
 }
 

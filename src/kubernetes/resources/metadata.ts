@@ -14,7 +14,9 @@ import { notebookObjectNames } from '../object-names.ts';
  * Needs the notebook's uid: `render` without a live resource has none and leaves it out, since
  * a reference to a uid that does not exist would get the object deleted at once.
  */
-export function ownerReference(notebook: JupyterNotebook): OwnerReference | undefined {
+export function ownerReference(
+  notebook: Pick<JupyterNotebook, 'metadata'>,
+): OwnerReference | undefined {
   const uid = notebook.metadata.uid;
   if (uid === undefined) return undefined;
   return {
@@ -27,12 +29,12 @@ export function ownerReference(notebook: JupyterNotebook): OwnerReference | unde
   };
 }
 
-export function namespaceOf(notebook: JupyterNotebook): string {
+export function namespaceOf(notebook: Pick<JupyterNotebook, 'metadata'>): string {
   return notebook.metadata.namespace ?? 'default';
 }
 
 export function objectMeta(
-  notebook: JupyterNotebook,
+  notebook: Pick<JupyterNotebook, 'metadata'>,
   name: string,
   options: { readonly owned: boolean } = { owned: true },
 ): ObjectMeta {

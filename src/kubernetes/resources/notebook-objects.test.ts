@@ -6,7 +6,7 @@ import type { NotebookSpecInput } from '../../notebook-spec/schema.ts';
 import { buildDeployment } from './deployment.ts';
 import { buildNetworkPolicy } from './network-policy.ts';
 import { buildNotebookObjects } from './notebook-objects.ts';
-import { buildSecret } from './secret.ts';
+import { buildHubTokenSecret, buildSecret } from './secret.ts';
 import { notebookUrl } from './service.ts';
 import { defaultBuildSettings } from './settings.ts';
 import { buildClaim } from './storage.ts';
@@ -127,6 +127,59 @@ describe('buildDeployment', () => {
       c.env?.map((e) => e.name),
       ['JUPYTER_TOKEN', 'A', 'B'],
     );
+  });
+
+  it("gives a hub-started server JupyterHub's environment, the API token from its Secret", () => {
+    const nb = notebook({
+      image: 'img',
+      baseUrl: '/user/al%C3%AFce/gpu/',
+      env: { A: '1' },
+      hub: {
+        user: 'alïce',
+        serverName: 'gpu',
+        host: 'https://hub.example.org',
+        apiUrl: 'http://ganymede.hub.svc:8000/hub/api',
+        apiTokenSecret: 'alice-hub',
+      },
+    });
+    const c = podSpec(buildDeployment(nb, defaultBuildSettings)).containers[0]!;
+    const byName = new Map(c.env?.map((e) => [e.name, e]));
+    assert.deepEqual(
+      Object.fromEntries(
+        [...byName].filter(([, e]) => e.value !== undefined).map(([k, e]) => [k, e.value]),
+      ),
+      {
+        A: '1',
+        JUPYTERHUB_USER: 'alïce',
+        JUPYTERHUB_SERVER_NAME: 'gpu',
+        JUPYTERHUB_BASE_URL: '/',
+        JUPYTERHUB_SERVICE_PREFIX: '/user/al%C3%AFce/gpu/',
+        JUPYTERHUB_HOST: 'https://hub.example.org',
+        JUPYTERHUB_API_URL: 'http://ganymede.hub.svc:8000/hub/api',
+        JUPYTERHUB_ACTIVITY_URL: 'http://ganymede.hub.svc:8000/hub/api/users/al%C3%AFce/activity',
+      },
+    );
+    assert.deepEqual(byName.get('JUPYTERHUB_API_TOKEN'), {
+      name: 'JUPYTERHUB_API_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'alice-hub', key: 'token' } },
+    });
+    const settings = c.args?.find((a) => a.startsWith('--ServerApp.tornado_settings='));
+    assert.match(
+      settings ?? '',
+      /"hub_prefix":"\/hub\/","hub_host":"https:\/\/hub\.example\.org".*"hubServerName":"gpu"/,
+    );
+    // Rendered as the operator applies it: no token value anywhere in the Deployment.
+    const secret = buildHubTokenSecret(nb, 'the-api-token', 'alice-hub');
+    assert.equal(secret.metadata?.name, 'alice-hub');
+    assert.deepEqual(secret.stringData, { token: 'the-api-token' });
+    assert.ok(!JSON.stringify(buildDeployment(nb, defaultBuildSettings)).includes('the-api-token'));
+  });
+
+  it('gives no JUPYTERHUB_* variables to a notebook the hub did not start', () => {
+    const c = podSpec(buildDeployment(notebook({ image: 'img' }), defaultBuildSettings))
+      .containers[0]!;
+    assert.ok(!c.env?.some((e) => e.name.startsWith('JUPYTERHUB_')));
+    assert.ok(!c.args?.some((a) => a.includes('tornado_settings')));
   });
 });
 

@@ -21,3 +21,22 @@ export function buildSecret(notebook: JupyterNotebook, token: string): Secret {
     stringData: { [TOKEN_KEY]: token },
   };
 }
+
+/**
+ * The Secret the hub writes a server's JupyterHub API token into (key `token`), which the pod
+ * reads as `JUPYTERHUB_API_TOKEN` (`spec.hub.apiTokenSecret`). The hub writes it at each start,
+ * before the pod can start; owned by the notebook once the notebook exists, so it goes with it.
+ */
+export function buildHubTokenSecret(
+  notebook: Pick<JupyterNotebook, 'metadata'>,
+  token: string,
+  name: string = notebookObjectNames(notebook.metadata.name).hubSecret,
+): Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: objectMeta(notebook, name),
+    type: 'Opaque',
+    stringData: { [TOKEN_KEY]: token },
+  };
+}

@@ -126,6 +126,15 @@ describe('helm chart deploy/helm/ganymede', { timeout: 1_800_000 }, () => {
     assert.equal(config.backend.kubernetes.namespace, 'notebooks');
     assert.equal(config.backend.kubernetes.runOperator, true);
     assert.equal(config.hub.host, '0.0.0.0');
+    // Notebook pods reach the hub's API (JUPYTERHUB_API_URL) through its Service.
+    const service = find(await renderChart({}), 'Service') as unknown as {
+      metadata: { name: string; namespace: string };
+      spec: { ports: { port: number }[] };
+    };
+    assert.equal(
+      config.hub.connectUrl,
+      `http://${service.metadata.name}.${service.metadata.namespace}.svc:${String(service.spec.ports[0]?.port)}`,
+    );
     assert.equal(config.culler.maxAgeHours, 24);
     assert.equal(config.ingressRouting, undefined);
     const other = parseConfig(

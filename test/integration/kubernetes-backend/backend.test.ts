@@ -13,6 +13,7 @@ import { notebookObjectNames, notebookNameFor } from '../../../src/kubernetes/ob
 import { startOperator, type RunningOperator } from '../../../src/kubernetes/operator/operator.ts';
 import { LOST_MESSAGE } from '../../../src/kubernetes/operator/status.ts';
 import { serverBaseUrl } from '../../../src/servers/server-service.ts';
+import { executeOverWebSocket } from '../../helpers/jupyter-kernel.ts';
 import { startCluster, type TestCluster } from '../../cluster/harness.ts';
 import {
   START_TIMEOUT_MS,
@@ -375,6 +376,88 @@ describe('kubernetes backend on a real cluster', () => {
     await backend.stop(nobody);
     await backend.delete(nobody);
     assert.equal(backend.route(nobody), undefined);
+  });
+
+  it("a hub-started pod gets JupyterHub's environment, its API token from the hub's Secret", async () => {
+    const backend = await newBackend();
+    const carol: ServerRef = { user: 'carol', server: 'gpu' };
+    const name = notebookNameFor(carol.user, carol.server);
+    const issued: string[] = [];
+    const hub = {
+      hubBaseUrl: '/',
+      // As in ingress routing mode: the pod's own host, the hub's elsewhere.
+      hubHost: 'https://hub.example.org',
+      apiUrl: 'http://ganymede.hub.svc:8000/hub/api',
+      issueApiToken: () => {
+        issued.push(`api-token-${String(issued.length + 1)}-${'x'.repeat(32)}`);
+        return Promise.resolve(issued.at(-1) ?? '');
+      },
+    };
+    const started = await backend.start(carol, { ...startOptions(carol), hub });
+    assert.equal(started.phase, 'running', JSON.stringify(started));
+    assert.equal(issued.length, 1, 'one token per launch');
+
+    // Inside the pod: a kernel reads its environment.
+    const route = backend.route(carol);
+    assert.ok(route);
+    const base = `${route.target}${serverBaseUrl(carol)}`;
+    const kernel = await fetch(`${base}api/kernels`, {
+      method: 'POST',
+      headers: { authorization: `token ${route.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'python3' }),
+    });
+    assert.equal(kernel.status, 201, await kernel.clone().text());
+    const { id } = (await kernel.json()) as { id: string };
+    const repr = await executeOverWebSocket(
+      `${base.replace('http', 'ws')}api/kernels/${id}/channels`,
+      "import json, os\njson.dumps({k: v for k, v in os.environ.items() if k.startswith('JUPYTERHUB_')}, sort_keys=True)",
+      { authorization: `token ${route.token}` },
+    );
+    const env = JSON.parse(repr.slice(1, -1)) as Record<string, string>;
+    assert.deepEqual(env, {
+      JUPYTERHUB_ACTIVITY_URL: 'http://ganymede.hub.svc:8000/hub/api/users/carol/activity',
+      JUPYTERHUB_API_TOKEN: issued[0],
+      JUPYTERHUB_API_URL: 'http://ganymede.hub.svc:8000/hub/api',
+      JUPYTERHUB_BASE_URL: '/',
+      JUPYTERHUB_HOST: 'https://hub.example.org',
+      JUPYTERHUB_SERVER_NAME: 'gpu',
+      JUPYTERHUB_SERVICE_PREFIX: '/user/carol/gpu/',
+      JUPYTERHUB_USER: 'carol',
+    });
+
+    // The token is in the Secret, owned by the notebook, and nowhere in the resource.
+    const hubSecret = notebookObjectNames(name).hubSecret;
+    const nb = await getJson<NotebookJson & { metadata: { uid: string } }>(cluster, [
+      'get',
+      'jnb',
+      '-n',
+      ns,
+      name,
+    ]);
+    assert.ok(!JSON.stringify(nb).includes(issued[0] ?? '?'), 'no token in the resource');
+    const secret = await getJson<{
+      data: Record<string, string>;
+      metadata: { ownerReferences?: { uid: string }[] };
+    }>(cluster, ['get', 'secret', '-n', ns, hubSecret]);
+    assert.equal(Buffer.from(secret.data['token'] ?? '', 'base64').toString(), issued[0]);
+    assert.deepEqual(
+      secret.metadata.ownerReferences?.map((o) => o.uid),
+      [nb.metadata.uid],
+    );
+
+    // A new start gets a new token in the same Secret.
+    await backend.stop(carol);
+    assert.equal((await backend.start(carol, { ...startOptions(carol), hub })).phase, 'running');
+    assert.equal(issued.length, 2);
+    const again = await getJson<{ data: Record<string, string> }>(cluster, [
+      'get',
+      'secret',
+      '-n',
+      ns,
+      hubSecret,
+    ]);
+    assert.equal(Buffer.from(again.data['token'] ?? '', 'base64').toString(), issued[1]);
+    await backend.delete(carol);
   });
 
   it('start after close is refused', async () => {

@@ -58,8 +58,10 @@ app.kubernetes.io/component: hub
 
 {{/* The hub configuration file: generated keys, then the user's `config` over them. */}}
 {{- define "ganymede.config" -}}
+{{- /* Notebook pods reach the hub's API through its Service (JUPYTERHUB_API_URL). */ -}}
+{{- $connectUrl := printf "http://%s.%s.svc:%d" (include "ganymede.fullname" .) .Release.Namespace (int .Values.service.port) -}}
 {{- $generated := dict
-  "hub" (dict "host" "0.0.0.0" "port" 8000)
+  "hub" (dict "host" "0.0.0.0" "port" 8000 "connectUrl" $connectUrl)
   "backend" (dict "type" "kubernetes" "kubernetes" (dict
     "namespace" (include "ganymede.notebookNamespace" .)
     "runOperator" .Values.operator.enabled
