@@ -10,7 +10,7 @@ import { GanymedeError } from '../errors/ganymede-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ServerService } from '../servers/server-service.ts';
 import type { Store, User } from '../store/types.ts';
-import { expandScopes, intersectScopes, rightsOf } from './scopes.ts';
+import { expandScopes, intersectScopes, mentionsGroups, rightsOf } from './scopes.ts';
 
 export interface ApiDeps {
   readonly auth: AuthService;
@@ -65,8 +65,16 @@ export async function authenticate(c: ApiContext, deps: ApiDeps): Promise<Caller
   const user = await deps.store.getUserById(identity.userId);
   if (!user) throw notAuthenticated();
   const rights = rightsOf(user);
+  // A group filter on the token is resolved against the owner, the only user a non-admin's
+  // rights name; their groups are read only then.
+  const ownerGroups =
+    identity.token && mentionsGroups(identity.token.scopes)
+      ? await deps.store.listUserGroups(user.id)
+      : [];
   const scopes = identity.token
-    ? intersectScopes(expandScopes(identity.token.scopes, user), rights)
+    ? intersectScopes(expandScopes(identity.token.scopes, user), rights, (name) =>
+        name === user.name ? ownerGroups : [],
+      )
     : rights;
   return { identity, user, scopes, tokenId: identity.token?.id };
 }
