@@ -116,6 +116,10 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
         frameAncestors: ["'none'"],
         formAction: ["'self'"],
       },
+      // Not `no-referrer` (the default): with it, browsers send `Origin: null` on our own form
+      // posts, which the cross-site rule refuses as an opaque origin (docs/security.md).
+      // `same-origin` keeps the real Origin for our own requests and sends nothing elsewhere.
+      referrerPolicy: 'same-origin',
     }),
   );
   app.use(async (c, next) => {
