@@ -5,7 +5,7 @@
  * in the process (in the leader replica only). Closing the hub never stops running
  * notebooks: they are adopted on next start (`servers.reconcile`).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createAuthService, type AuthService } from '../auth/auth-service.ts';
@@ -24,13 +24,13 @@ import {
   type ServerService,
 } from '../servers/server-service.ts';
 import type { Store } from '../store/types.ts';
-import { createWebApp, identify, SESSION_COOKIE } from '../web/app.ts';
+import { createWebApp, SESSION_COOKIE } from '../web/app.ts';
 import { withDemoBanner } from '../web/demo-banner.ts';
 import { notRunningPage } from '../web/pages/home.ts';
 import { spawnPendingUrl } from '../web/portal/hub-urls.ts';
-import { readCookie } from './cookie.ts';
 import { hubApiUrl } from './connect-url.ts';
 import { createOpsRoutes } from './ops-routes.ts';
+import { createRequestIdentifier } from './request-identity.ts';
 import { serverLogoutRedirect } from './server-logout.ts';
 
 export interface Hub {
@@ -124,14 +124,11 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     ...(deps.isLeader ? { isLeader: deps.isLeader } : {}),
   });
 
-  // On /user/ paths an Authorization header is often not ours: JupyterLab sends its server's
-  // own token with every request. A hub token wins; otherwise the session cookie decides.
-  const identifyRequest = async (req: IncomingMessage) => {
-    const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
-    const byToken = req.headers.authorization
-      ? await identify(auth, undefined, req.headers.authorization)
-      : undefined;
-    return byToken ?? (cookie === undefined ? undefined : auth.fromSession(cookie));
+  const identifyRequest = createRequestIdentifier(auth, store);
+  // Asked only for credentials that hold access:servers through a !group= filter.
+  const groupsOfUser = async (name: string): Promise<readonly string[]> => {
+    const user = await store.getUser(name);
+    return user === undefined ? [] : store.listUserGroups(user.id);
   };
 
   // Ingress routing mode (src/ingress): the cluster's ingress controller is the data path and
@@ -142,8 +139,8 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
       config: config.ingressRouting,
       publicUrl: config.hub.publicUrl,
       store,
-      authenticate: identifyRequest,
-      hasSessionCookie: (req) => readCookie(req.headers.cookie, SESSION_COOKIE) !== undefined,
+      authenticate: (req) => identifyRequest(req),
+      groupsOf: (name) => groupsOfUser(name),
       route: (ref) => backend.route(ref),
       backend,
       log,
@@ -180,6 +177,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   };
   const proxy = createProxy({
     authenticate: identifyRequest,
+    groupsOf: (name) => groupsOfUser(name),
     route: (ref) => backend.route(ref),
     // Asked only when a named server is not running, so the store is not read per request.
     hasServer: async (ref) => {
@@ -220,8 +218,8 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
         res.end();
       });
     },
-    onUnauthenticated: (req, res) => {
-      res.writeHead(302, { location: `/hub/login?next=${encodeURIComponent(req.url ?? '/')}` });
+    onUnauthenticated: (_req, res, next) => {
+      res.writeHead(302, { location: `/hub/login?next=${encodeURIComponent(next)}` });
       res.end();
     },
     maxBodyBytes: config.hub.maxBodyBytes,
@@ -234,7 +232,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     metrics,
     metricsPublic: config.metrics.public,
     metricsScrapeToken: deps.metricsScrapeToken,
-    authenticate: identifyRequest,
+    authenticate: (req) => identifyRequest(req),
     readinessChecks: { store: () => store.migrations(), backend: () => backend.list() },
     log,
   });
