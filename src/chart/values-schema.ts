@@ -79,6 +79,22 @@ export const chartValuesSchema = z.strictObject({
     labels: stringMap,
   }),
   crdUpgrade: z.strictObject({ enabled: z.boolean() }),
+  prePuller: z.strictObject({
+    enabled: z.boolean(),
+    extraImages: z.array(z.string().min(1)),
+    imagePullSecrets: z.array(z.string().min(1)),
+    nodeSelector: stringMap,
+    tolerations: k8sList,
+    pauseImage: z.string().min(1),
+  }),
+  placeholders: z.strictObject({
+    enabled: z.boolean(),
+    replicas: z.int().min(0).max(1000),
+    resources: k8sObject,
+    priority: z.int().max(-1),
+    nodeSelector: stringMap,
+    tolerations: k8sList,
+  }),
   podDisruptionBudget: z.strictObject({
     enabled: z.boolean(),
     maxUnavailable: z.union([z.int().min(0), z.string().regex(/^[0-9]+%$/)]),

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../../../src/config/load.ts';
+import { configSchema } from '../../../src/config/schema.ts';
 import {
   chartDir,
   find,
@@ -326,6 +327,82 @@ describe('helm chart deploy/helm/ganymede', { timeout: 1_800_000 }, () => {
       config: { metrics: { public: true } },
     });
     assert.ok(open.some((m) => m.kind === 'ServiceMonitor'));
+  });
+
+  it('prePuller: one init container per distinct profile image, rolled when images change', async () => {
+    const profiles = (images: string[]) =>
+      images.map((image, i) => ({ name: `p${String(i)}`, displayName: `P${String(i)}`, image }));
+    const puller = async (images: string[], extra: string[] = []) => {
+      const ds = find(
+        await renderChart({
+          'prePuller.enabled': true,
+          'prePuller.extraImages': extra,
+          config: { profiles: profiles(images) },
+        }),
+        'DaemonSet',
+      ) as unknown as {
+        metadata: { namespace: string };
+        spec: {
+          template: {
+            spec: PodSpecLike & { initContainers: { image: string; command: string[] }[] };
+          };
+        };
+      };
+      return ds;
+    };
+    const ds = await puller(['img/a:1', 'img/b:2', 'img/a:1'], ['img/x:3']);
+    assert.equal(ds.metadata.namespace, 'notebooks');
+    const pod = ds.spec.template.spec;
+    assert.deepEqual(
+      pod.initContainers.map((c) => c.image),
+      ['img/a:1', 'img/b:2', 'img/x:3'],
+    );
+    assert.deepEqual(pod.initContainers[0]?.command, ['sh', '-c', 'true']);
+    assert.equal(pod.securityContext['runAsNonRoot'], true);
+    assert.equal(pod.automountServiceAccountToken, false);
+    // A changed image changes the pod template, so the DaemonSet rolls and pulls it.
+    const changed = await puller(['img/a:2', 'img/b:2']);
+    assert.notDeepEqual(changed.spec.template, ds.spec.template);
+    // No profiles configured: the hub's default profile's image.
+    const plain = find(
+      await renderChart({ 'prePuller.enabled': true }),
+      'DaemonSet',
+    ) as unknown as {
+      spec: { template: { spec: { initContainers: { image: string }[] } } };
+    };
+    assert.deepEqual(
+      plain.spec.template.spec.initContainers.map((c) => c.image),
+      configSchema.parse({}).profiles.map((p) => p.image),
+    );
+    assert.ok(!(await renderChart()).some((m) => m.kind === 'DaemonSet'));
+  });
+
+  it('placeholders: pause pods below every notebook, never preempting', async () => {
+    const manifests = await renderChart({
+      'placeholders.enabled': true,
+      'placeholders.replicas': 3,
+    });
+    const pc = find(manifests, 'PriorityClass') as unknown as {
+      value: number;
+      preemptionPolicy: string;
+      globalDefault: boolean;
+    };
+    assert.ok(pc.value < 0);
+    assert.equal(pc.preemptionPolicy, 'Never');
+    assert.equal(pc.globalDefault, false);
+    const deployment = manifests.find(
+      (m) => m.kind === 'Deployment' && m.metadata.name === 'test-ganymede-placeholder',
+    ) as unknown as {
+      spec: {
+        replicas: number;
+        template: { spec: { priorityClassName: string; containers: { resources: unknown }[] } };
+      };
+    };
+    assert.equal(deployment.spec.replicas, 3);
+    assert.equal(deployment.spec.template.spec.priorityClassName, 'test-ganymede-placeholder');
+    assert.deepEqual(deployment.spec.template.spec.containers[0]?.resources, {
+      requests: { cpu: '1', memory: '2Gi' },
+    });
   });
 
   it('crdUpgrade: a hook Job runs `ganymede crd apply` with rights on that one CRD only', async () => {

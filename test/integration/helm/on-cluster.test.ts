@@ -173,4 +173,33 @@ describe('helm chart on the test control plane', { timeout: 1_200_000 }, () => {
     assert.equal(done.code, 0, `${done.stderr}\n${hubLogs(c)}`);
     assert.equal(await hasField(), true, 'the Job applied the CRD this version needs');
   });
+
+  it('prePuller and placeholders pass restricted Pod Security on the API server', async () => {
+    const c = need();
+    const objects = (
+      await renderChart(
+        {
+          'prePuller.enabled': true,
+          'placeholders.enabled': true,
+          config: { profiles: smallProfiles },
+        },
+        { namespace: ns, release: RELEASE },
+      )
+    ).filter(
+      (m) =>
+        ['DaemonSet', 'PriorityClass'].includes(m.kind) || m.metadata.name.endsWith('-placeholder'),
+    );
+    assert.deepEqual(objects.map((o) => o.kind).sort(), [
+      'DaemonSet',
+      'Deployment',
+      'PriorityClass',
+    ]);
+    const r = await c.kubectl(
+      ['apply', '--dry-run=server', '--validate=strict', '-n', ns, '-f', '-'],
+      objects.map((o) => JSON.stringify(o)).join('\n'),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    // The namespace warns about workload templates that would break `restricted`: none.
+    assert.equal(r.stderr, '', 'no Pod Security warnings');
+  });
 });
