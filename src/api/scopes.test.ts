@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   expandScopes,
+  hasGroupFilter,
   intersectScopes,
   isSubset,
+  mayAccessServer,
   rightsOf,
   roleScopes,
   scopeProblem,
@@ -71,7 +73,50 @@ describe('scopes', () => {
     assert.equal(scopeProblem('inherit'), undefined);
     assert.match(scopeProblem('root') ?? '', /not a scope/);
     assert.match(scopeProblem('servers!owner=x') ?? '', /filter/);
-    assert.match(scopeProblem('servers!group=staff') ?? '', /group filters/);
+    assert.equal(scopeProblem('servers!group=staff'), undefined);
     assert.match(scopeProblem('servers!server=alice') ?? '', /<user>\/<server>/);
+  });
+
+  it('resolves group filters with the memberships it is given', () => {
+    const groupsOf = (u: string) => (u === 'alice' ? ['staff'] : []);
+    // An admin's token narrowed to a group keeps the group filter.
+    assert.deepEqual(
+      [...intersectScopes(['access:servers!group=staff'], rightsOf(root), groupsOf)].filter((s) =>
+        s.startsWith('access:servers'),
+      ),
+      ['access:servers!group=staff'],
+    );
+    // A user's token narrowed to a group they are in keeps their own servers only.
+    assert.deepEqual(
+      [...intersectScopes(['access:servers!group=staff'], rightsOf(alice), groupsOf)].filter((s) =>
+        s.startsWith('access:servers'),
+      ),
+      ['access:servers!user=alice'],
+    );
+    assert.equal(
+      intersectScopes(['access:servers!group=staff'], ['access:servers!user=bob'], groupsOf).size,
+      0,
+    );
+    assert.ok(isSubset(['servers!group=staff'], rightsOf(root)));
+    assert.ok(!isSubset(['servers!group=staff'], rightsOf(alice), groupsOf), 'a group is wider');
+  });
+
+  it('decides access to a server: unfiltered, by user, by server, by group', () => {
+    const alices = { user: 'alice', server: '' };
+    const gpu = { user: 'alice', server: 'gpu' };
+    assert.ok(mayAccessServer(new Set(['access:servers']), alices));
+    assert.ok(mayAccessServer(new Set(['access:servers!user=alice']), gpu));
+    assert.ok(mayAccessServer(new Set(['access:servers!server=alice/gpu']), gpu));
+    assert.ok(!mayAccessServer(new Set(['access:servers!server=alice/gpu']), alices));
+    assert.ok(!mayAccessServer(new Set(['access:servers!user=bob']), alices));
+    assert.ok(mayAccessServer(new Set(['access:servers!group=g']), alices, ['g']));
+    assert.ok(!mayAccessServer(new Set(['access:servers!group=g']), alices, ['h']));
+    assert.ok(!mayAccessServer(new Set(['read:servers', 'servers']), alices));
+    assert.ok(hasGroupFilter(new Set(['access:servers!group=g']), 'access:servers'));
+    assert.ok(!hasGroupFilter(new Set(['access:servers!user=g']), 'access:servers'));
+    // A session holds its owner's rights.
+    assert.ok(mayAccessServer(rightsOf(alice), gpu));
+    assert.ok(!mayAccessServer(rightsOf(alice), { user: 'bob', server: '' }));
+    assert.ok(mayAccessServer(rightsOf(root), { user: 'bob', server: '' }));
   });
 });

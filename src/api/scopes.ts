@@ -2,13 +2,14 @@
  * JupyterHub's scopes, so tokens and tools written for JupyterHub mean the same thing here
  * (https://jupyterhub.readthedocs.io/en/stable/rbac/scopes.html).
  *
- * A scope is `base` (on everything) or `base!user=<name>` / `base!server=<user>/<server>`
- * (on one user, or one of their servers). Holding a scope implies its subscopes with the same
- * filter. Two metascopes are resolved against the owner: `self` (the owner's own resources)
- * and `inherit` (everything the owner may do). Group filters (`!group=`) are refused until
- * groups can be resolved here.
+ * A scope is `base` (on everything) or `base!user=<name>` / `base!server=<user>/<server>` /
+ * `base!group=<group>` (on one user, one of their servers, or the members of a group). Holding
+ * a scope implies its subscopes with the same filter. Two metascopes are resolved against the
+ * owner: `self` (the owner's own resources) and `inherit` (everything the owner may do).
  *
- * Everything in this file is pure: sets of expanded scope strings in, sets out.
+ * Everything in this file is pure: sets of expanded scope strings in, sets out. Group filters
+ * are resolved with the memberships the caller passes (`groupsOf`, `groups`): the owner's for
+ * an intersection (the only user a non-admin's rights name), the target's for a check.
  */
 
 interface ScopeDefinition {
@@ -174,8 +175,9 @@ export function scopeProblem(raw: string): string | undefined {
   const filter = raw.slice(bang + 1);
   const m = /^(user|server|group)=(.+)$/.exec(filter);
   const [, kind, value = ''] = m ?? [];
-  if (!kind) return `"${raw}" has a filter that is not !user=<name> or !server=<user>/<server>`;
-  if (kind === 'group') return `"${raw}": group filters are not supported yet`;
+  if (!kind) {
+    return `"${raw}" has a filter that is not !user=<name>, !server=<user>/<server> or !group=<group>`;
+  }
   if (kind === 'server' && !value.includes('/')) return `"${raw}": use !server=<user>/<server>`;
   return undefined;
 }
@@ -233,7 +235,13 @@ interface Grant {
   all: boolean;
   users: Set<string>;
   servers: Set<string>;
+  groups: Set<string>;
 }
+
+/** The groups a user belongs to, as far as the caller knows (empty when unknown). */
+export type GroupsOf = (user: string) => readonly string[];
+
+const noGroups: GroupsOf = () => [];
 
 function parse(scopes: Iterable<string>): Map<string, Grant> {
   const grants = new Map<string, Grant>();
@@ -242,7 +250,7 @@ function parse(scopes: Iterable<string>): Map<string, Grant> {
     const base = bang === -1 ? scope : scope.slice(0, bang);
     let grant = grants.get(base);
     if (!grant) {
-      grant = { all: false, users: new Set(), servers: new Set() };
+      grant = { all: false, users: new Set(), servers: new Set(), groups: new Set() };
       grants.set(base, grant);
     }
     if (bang === -1) grant.all = true;
@@ -250,6 +258,7 @@ function parse(scopes: Iterable<string>): Map<string, Grant> {
       const filter = scope.slice(bang + 1);
       if (filter.startsWith('user=')) grant.users.add(filter.slice(5));
       else if (filter.startsWith('server=')) grant.servers.add(filter.slice(7));
+      else if (filter.startsWith('group=')) grant.groups.add(filter.slice(6));
     }
   }
   return grants;
@@ -257,23 +266,33 @@ function parse(scopes: Iterable<string>): Map<string, Grant> {
 
 const serverOwner = (server: string): string => server.slice(0, server.indexOf('/'));
 
-/** Whether `grant` covers the filtered target (a user, or `user/server`). */
-function covers(grant: Grant | undefined, target: { user?: string; server?: string }): boolean {
+/** Whether `grant` covers the filtered target (a user, `user/server`, or a whole group). */
+function covers(
+  grant: Grant | undefined,
+  target: { user?: string; server?: string; group?: string },
+  groupsOf: GroupsOf,
+): boolean {
   if (!grant) return false;
   if (grant.all) return true;
-  if (target.server !== undefined) {
-    return grant.servers.has(target.server) || grant.users.has(serverOwner(target.server));
-  }
-  if (target.user !== undefined) return grant.users.has(target.user);
-  return false;
+  if (target.group !== undefined) return grant.groups.has(target.group);
+  const user = target.server === undefined ? target.user : serverOwner(target.server);
+  if (user === undefined) return false;
+  if (target.server !== undefined && grant.servers.has(target.server)) return true;
+  if (grant.users.has(user)) return true;
+  return grant.groups.size > 0 && groupsOf(user).some((g) => grant.groups.has(g));
 }
 
 /**
  * The permissions both sets grant (a token's scopes and its owner's rights): `servers` ∩
  * `servers!user=alice` is `servers!user=alice`; `servers!server=alice/` ∩ `servers!user=alice`
- * is `servers!server=alice/`.
+ * is `servers!server=alice/`; `servers!group=g` ∩ `servers!user=alice` is `servers!user=alice`
+ * when alice is in g (by `groupsOf`), else nothing.
  */
-export function intersectScopes(a: Iterable<string>, b: Iterable<string>): Set<string> {
+export function intersectScopes(
+  a: Iterable<string>,
+  b: Iterable<string>,
+  groupsOf: GroupsOf = noGroups,
+): Set<string> {
   const pa = parse(a);
   const pb = parse(b);
   const out = new Set<string>();
@@ -286,16 +305,25 @@ export function intersectScopes(a: Iterable<string>, b: Iterable<string>): Set<s
     }
     const [narrow, wide] = ga.all ? [gb, ga] : [ga, gb];
     for (const user of narrow.users) {
-      if (covers(wide, { user })) out.add(`${base}!user=${user}`);
+      if (covers(wide, { user }, groupsOf)) out.add(`${base}!user=${user}`);
     }
     for (const server of narrow.servers) {
-      if (covers(wide, { server })) out.add(`${base}!server=${server}`);
+      if (covers(wide, { server }, groupsOf)) out.add(`${base}!server=${server}`);
+    }
+    for (const group of narrow.groups) {
+      if (covers(wide, { group }, groupsOf)) out.add(`${base}!group=${group}`);
     }
     if (!ga.all && !gb.all) {
-      // A user filter on the wide side admits the narrow side's servers of that user (above);
-      // the reverse: the wide side's servers under a user the narrow side names.
+      // The narrow side's filters were matched against the wide side above; the reverse: the
+      // wide side's users and servers that a user or group on the narrow side takes in.
+      const inNarrow = (user: string) =>
+        narrow.users.has(user) ||
+        (narrow.groups.size > 0 && groupsOf(user).some((g) => narrow.groups.has(g)));
       for (const server of wide.servers) {
-        if (narrow.users.has(serverOwner(server))) out.add(`${base}!server=${server}`);
+        if (inNarrow(serverOwner(server))) out.add(`${base}!server=${server}`);
+      }
+      for (const user of wide.users) {
+        if (!narrow.users.has(user) && inNarrow(user)) out.add(`${base}!user=${user}`);
       }
     }
   }
@@ -303,7 +331,11 @@ export function intersectScopes(a: Iterable<string>, b: Iterable<string>): Set<s
 }
 
 /** Whether every permission in `wanted` is also in `held`. */
-export function isSubset(wanted: Iterable<string>, held: Iterable<string>): boolean {
+export function isSubset(
+  wanted: Iterable<string>,
+  held: Iterable<string>,
+  groupsOf: GroupsOf = noGroups,
+): boolean {
   const ph = parse(held);
   for (const scope of wanted) {
     const [base = scope, filter] = scope.split('!', 2);
@@ -311,8 +343,10 @@ export function isSubset(wanted: Iterable<string>, held: Iterable<string>): bool
     if (filter === undefined) {
       if (!grant?.all) return false;
     } else if (filter.startsWith('user=')) {
-      if (!covers(grant, { user: filter.slice(5) })) return false;
-    } else if (!covers(grant, { server: filter.slice(7) })) return false;
+      if (!covers(grant, { user: filter.slice(5) }, groupsOf)) return false;
+    } else if (filter.startsWith('group=')) {
+      if (!covers(grant, { group: filter.slice(6) }, groupsOf)) return false;
+    } else if (!covers(grant, { server: filter.slice(7) }, groupsOf)) return false;
   }
   return true;
 }
@@ -322,15 +356,47 @@ export function hasUnfiltered(scopes: ReadonlySet<string>, base: string): boolea
   return scopes.has(base);
 }
 
-/** Whether `scopes` grant `base` on the user (or, with `server`, on that server of theirs). */
+/**
+ * Whether `scopes` grant `base` on the user (or, with `server`, on that server of theirs);
+ * `groups` are the user's groups, for `!group=` filters (see `hasGroupFilter`).
+ */
 export function allows(
   scopes: ReadonlySet<string>,
   base: string,
   user: string,
   server?: string,
+  groups: readonly string[] = [],
 ): boolean {
   if (scopes.has(base) || scopes.has(`${base}!user=${user}`)) return true;
-  return server !== undefined && scopes.has(`${base}!server=${user}/${server}`);
+  if (server !== undefined && scopes.has(`${base}!server=${user}/${server}`)) return true;
+  return groups.some((g) => scopes.has(`${base}!group=${g}`));
+}
+
+/** Whether `scopes` hold `base` through a group filter (so the target's groups matter). */
+export function hasGroupFilter(scopes: ReadonlySet<string>, base: string): boolean {
+  const prefix = `${base}!group=`;
+  for (const s of scopes) if (s.startsWith(prefix)) return true;
+  return false;
+}
+
+/** Whether any raw scope has a group filter (so the owner's groups must be read). */
+export function mentionsGroups(raw: Iterable<string>): boolean {
+  for (const s of raw) if (s.includes('!group=')) return true;
+  return false;
+}
+
+/**
+ * THE rule for reaching a user's server through the proxy or forward-auth, as JupyterHub's
+ * `access:servers`: the credential's effective scopes must cover that server (unfiltered,
+ * `!user=`, `!server=` or, with the owner's `groups`, `!group=`). A session holds its owner's
+ * rights: admins `access:servers` on everything, everyone `access:servers!user=<self>`.
+ */
+export function mayAccessServer(
+  scopes: ReadonlySet<string>,
+  ref: { readonly user: string; readonly server: string },
+  groups: readonly string[] = [],
+): boolean {
+  return allows(scopes, 'access:servers', ref.user, ref.server, groups);
 }
 
 /** Whether `scopes` grant `base` on anything at all (to tell "narrowed" from "absent"). */

@@ -47,6 +47,10 @@ export interface AuthOptions {
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
+function xsrfOfSessionHash(sessionHash: string): string {
+  return createHash('sha256').update(`xsrf:${sessionHash}`).digest('base64url');
+}
+
 export function createAuthService(options: AuthOptions) {
   const { store } = options;
   const now = options.now ?? Date.now;
@@ -200,11 +204,17 @@ export function createAuthService(options: AuthOptions) {
       return { token, record };
     },
 
-    /** A per-session value for the hidden `_xsrf` field of the hub's own forms. */
+    /**
+     * A session's XSRF token: the hidden `_xsrf` field of the hub's own forms and the value of
+     * the hub's `_xsrf` cookie while signed in (src/security/xsrf.ts).
+     */
     xsrfToken(identity: Identity): string {
-      return createHash('sha256')
-        .update(`xsrf:${identity.session ?? ''}`)
-        .digest('base64url');
+      return xsrfOfSessionHash(identity.session ?? '');
+    },
+
+    /** The same token for a session just opened, from the id its cookie carries. */
+    xsrfTokenOfSessionId(sessionId: string): string {
+      return xsrfOfSessionHash(hashSecret(sessionId));
     },
 
     forget(): void {

@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { csrf } from 'hono/csrf';
 import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
@@ -22,8 +21,12 @@ import { createAdminRoutes } from './admin/admin-routes.ts';
 import { layout } from './layout.ts';
 import { loginPage, type SignInProvider } from './pages/login.ts';
 import { createGuards, type WebEnv } from './portal/guards.ts';
+import { loginUrl } from './portal/hub-urls.ts';
+import { createJupyterHubRoutes } from './portal/jupyterhub-routes.ts';
 import { createPortalRoutes } from './portal/portal-routes.ts';
 import { safeNext } from './safe-next.ts';
+import { createCrossSiteGuard, setHubXsrfCookie } from './cross-site-guard.ts';
+import { cookieValues, isAnonymousXsrf, XSRF_COOKIE } from '../security/xsrf.ts';
 
 export const SESSION_COOKIE = 'ganymede-session';
 /** The pending OpenID Connect sign-in (src/auth/oidc/pending-sign-in.ts), only on /hub/oauth/. */
@@ -53,6 +56,7 @@ type Env = WebEnv;
 const staticFiles: Record<string, { type: string; body: string }> = {
   'style.css': { type: 'text/css; charset=utf-8', body: read('style.css') },
   'progress.js': { type: 'text/javascript; charset=utf-8', body: read('progress.js') },
+  'copy.js': { type: 'text/javascript; charset=utf-8', body: read('copy.js') },
 };
 
 function read(name: string): string {
@@ -80,6 +84,11 @@ export async function identify(
   return auth.fromSession(cookie);
 }
 
+/** The anonymous `_xsrf` value a sign-in form posted back (to render the form again). */
+function xsrfOf(c: Context<Env>): string | undefined {
+  return cookieValues(c.req.header('cookie'), XSRF_COOKIE).find(isAnonymousXsrf);
+}
+
 export function createWebApp(deps: WebDeps): Hono<Env> {
   const { auth, servers, store, log } = deps;
   const secure = deps.publicUrl?.startsWith('https:') ?? false;
@@ -89,6 +98,9 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
   const app = new Hono<Env>();
 
   function setSessionCookie(c: Context<Env>, sessionId: string): void {
+    // The new session's XSRF token replaces the anonymous one at once, so a client that read
+    // the cookie on the sign-in page reads the right one after signing in.
+    setHubXsrfCookie(c, auth.xsrfTokenOfSessionId(sessionId), secure, false);
     setCookie(c, SESSION_COOKIE, sessionId, {
       httpOnly: true,
       sameSite: 'Lax',
@@ -110,12 +122,6 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
       },
     }),
   );
-  // Cross-site form posts are refused outright (Origin and Sec-Fetch-Site); forms also carry
-  // a per-session _xsrf value, checked in portal/guards.ts.
-  // API clients send an Authorization header and no Origin; a browser never adds that header
-  // to a cross-site request by itself, so such requests cannot be forged and skip the guard.
-  const crossSiteGuard = csrf();
-  app.use((c, next) => (c.req.header('authorization') ? next() : crossSiteGuard(c, next)));
   app.use(async (c, next) => {
     c.set(
       'identity',
@@ -123,6 +129,15 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     );
     await next();
   });
+  // The cross-site rule (docs/security.md) for every form and API call, and the hub's _xsrf
+  // cookie on page views.
+  app.use(
+    createCrossSiteGuard({
+      auth,
+      publicOrigin: deps.publicUrl === undefined ? undefined : new URL(deps.publicUrl).origin,
+      secure,
+    }),
+  );
 
   const guards = createGuards(auth, store);
 
@@ -138,14 +153,17 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
   app.get('/hub/login', (c) => {
     const next = safeNext(c.req.query('next'));
     if (c.get('identity')) return c.redirect(next);
-    return c.html(loginPage(next, undefined, provider));
+    return c.html(loginPage(next, c.get('xsrf'), undefined, provider));
   });
 
   app.post('/hub/login', async (c) => {
     const next = safeNext(c.req.query('next'));
     const parsed = loginForm.safeParse(await c.req.parseBody());
     if (!parsed.success) {
-      return c.html(loginPage(next, 'Enter your user name and password.', provider), 400);
+      return c.html(
+        loginPage(next, xsrfOf(c), 'Enter your user name and password.', provider),
+        400,
+      );
     }
     const address = clientAddress(c);
     try {
@@ -155,7 +173,7 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     } catch (e) {
       if (isGanymedeError(e) && (e.code === 'unauthorized' || e.code === 'too_many_requests')) {
         return c.html(
-          loginPage(next, e.userMessage, provider),
+          loginPage(next, xsrfOf(c), e.userMessage, provider),
           e.code === 'unauthorized' ? 401 : 429,
         );
       }
@@ -172,7 +190,7 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     const refusal = (c: Context<Env>, e: unknown) => {
       if (!isGanymedeError(e) || (e.code !== 'forbidden' && e.code !== 'unavailable')) throw e;
       log.warn({ reason: e.userMessage, detail: e.detail }, 'OpenID Connect sign-in refused');
-      return c.html(loginPage('/hub/home', e.userMessage, provider), e.status as 403);
+      return c.html(loginPage('/hub/home', undefined, e.userMessage, provider), e.status as 403);
     };
     app.get('/hub/oauth/login', async (c) => {
       try {
@@ -218,6 +236,8 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     createPortalRoutes({ auth, servers, store, log, guards, setSession: setSessionCookie }),
   );
 
+  app.route('/', createJupyterHubRoutes({ servers, store, guards }));
+
   app.route('/hub/api', createApiApp({ auth, servers, store, log, ...deps.api }));
 
   app.route(
@@ -246,7 +266,9 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
       );
     }
     if (e.code === 'unauthorized' && c.req.method === 'GET') {
-      return c.redirect(`/hub/login?next=${encodeURIComponent(c.req.path)}`);
+      // The query is kept (a user-redirect or nbgitpuller link is mostly query), a token not.
+      const url = new URL(c.req.url);
+      return c.redirect(loginUrl(url.pathname + url.search));
     }
     const identity = c.get('identity');
     return c.html(

@@ -74,6 +74,7 @@ function rowsOf(page: string): string[] {
 /** Every state-changing form of the portal and the console, with otherwise valid fields. */
 const forms: [string, Record<string, string>][] = [
   ['/hub/spawn', {}],
+  ['/hub/spawn/alice', {}],
   ['/hub/stop', {}],
   ['/hub/logout', {}],
   ['/hub/token', { note: 'x', expires_days: '1' }],
@@ -95,6 +96,7 @@ const adminPages = [
   '/hub/admin/groups',
   '/hub/admin/servers',
   '/hub/admin/usage',
+  '/hub/admin/links',
   '/hub/admin/users/remove?user=root',
 ];
 
@@ -386,5 +388,30 @@ describe('admin console and portal forms', () => {
     });
     assert.equal(stop.headers.get('location'), '/hub/admin/servers?page=2&done=stopped&name=u51');
     assert.equal((await t.backend.status({ user: 'u51', server: '' })).phase, 'stopped');
+  });
+
+  it('makes an nbgitpuller link for a repository, and names the field it refuses', async () => {
+    const root = await t.signIn('root', 'root-password');
+    const empty = await t.get('/hub/admin/links', root.cookie);
+    assert.equal(empty.status, 200);
+    assert.doesNotMatch(await empty.text(), /id="content-link"/);
+    const query = new URLSearchParams({
+      repo: 'https://github.com/org/course',
+      branch: 'main',
+      file: 'week1/intro.ipynb',
+    });
+    const made = await t.get(`/hub/admin/links?${query.toString()}`, root.cookie);
+    assert.equal(made.status, 200);
+    const page = await made.text();
+    const link = /id="content-link"[^>]*value="([^"]+)"/.exec(page)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(link, page);
+    const url = new URL(link);
+    assert.equal(url.pathname, '/hub/user-redirect/git-pull');
+    assert.equal(url.searchParams.get('urlpath'), 'lab/tree/course/week1/intro.ipynb');
+    assert.match(page, /data-copy="content-link"/);
+    assert.match(page, /src="\/hub\/static\/copy.js"/);
+    const bad = await t.get('/hub/admin/links?repo=ftp%3A%2F%2Fx&branch=&file=', root.cookie);
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /id="link-repo-error"/);
   });
 });

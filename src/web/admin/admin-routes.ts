@@ -20,6 +20,7 @@ import type { ServerPhase } from '../../backends/types.ts';
 import type { Store, User } from '../../store/types.ts';
 import {
   adminGroupsPage,
+  adminLinksPage,
   adminServersPage,
   adminUsagePage,
   adminUsersPage,
@@ -27,6 +28,7 @@ import {
   type AdminNotice,
 } from '../pages/admin.ts';
 import { text, texts, type Guards, type WebContext, type WebEnv } from '../portal/guards.ts';
+import { contentLinkSchema, nbgitpullerLink } from './content-link.ts';
 import { usageFromRows, usagePeriod } from './usage.ts';
 import { filterQuery, usersFilter } from './users-filter.ts';
 
@@ -377,6 +379,32 @@ export function createAdminRoutes(deps: AdminDeps): Hono<WebEnv> {
     }
     log.info({ by: identity.user, stopped }, 'stopped all servers');
     return done(c, '/hub/admin/servers', 'stopped-all', String(stopped));
+  });
+
+  // A GET form that changes nothing: the page itself, with the link once the fields are valid.
+  app.get('/hub/admin/links', (c) => {
+    const identity = guards.admin(c);
+    const values = {
+      repo: c.req.query('repo') ?? '',
+      branch: c.req.query('branch') ?? '',
+      file: c.req.query('file') ?? '',
+    };
+    const view = { values, link: undefined, error: undefined };
+    if (c.req.query('repo') === undefined) {
+      return c.html(adminLinksPage(identity, guards.xsrf(identity), view));
+    }
+    const parsed = contentLinkSchema.safeParse(values);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const error = {
+        field: String(issue?.path[0] ?? 'repo'),
+        message: issue?.message ?? 'Check the form.',
+      };
+      return c.html(adminLinksPage(identity, guards.xsrf(identity), { ...view, error }), 400);
+    }
+    const origin = deps.publicUrl ? new URL(deps.publicUrl).origin : new URL(c.req.url).origin;
+    const link = nbgitpullerLink(origin, parsed.data);
+    return c.html(adminLinksPage(identity, guards.xsrf(identity), { ...view, link }));
   });
 
   app.get('/hub/admin/usage', async (c) => {

@@ -10,13 +10,14 @@ import { filterQuery, withFilter, type UsersFilter } from '../admin/users-filter
 import { layout, type Html } from '../layout.ts';
 import { ago, formatDay, formatHours, formatTime } from './format.ts';
 
-export type AdminTab = 'users' | 'groups' | 'servers' | 'usage';
+export type AdminTab = 'users' | 'groups' | 'servers' | 'usage' | 'links';
 
 const tabs: { id: AdminTab; href: string; label: string }[] = [
   { id: 'users', href: '/hub/admin', label: 'Users' },
   { id: 'groups', href: '/hub/admin/groups', label: 'Groups and access' },
   { id: 'servers', href: '/hub/admin/servers', label: 'Servers' },
   { id: 'usage', href: '/hub/admin/usage', label: 'Usage' },
+  { id: 'links', href: '/hub/admin/links', label: 'Content links' },
 ];
 
 /** A notice after an action: plain text, or a one-time link shown once. */
@@ -32,6 +33,7 @@ function adminShell(
   title: string,
   notice: AdminNotice | undefined,
   body: Html,
+  scripts: readonly string[] = [],
 ) {
   return layout(
     title,
@@ -68,7 +70,7 @@ function adminShell(
       }
       ${body}`,
     xsrf,
-    { section: 'admin', wide: true },
+    { section: 'admin', wide: true, scripts },
   );
 }
 
@@ -591,5 +593,94 @@ export function adminUsagePage(
           </table>
         </div>
       </section>`,
+  );
+}
+
+export interface ContentLinkView {
+  /** What the form was filled with (kept on the page after an error). */
+  readonly values: { readonly repo: string; readonly branch: string; readonly file: string };
+  /** The finished link, once the form was valid. */
+  readonly link: string | undefined;
+  readonly error: { readonly field: string; readonly message: string } | undefined;
+}
+
+/**
+ * "Make a link that opens this repository" (src/web/admin/content-link.ts). A GET form: it
+ * changes nothing, so the result is just this page again with the link. The Copy button is
+ * added by /hub/static/copy.js; without scripts the link is still there to select.
+ */
+export function adminLinksPage(identity: Identity, xsrf: string, view: ContentLinkView) {
+  const field = (
+    name: 'repo' | 'branch' | 'file',
+    label: string,
+    hint: string,
+    extra: { required?: boolean; placeholder?: string } = {},
+  ) => {
+    const invalid = view.error?.field === name;
+    return html`<div class="stack">
+      <label for="link-${name}">${label}</label>
+      <input
+        id="link-${name}"
+        name="${name}"
+        type="${name === 'repo' ? 'url' : 'text'}"
+        value="${view.values[name]}"
+        maxlength="2000"
+        ${extra.required ? 'required' : ''}
+        placeholder="${extra.placeholder ?? ''}"
+        aria-describedby="link-${name}-hint${invalid ? ` link-${name}-error` : ''}"
+        aria-invalid="${invalid ? 'true' : 'false'}"
+      />
+      <span id="link-${name}-hint" class="hint">${hint}</span>
+      ${invalid ? html`<span id="link-${name}-error" class="field-error">${view.error.message}</span>` : ''}
+    </div>`;
+  };
+  return adminShell(
+    identity,
+    xsrf,
+    'links',
+    'Content links',
+    undefined,
+    html`<section class="card" aria-labelledby="links-title">
+        <h2 id="links-title">Make a link that opens this repository</h2>
+        <p class="muted">
+          Whoever follows the link signs in, gets their server started, receives a copy of the
+          repository in their home folder (updated on later visits, their own changes kept) and sees
+          the file open in JupyterLab. The link works for everyone: put it on a course page.
+        </p>
+        <form method="get" action="/hub/admin/links" class="stack" id="content-link-form">
+          ${field('repo', 'Repository', 'The https:// address of a git repository.', {
+            required: true,
+            placeholder: 'https://github.com/org/course',
+          })}
+          ${field('branch', 'Branch', 'Leave empty for the repository’s default branch.', {
+            placeholder: 'main',
+          })}
+          ${field('file', 'File to open', 'A path inside the repository; empty opens its folder.', {
+            placeholder: 'week1/intro.ipynb',
+          })}
+          <div><button type="submit" class="primary" id="make-link">Make the link</button></div>
+        </form>
+      </section>
+      ${
+        view.link
+          ? html`<section class="card" aria-labelledby="link-title">
+              <h2 id="link-title">Your link</h2>
+              <div class="copy-row">
+                <input
+                  id="content-link"
+                  class="token-value"
+                  type="text"
+                  readonly
+                  value="${view.link}"
+                  aria-labelledby="link-title"
+                />
+                <button type="button" class="quiet" data-copy="content-link" hidden>Copy</button>
+                <span class="muted" role="status" data-copied-for="content-link"></span>
+              </div>
+              <p><a href="${view.link}" id="try-link">Try it yourself</a></p>
+            </section>`
+          : ''
+      }`,
+    ['copy.js'],
   );
 }

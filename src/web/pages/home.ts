@@ -9,6 +9,7 @@ import type { Identity } from '../../auth/auth-service.ts';
 import type { ServerPhase, ServerRef } from '../../backends/types.ts';
 import type { Profile } from '../../config/schema.ts';
 import { layout } from '../layout.ts';
+import { spawnUrl } from '../portal/hub-urls.ts';
 import { aboutDuration, ago, formatTime, profileSize } from './format.ts';
 
 export interface ServerView {
@@ -60,7 +61,8 @@ export function adviceAfterFailure(profileCount: number): string[] {
   ];
 }
 
-function environmentCards(view: {
+/** The environments as radio cards; the last used (or the default) is preselected. */
+export function environmentCards(view: {
   readonly profiles: readonly Profile[];
   readonly lastProfile: string | undefined;
 }) {
@@ -356,6 +358,8 @@ export interface PendingView {
   /** Median of past start times of this profile, ms. */
   readonly estimateMs: number | undefined;
   readonly profileCount: number;
+  /** Whether the person follows their own start (Cancel is offered only then). */
+  readonly own?: boolean;
 }
 
 export function pendingPage(view: PendingView) {
@@ -411,38 +415,55 @@ export function pendingPage(view: PendingView) {
         </details>
         <p><a class="button primary" href="/hub/home">Back to the start page</a></p>
       </section>
-      <form method="post" action="/hub/stop" id="cancel-form">
-        <input type="hidden" name="_xsrf" value="${view.xsrf}" />
-        <input type="hidden" name="cancel" value="1" />
-        <input type="hidden" name="server" value="${view.server}" />
-        <button type="submit" class="quiet" id="cancel">Cancel the start</button>
-      </form>
+      ${
+        view.own === false
+          ? ''
+          : html`<form method="post" action="/hub/stop" id="cancel-form">
+              <input type="hidden" name="_xsrf" value="${view.xsrf}" />
+              <input type="hidden" name="cancel" value="1" />
+              <input type="hidden" name="server" value="${view.server}" />
+              <button type="submit" class="quiet" id="cancel">Cancel the start</button>
+            </form>`
+      }
     </section>`,
     view.xsrf,
     { section: 'home', scripts: ['progress.js'] },
   );
 }
 
+/**
+ * The page for a stopped server's URL (the proxy's `onNoServer`; also `/hub/spawn-pending/…`
+ * for a stopped server). As JupyterHub 5's not_running page: a link to
+ * `/hub/spawn/<user>[/<server>]?next=<this URL>`, so after the start the person lands on the
+ * very page they asked for. Administrators get the same link for someone else's server.
+ */
 export function notRunningPage(identity: Identity, xsrf: string, ref: ServerRef, next: string) {
   const own = identity.user === ref.user;
   const what = ref.server === '' ? 'server' : `server ${ref.server}`;
+  const label = own
+    ? ref.server === ''
+      ? 'Start my server'
+      : `Start ${ref.server}`
+    : `Start ${ref.user}'s ${what}`;
   return layout(
     'Server not running',
     identity,
     html`<section class="card">
       <h1>${own ? `Your ${what} is not running` : `${ref.user}'s ${what} is not running`}</h1>
-      <p>Your files are safe. Start the server to continue where you left off.</p>
+      <p>
+        ${own ? 'Your files are safe.' : 'Its files are safe.'} Start the server to continue where
+        you left off.
+      </p>
       ${
-        own
-          ? html`<form method="post" action="/hub/spawn?next=${encodeURIComponent(next)}">
-              <input type="hidden" name="_xsrf" value="${xsrf}" />
-              <input type="hidden" name="server" value="${ref.server}" />
-              <button type="submit" class="primary" id="start">
-                ${ref.server === '' ? 'Start my server' : `Start ${ref.server}`}
-              </button>
-            </form>`
-          : html`<a class="button" href="/hub/admin/servers">Back to the admin console</a>`
+        own || identity.admin
+          ? html`<p>
+              <a class="button primary" id="start" href="${spawnUrl(ref.user, ref.server, next)}"
+                >${label}</a
+              >
+            </p>`
+          : ''
       }
+      ${own ? '' : html`<a class="button" href="/hub/admin/servers">Back to the admin console</a>`}
     </section>`,
     xsrf,
   );

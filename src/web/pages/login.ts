@@ -7,7 +7,12 @@ export interface SignInProvider {
   readonly displayName: string;
 }
 
-export function loginPage(next: string, error?: string, provider?: SignInProvider) {
+export function loginPage(
+  next: string,
+  xsrf: string | undefined,
+  error?: string,
+  provider?: SignInProvider,
+) {
   const nextQuery = `?next=${encodeURIComponent(next)}`;
   return layout(
     'Sign in',
@@ -27,6 +32,7 @@ export function loginPage(next: string, error?: string, provider?: SignInProvide
           : ''
       }
       <form method="post" action="/hub/login${nextQuery}" class="stack">
+        ${xsrf ? html`<input type="hidden" name="_xsrf" value="${xsrf}" />` : ''}
         <label for="username">User name</label>
         <input
           id="username"

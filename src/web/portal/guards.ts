@@ -1,7 +1,8 @@
 /**
  * Who may use a page or a form, in one place for the portal and the admin console. Every
- * state-changing form carries the per-session `_xsrf` value (checked here) on top of the
- * Origin check in app.ts; admin pages answer 403 to everyone else, before reading anything.
+ * state-changing form carries the per-session `_xsrf` value, checked with the cross-site rule
+ * before any handler runs (src/web/cross-site-guard.ts); admin pages answer 403 to everyone
+ * else, before reading anything.
  */
 import type { Context } from 'hono';
 import type { AuthService, Identity } from '../../auth/auth-service.ts';
@@ -9,7 +10,11 @@ import { GanymedeError } from '../../errors/ganymede-error.ts';
 import type { Store, User } from '../../store/types.ts';
 
 export interface WebEnv {
-  Variables: { identity: Identity | undefined };
+  Variables: {
+    identity: Identity | undefined;
+    /** The hub's `_xsrf` value for this page view (src/web/cross-site-guard.ts). */
+    xsrf: string | undefined;
+  };
 }
 
 export type WebContext = Context<WebEnv>;
@@ -31,16 +36,10 @@ export function createGuards(auth: AuthService, store: Store) {
     return identity;
   }
 
+  /** A signed-in form post; its `_xsrf` was checked before any handler (cross-site-guard.ts). */
   async function form(c: WebContext): Promise<{ identity: Identity; form: FormValues }> {
     const identity = signedIn(c);
     const values = await c.req.parseBody({ all: true });
-    if (values['_xsrf'] !== auth.xsrfToken(identity)) {
-      throw new GanymedeError(
-        'forbidden',
-        'This form has expired. Reload the page and try again.',
-        { field: '_xsrf' },
-      );
-    }
     return { identity, form: values };
   }
 

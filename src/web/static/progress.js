@@ -45,7 +45,7 @@ if (root) {
         detail.hidden = false;
         detail.querySelector('pre').textContent = event.detail;
       }
-      cancel.hidden = true;
+      if (cancel) cancel.hidden = true;
       failure.hidden = false;
       failure.querySelector('a')?.focus();
       return;
@@ -54,7 +54,7 @@ if (root) {
     if (event.ready) {
       source.close();
       window.clearInterval(timer);
-      cancel.hidden = true;
+      if (cancel) cancel.hidden = true;
       for (const li of steps.querySelectorAll('li')) li.classList.add('done');
       window.location.assign(root.dataset.next);
     }

@@ -92,7 +92,8 @@ describe('named servers in local mode with real Jupyter', { timeout: 600_000 }, 
     assert.equal(stopped.status, 503);
     const page = await stopped.text();
     assert.match(page, /Your server one is not running/);
-    assert.match(page, /name="server" value="one"/);
+    // JupyterHub's not-running page: a link to spawn THAT server, then back to this URL.
+    assert.ok(page.includes('href="/hub/spawn/alice/one?next=%2Fuser%2Falice%2Fone%2Flab"'), page);
     assert.match(page, /Start one/);
     const user = (await (await alice.fetch('/hub/api/users/alice')).json()) as {
       servers: Record<string, { ready: boolean }>;
