@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthService } from '../../src/auth/auth-service.ts';
-import { readCookie } from '../../src/hub/cookie.ts';
+import { createRequestIdentifier } from '../../src/hub/request-identity.ts';
 import { createProxy } from '../../src/proxy/index.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 
@@ -31,9 +31,8 @@ await auth.ensureAdmin('alice', password);
 const { sessionId } = await auth.login('alice', password, '127.0.0.1');
 
 const proxy = createProxy({
-  // What the hub's `identify` (src/web/app.ts) does for a request without Authorization;
-  // called directly so the benchmark does not load the whole web app.
-  authenticate: (req) => auth.fromSession(readCookie(req.headers.cookie, SESSION_COOKIE)),
+  // What the hub does (src/hub/request-identity.ts): the session, with its scopes.
+  authenticate: createRequestIdentifier(auth, store),
   route: (ref) =>
     ref.user === 'alice'
       ? { target: `http://127.0.0.1:${upstreamPort}`, token: 'upstream-token' }

@@ -5,7 +5,7 @@
  * in the process (in the leader replica only). Closing the hub never stops running
  * notebooks: they are adopted on next start (`servers.reconcile`).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createAuthService, type AuthService } from '../auth/auth-service.ts';
@@ -20,10 +20,11 @@ import { createIngressRouting } from '../ingress/index.ts';
 import { createProxy } from '../proxy/index.ts';
 import { createServerService, type ServerService } from '../servers/server-service.ts';
 import type { Store } from '../store/types.ts';
-import { createWebApp, identify, SESSION_COOKIE } from '../web/app.ts';
+import { createWebApp, SESSION_COOKIE } from '../web/app.ts';
 import { notRunningPage } from '../web/pages/home.ts';
-import { readCookie } from './cookie.ts';
+import { spawnPendingUrl } from '../web/portal/hub-urls.ts';
 import { createOpsRoutes } from './ops-routes.ts';
+import { createRequestIdentifier } from './request-identity.ts';
 
 export interface Hub {
   /** Base URL the hub listens on, e.g. `http://127.0.0.1:8000`. */
@@ -92,14 +93,11 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     ...(deps.isLeader ? { isLeader: deps.isLeader } : {}),
   });
 
-  // On /user/ paths an Authorization header is often not ours: JupyterLab sends its server's
-  // own token with every request. A hub token wins; otherwise the session cookie decides.
-  const identifyRequest = async (req: IncomingMessage) => {
-    const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
-    const byToken = req.headers.authorization
-      ? await identify(auth, undefined, req.headers.authorization)
-      : undefined;
-    return byToken ?? (cookie === undefined ? undefined : auth.fromSession(cookie));
+  const identifyRequest = createRequestIdentifier(auth, store);
+  // Asked only for credentials that hold access:servers through a !group= filter.
+  const groupsOfUser = async (name: string): Promise<readonly string[]> => {
+    const user = await store.getUser(name);
+    return user === undefined ? [] : store.listUserGroups(user.id);
   };
 
   // Ingress routing mode (src/ingress): the cluster's ingress controller is the data path and
@@ -110,8 +108,8 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
       config: config.ingressRouting,
       publicUrl: config.hub.publicUrl,
       store,
-      authenticate: identifyRequest,
-      hasSessionCookie: (req) => readCookie(req.headers.cookie, SESSION_COOKIE) !== undefined,
+      authenticate: (req) => identifyRequest(req),
+      groupsOf: (name) => groupsOfUser(name),
       route: (ref) => backend.route(ref),
       backend,
       log,
@@ -140,6 +138,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   };
   const proxy = createProxy({
     authenticate: identifyRequest,
+    groupsOf: (name) => groupsOfUser(name),
     route: (ref) => backend.route(ref),
     // Asked only when a named server is not running, so the store is not read per request.
     hasServer: async (ref) => {
@@ -154,18 +153,34 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
         log.warn({ err: e }, 'recording activity failed');
       });
     },
+    // A page asked of a server that is not serving: while it starts, follow the start and come
+    // back (JupyterHub's UserUrlHandler does the same); otherwise the "not running" page, whose
+    // Start link continues to this URL.
     onNoServer: (req, res, ref, identity) => {
-      const page = notRunningPage(identity, auth.xsrfToken(identity), ref, req.url ?? '/');
-      void Promise.resolve(page).then((body) => {
+      const url = req.url ?? '/';
+      void (async () => {
+        if ((await backend.status(ref)).phase === 'starting') {
+          res.writeHead(303, {
+            location: spawnPendingUrl(ref.user, ref.server, url),
+            'cache-control': 'no-store',
+          });
+          res.end();
+          return;
+        }
+        const body = await notRunningPage(identity, auth.xsrfToken(identity), ref, url);
         res.writeHead(503, {
           'content-type': 'text/html; charset=utf-8',
           'cache-control': 'no-store',
         });
         res.end(body.toString());
+      })().catch((e: unknown) => {
+        log.error({ err: e, ref }, 'answering for a server that is not running failed');
+        if (!res.headersSent) res.writeHead(503);
+        res.end();
       });
     },
-    onUnauthenticated: (req, res) => {
-      res.writeHead(302, { location: `/hub/login?next=${encodeURIComponent(req.url ?? '/')}` });
+    onUnauthenticated: (_req, res, next) => {
+      res.writeHead(302, { location: `/hub/login?next=${encodeURIComponent(next)}` });
       res.end();
     },
     maxBodyBytes: config.hub.maxBodyBytes,
@@ -177,7 +192,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
   const opsRoutes = createOpsRoutes({
     metrics,
     metricsPublic: config.metrics.public,
-    authenticate: identifyRequest,
+    authenticate: (req) => identifyRequest(req),
     readinessChecks: { store: () => store.migrations(), backend: () => backend.list() },
     log,
   });

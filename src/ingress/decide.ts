@@ -1,24 +1,29 @@
 /**
- * The forward-auth decision, as data: may this identity use the notebook served on this
- * host? Mirrors the hub proxy's rules (src/proxy/request-policy.ts) so both data paths admit
- * exactly the same requests: the owner or an admin; cross-site state changes and WebSocket
- * handshakes refused, the notebook host's own origin standing in for the hub's. Pure.
+ * The forward-auth decision, as data: may this credential use the notebook served on this
+ * host? The same rules as the hub's proxy, from the same modules, so both data paths admit
+ * exactly the same requests: the cross-site rule (src/security/cross-site.ts, the notebook
+ * host's own origin standing in for the hub's, Jupyter's `_xsrf` pair as the XSRF token) and
+ * `access:servers` covering the server (src/api/scopes.ts). Pure.
  */
 import type { ServerRef } from '../backends/types.ts';
-import {
-  crossSiteRejection,
-  decideAccess,
-  isStateChanging,
-  type CrossSiteRejection,
-} from '../proxy/request-policy.ts';
+import { mayAccessServer } from '../api/scopes.ts';
 import type { Identity } from '../proxy/types.ts';
+import { judgeCrossSite, type CrossSiteRefusal } from '../security/cross-site.ts';
+import { jupyterXsrfStatus } from '../security/xsrf.ts';
 import type { OriginalRequest } from './original-request.ts';
 
 export type ForwardAuthDecision =
   | { readonly kind: 'allow'; readonly ref: ServerRef; readonly identity: Identity }
   | { readonly kind: 'unauthenticated' }
-  /** `no-server`: no notebook has this host, or it is someone else's; told apart only in logs. */
-  | { readonly kind: 'forbidden'; readonly reason: 'not-owner' | 'no-server' | CrossSiteRejection }
+  /**
+   * `no-server`: no notebook has this host (or none the credential could look up);
+   * `no-access`: the credential lacks `access:servers` for it. One 403 to the client either
+   * way; told apart only in logs.
+   */
+  | {
+      readonly kind: 'forbidden';
+      readonly reason: 'no-access' | 'no-server' | CrossSiteRefusal;
+    }
   | { readonly kind: 'bad-request'; readonly reason: string };
 
 export interface DecisionInput {
@@ -28,8 +33,10 @@ export interface DecisionInput {
   readonly identity: Identity | undefined;
   /** The server this host belongs to, when one does. */
   readonly server: ServerRef | undefined;
-  /** Whether the hub's session cookie came along (a browser, open to cross-site forgery). */
-  readonly hasSessionCookie: boolean;
+  /** The server owner's groups, when the credential holds `access:servers!group=…`. */
+  readonly ownerGroups?: readonly string[];
+  /** Jupyter's XSRF token as the request sent it, and its `_xsrf` cookies. */
+  readonly xsrf: { readonly sent: string | undefined; readonly cookies: readonly string[] };
 }
 
 export function decideForwardAuth(input: DecisionInput): ForwardAuthDecision {
@@ -40,18 +47,21 @@ export function decideForwardAuth(input: DecisionInput): ForwardAuthDecision {
   if (label === undefined) {
     return { kind: 'bad-request', reason: `${request.url.host} is not a notebook host` };
   }
+  const refusal = judgeCrossSite({
+    method: request.method,
+    upgrade: request.upgrade,
+    origin: request.origin,
+    secFetchSite: request.secFetchSite,
+    ownOrigin: request.url.origin,
+    credential: identity?.credential ?? 'none',
+    xsrf: () => jupyterXsrfStatus(input.xsrf.sent, input.xsrf.cookies),
+    // Forward-auth never sees the body: our Origin stands in for a form field, as at the proxy.
+    originSuffices: true,
+  });
+  if (refusal !== undefined) return { kind: 'forbidden', reason: refusal };
   if (identity === undefined) return { kind: 'unauthenticated' };
-  if (isStateChanging(request.method) || request.upgrade) {
-    const rejection = crossSiteRejection({
-      origin: request.origin,
-      secFetchSite: request.secFetchSite,
-      hubOrigin: request.url.origin,
-      hasSessionCookie: input.hasSessionCookie,
-    });
-    if (rejection !== undefined) return { kind: 'forbidden', reason: rejection };
-  }
   if (server === undefined) return { kind: 'forbidden', reason: 'no-server' };
-  return decideAccess(identity, server) === 'allow'
+  return mayAccessServer(identity.scopes, server, input.ownerGroups)
     ? { kind: 'allow', ref: server, identity }
-    : { kind: 'forbidden', reason: 'not-owner' };
+    : { kind: 'forbidden', reason: 'no-access' };
 }

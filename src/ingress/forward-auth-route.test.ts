@@ -2,14 +2,27 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { rightsOf } from '../api/scopes.ts';
 import type { ServerRef } from '../backends/types.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { effectiveCookieDomain, ingressRoutingSchema } from './config.ts';
 import { createForwardAuthRoutes } from './forward-auth-route.ts';
 
 const users = {
-  'alice-session': { user: 'alice', userId: 1, admin: false },
-  'bob-session': { user: 'bob', userId: 2, admin: false },
+  'alice-session': {
+    user: 'alice',
+    userId: 1,
+    admin: false,
+    credential: 'session' as const,
+    scopes: rightsOf({ name: 'alice', admin: false }),
+  },
+  'bob-session': {
+    user: 'bob',
+    userId: 2,
+    admin: false,
+    credential: 'session' as const,
+    scopes: rightsOf({ name: 'bob', admin: false }),
+  },
 };
 const touched: ServerRef[] = [];
 let server: Server;
@@ -21,7 +34,6 @@ before(async () => {
     hubPublicUrl: 'https://hub.nb.example.org/',
     authenticate: (req) =>
       Promise.resolve(users[(req.headers.cookie ?? '').replace('s=', '') as keyof typeof users]),
-    hasSessionCookie: (req) => req.headers.cookie !== undefined,
     findServer: (label, identity) =>
       Promise.resolve(
         label === 'alice' && identity.user === 'alice' ? { user: 'alice', server: '' } : undefined,

@@ -18,7 +18,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Route, ServerRef } from '../backends/types.ts';
+import { hasGroupFilter } from '../api/scopes.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { Identity } from '../proxy/types.ts';
+import { cookieValues, sentXsrf, XSRF_COOKIE } from '../security/xsrf.ts';
 import type { IngressRoutingConfig } from './config.ts';
 import { decideForwardAuth } from './decide.ts';
 import type { LookupIdentity } from './find-server.ts';
@@ -32,9 +35,10 @@ export interface ForwardAuthOptions {
   readonly config: IngressRoutingConfig;
   /** The hub's public URL (`https://hub.example.org`), where browsers sign in. */
   readonly hubPublicUrl: string;
-  authenticate(req: IncomingMessage): Promise<LookupIdentity | undefined>;
-  /** Whether the request carries the hub's session cookie. */
-  hasSessionCookie(req: IncomingMessage): boolean;
+  /** An API token in the `Authorization` header, else the hub session cookie. */
+  authenticate(req: IncomingMessage): Promise<(LookupIdentity & Identity) | undefined>;
+  /** A user's groups, asked only for credentials holding `access:servers!group=…`. */
+  groupsOf?(user: string): Promise<readonly string[]>;
   findServer(label: string, identity: LookupIdentity): Promise<ServerRef | undefined>;
   route(ref: ServerRef): Route | undefined;
   recordActivity(ref: ServerRef): void;
@@ -64,12 +68,20 @@ export function createForwardAuthRoutes(
     const identity = await options.authenticate(req);
     const server =
       identity && label !== undefined ? await options.findServer(label, identity) : undefined;
+    const ownerGroups =
+      identity && server && options.groupsOf && hasGroupFilter(identity.scopes, 'access:servers')
+        ? await options.groupsOf(server.user)
+        : undefined;
     const decision = decideForwardAuth({
       request,
       label,
-      identity: identity && { user: identity.user, admin: identity.admin },
+      identity,
       server,
-      hasSessionCookie: options.hasSessionCookie(req),
+      ...(ownerGroups ? { ownerGroups } : {}),
+      xsrf: {
+        sent: sentXsrf((name) => headerValue(req.headers[name]), request?.url.searchParams),
+        cookies: cookieValues(req.headers.cookie, XSRF_COOKIE),
+      },
     });
     switch (decision.kind) {
       case 'allow': {
@@ -136,4 +148,8 @@ export function createForwardAuthRoutes(
     });
     return true;
   };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -8,6 +8,7 @@ import type { Backend, Route, ServerRef } from '../backends/types.ts';
 import { GanymedeError } from '../errors/ganymede-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createActivityThrottle } from '../proxy/activity-throttle.ts';
+import type { Identity } from '../proxy/types.ts';
 import type { Store } from '../store/types.ts';
 import { effectiveCookieDomain, type IngressRoutingConfig } from './config.ts';
 import { createServerFinder, type LookupIdentity } from './find-server.ts';
@@ -25,8 +26,8 @@ export interface IngressRoutingDeps {
   readonly config: IngressRoutingConfig;
   readonly publicUrl: string | undefined;
   readonly store: Store;
-  authenticate(req: IncomingMessage): Promise<LookupIdentity | undefined>;
-  hasSessionCookie(req: IncomingMessage): boolean;
+  authenticate(req: IncomingMessage): Promise<(LookupIdentity & Identity) | undefined>;
+  groupsOf?(user: string): Promise<readonly string[]>;
   route(ref: ServerRef): Route | undefined;
   /** Its `find`: admins' lookups of other people's servers (find-server.ts). */
   readonly backend: Pick<Backend, 'find'>;
@@ -67,7 +68,9 @@ export function createIngressRouting(deps: IngressRoutingDeps): IngressRouting {
     // effectiveCookieDomain refused a missing public URL above.
     hubPublicUrl: deps.publicUrl ?? '',
     authenticate: (req) => deps.authenticate(req),
-    hasSessionCookie: (req) => deps.hasSessionCookie(req),
+    ...(deps.groupsOf
+      ? { groupsOf: (user: string) => deps.groupsOf?.(user) ?? Promise.resolve([]) }
+      : {}),
     findServer: (label, identity) => finder.find(label, identity),
     route: (ref) => deps.route(ref),
     recordActivity: (ref) => {

@@ -3,12 +3,19 @@
  * this order (each step a pure decision from a sibling module, the I/O here):
  *
  * 1. routing: parse the path, refuse anything that could decode into another route;
- * 2. cross-site check for state-changing methods and every WebSocket upgrade (403);
- * 3. authentication (hub session or API token) and authorisation (owner or admin);
- * 4. body size, by `Content-Length` at once or counted while streaming (413);
- * 5. the route: a stopped server gets the hub's "start your server" page (or 503 JSON);
- * 6. activity (throttled) and forwarding, with the server's token injected and the hub
- *    session cookie and any client-supplied identity headers removed.
+ * 2. page view or API/WebSocket call (request-policy.ts), which decides whether `?token=` is
+ *    taken;
+ * 3. authentication (API token from the header or, for API/WebSocket, the query; else the hub
+ *    session);
+ * 4. the cross-site rule (src/security/cross-site.ts) for state-changing methods and every
+ *    WebSocket upgrade, with Jupyter's own `_xsrf` cookie/header pair as the XSRF token (403);
+ * 5. authorisation: `access:servers` covering the server (src/api/scopes.ts); one 403 whether
+ *    or not the server exists;
+ * 6. body size, by `Content-Length` at once or counted while streaming (413);
+ * 7. the route: a stopped server gets the hub's "start your server" page (or 503 JSON);
+ * 8. activity (throttled) and forwarding, with `?token=` removed from the URL, the server's
+ *    token injected and the hub session cookie and any client-supplied identity headers
+ *    removed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -18,14 +25,11 @@ import { createActivityThrottle } from './activity-throttle.ts';
 import { bodyTooLarge, declaredLength } from './body-limit.ts';
 import { forwardHttp } from './forward-http.ts';
 import { forwardUpgrade } from './forward-upgrade.ts';
+import { hasGroupFilter, mayAccessServer } from '../api/scopes.ts';
+import { crossSiteMessage, hubOriginOf, judgeCrossSite } from '../security/cross-site.ts';
+import { cookieValues, jupyterXsrfStatus, sentXsrf, XSRF_COOKIE } from '../security/xsrf.ts';
 import { parseProxyPath, type PathRejection, type ProxyPathDecision } from './parse-path.ts';
-import {
-  crossSiteRejection,
-  decideAccess,
-  hubOriginOf,
-  isStateChanging,
-  wantsPage,
-} from './request-policy.ts';
+import { isApiPath, isPageView, queryToken, withoutQueryToken } from './request-policy.ts';
 import { refuseUpgrade, sendError, sendRedirect } from './responses.ts';
 import type { Identity, Proxy, ProxyOptions } from './types.ts';
 import { createUpstreamPool, type UpstreamTarget } from './upstream-pool.ts';
@@ -51,22 +55,21 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
     onError: (error) => log?.error({ err: error }, 'recording server activity failed'),
   });
   const liveSockets = new Set<() => void>();
-  const sessionCookiePrefix = `${options.sessionCookieName}=`;
   let closed = false;
 
-  function hasSessionCookie(req: IncomingMessage): boolean {
-    return req.headers.cookie?.includes(sessionCookiePrefix) ?? false;
-  }
-
-  /** Runs `next` with the identity, synchronously when `authenticate` answered synchronously. */
+  /**
+   * Runs `next` with the identity, synchronously when `authenticate` answered synchronously.
+   * `?token=` is offered only for API and WebSocket requests (request-policy.ts).
+   */
   function withIdentity(
     req: IncomingMessage,
+    takesQueryToken: boolean,
     next: (identity: I | undefined) => void,
     fail: (error: unknown) => void,
   ): void {
     let result: ReturnType<ProxyOptions<I>['authenticate']>;
     try {
-      result = options.authenticate(req);
+      result = options.authenticate(req, takesQueryToken ? queryToken(req.url ?? '') : undefined);
     } catch (error) {
       fail(error);
       return;
@@ -75,28 +78,78 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
     else next(result);
   }
 
-  function refusalFor(req: IncomingMessage, upgrade: boolean): GanymedeError | undefined {
-    if (!upgrade && !isStateChanging(req.method)) return undefined;
-    const hubOrigin = hubOriginOf(options.publicOrigin, req.headers.host, isEncrypted(req));
-    const rejection =
-      hubOrigin === undefined
-        ? 'foreign-origin'
-        : crossSiteRejection({
-            origin: req.headers.origin,
-            secFetchSite: headerValue(req.headers['sec-fetch-site']),
-            hubOrigin,
-            hasSessionCookie: hasSessionCookie(req),
-          });
-    if (rejection === undefined) return undefined;
+  /** The cross-site rule (src/security/cross-site.ts), Jupyter's `_xsrf` as the XSRF token. */
+  function refusalFor(
+    req: IncomingMessage,
+    upgrade: boolean,
+    identity: I | undefined,
+  ): GanymedeError | undefined {
+    const refusal = judgeCrossSite({
+      method: req.method,
+      upgrade,
+      origin: req.headers.origin,
+      secFetchSite: headerValue(req.headers['sec-fetch-site']),
+      ownOrigin: hubOriginOf(options.publicOrigin, req.headers.host, isEncrypted(req)),
+      credential: identity?.credential ?? 'none',
+      xsrf: () =>
+        jupyterXsrfStatus(
+          sentXsrf((name) => headerValue(req.headers[name]), searchParams(req.url)),
+          cookieValues(req.headers.cookie, XSRF_COOKIE),
+        ),
+      // The proxy streams bodies, so Jupyter's `_xsrf` form field is out of its sight: our
+      // own Origin stands in, as it always has for browsers here.
+      originSuffices: true,
+    });
+    if (refusal === undefined) return undefined;
     log?.info(
-      { url: req.url, origin: req.headers.origin, rejection },
+      { url: req.url, origin: req.headers.origin, rejection: refusal },
       'refused a cross-site request',
     );
-    return new GanymedeError(
-      'forbidden',
-      'This request came from another site, so it was refused to protect your notebook.',
-      { detail: rejection },
-    );
+    return new GanymedeError('forbidden', crossSiteMessage(refusal, 'notebook'), {
+      detail: refusal,
+    });
+  }
+
+  /**
+   * Which of the two servers a path may name the identity may use: the default one and, when
+   * the path's first segment could name a server, that one. Decided from the credential and
+   * the path alone (plus the owner's groups for `!group=` filters), before asking whether the
+   * server exists, so a refusal says nothing about what exists.
+   */
+  function withAccess(
+    identity: I,
+    decision: RouteDecision,
+    next: (access: { default: boolean; named: boolean }) => void,
+    fail: (error: unknown) => void,
+  ): void {
+    const named = decision.named && { user: decision.ref.user, server: decision.named.server };
+    const decide = (groups: readonly string[]) => {
+      next({
+        default: mayAccessServer(identity.scopes, decision.ref, groups),
+        named: named !== undefined && mayAccessServer(identity.scopes, named, groups),
+      });
+    };
+    const direct = {
+      default: mayAccessServer(identity.scopes, decision.ref),
+      named: named !== undefined && mayAccessServer(identity.scopes, named),
+    };
+    if (
+      (direct.default && (named === undefined || direct.named)) ||
+      options.groupsOf === undefined ||
+      !hasGroupFilter(identity.scopes, 'access:servers')
+    ) {
+      next(direct);
+      return;
+    }
+    let groups: Promise<readonly string[]> | readonly string[];
+    try {
+      groups = options.groupsOf(decision.ref.user);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    if (groups instanceof Promise) groups.then(decide, fail);
+    else decide(groups);
   }
 
   /**
@@ -106,11 +159,14 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
    */
   function withServer(
     decision: RouteDecision,
+    namedAllowed: boolean,
     next: (ref: ServerRef, redirect?: string) => void,
     fail: (error: unknown) => void,
   ): void {
     const named = decision.named;
-    if (named === undefined) {
+    // A named server the credential may not use is never looked up: the path goes to the
+    // default server, whether or not that named server exists.
+    if (named === undefined || !namedAllowed) {
       next(decision.ref);
       return;
     }
@@ -132,6 +188,39 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
     }
     if (result instanceof Promise) result.then(pick, fail);
     else pick(result);
+  }
+
+  /** Access, then the server: `next` gets the server the request may reach, else a 403. */
+  function authorised(
+    identity: I,
+    decision: RouteDecision,
+    next: (ref: ServerRef, redirect?: string) => void,
+    refuse: (error: GanymedeError) => void,
+  ): void {
+    const fail = (error: unknown) => {
+      log?.error({ err: error, ref: decision.ref }, 'deciding access failed');
+      refuse(unavailable());
+    };
+    withAccess(
+      identity,
+      decision,
+      (access) => {
+        if (!access.default && !access.named) {
+          refuse(forbiddenServer());
+          return;
+        }
+        withServer(
+          decision,
+          access.named,
+          (ref, redirect) => {
+            if (ref.server === '' && !access.default) refuse(forbiddenServer());
+            else next(ref, redirect);
+          },
+          fail,
+        );
+      },
+      fail,
+    );
   }
 
   function headersFor(req: IncomingMessage, route: Route, upgrade: boolean): string[] {
@@ -158,22 +247,24 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
       return;
     }
     if (decision.kind === 'redirect') {
-      sendRedirect(res, decision.location);
+      sendRedirect(res, withoutQueryToken(decision.location));
       return;
     }
-    const asPage = wantsPage(
-      req.method,
-      req.headers.accept,
-      headerValue(req.headers['x-requested-with']),
-      headerValue(req.headers['sec-fetch-mode']),
-    );
-    const refusal = closed ? unavailable() : refusalFor(req, false);
-    if (refusal !== undefined) {
-      sendError(res, refusal, asPage);
+    const asPage = isPageView({
+      method: req.method,
+      upgrade: false,
+      apiPath: apiPathOf(decision),
+      accept: req.headers.accept,
+      requestedWith: headerValue(req.headers['x-requested-with']),
+      fetchMode: headerValue(req.headers['sec-fetch-mode']),
+    });
+    if (closed) {
+      sendError(res, unavailable(), asPage);
       return;
     }
     withIdentity(
       req,
+      !asPage,
       (identity) => {
         proxyRequest(req, res, decision, identity, asPage);
       },
@@ -191,27 +282,26 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
     identity: I | undefined,
     asPage: boolean,
   ): void {
-    // Access depends on the user only, so it is decided before asking which server: nobody
-    // learns whether someone else has a server of some name.
-    const access = decideAccess(identity, decision.ref);
-    if (identity === undefined || access === 'unauthenticated') {
-      if (asPage) options.onUnauthenticated(req, res);
+    const refusal = refusalFor(req, false, identity);
+    if (refusal !== undefined) {
+      sendError(res, refusal, asPage);
+      return;
+    }
+    if (identity === undefined) {
+      if (asPage) options.onUnauthenticated(req, res, withoutQueryToken(req.url ?? '/'));
       else sendError(res, new GanymedeError('unauthorized', 'Please sign in.'), false);
       return;
     }
-    if (access === 'forbidden') {
-      sendError(res, forbiddenServer(), asPage);
-      return;
-    }
-    withServer(
+    authorised(
+      identity,
       decision,
       (ref, redirect) => {
-        if (redirect !== undefined) sendRedirect(res, redirect);
-        else forwardRequest(req, res, ref, decision.upstreamPath, identity, asPage);
+        if (redirect !== undefined) sendRedirect(res, withoutQueryToken(redirect));
+        else
+          forwardRequest(req, res, ref, withoutQueryToken(decision.upstreamPath), identity, asPage);
       },
-      (error: unknown) => {
-        log?.error({ err: error, url: req.url }, 'looking up a named server failed');
-        sendError(res, unavailable(), asPage);
+      (error) => {
+        sendError(res, error, asPage);
       },
     );
   }
@@ -288,33 +378,32 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
       refuseUpgrade(socket, decision.kind === 'reject' ? pathError(decision.reason) : notFound());
       return;
     }
-    const refusal = closed ? unavailable() : refusalFor(req, true);
-    if (refusal !== undefined) {
-      refuseUpgrade(socket, refusal);
+    if (closed) {
+      refuseUpgrade(socket, unavailable());
       return;
     }
     withIdentity(
       req,
+      true,
       (identity) => {
-        const access = decideAccess(identity, decision.ref);
-        if (access !== 'allow') {
-          refuseUpgrade(
-            socket,
-            access === 'forbidden'
-              ? forbiddenServer()
-              : new GanymedeError('unauthorized', 'Please sign in.'),
-          );
+        const refusal = refusalFor(req, true, identity);
+        if (refusal !== undefined) {
+          refuseUpgrade(socket, refusal);
           return;
         }
-        withServer(
+        if (identity === undefined) {
+          refuseUpgrade(socket, new GanymedeError('unauthorized', 'Please sign in.'));
+          return;
+        }
+        authorised(
+          identity,
           decision,
           (ref, redirect) => {
             if (redirect !== undefined) refuseUpgrade(socket, notFound());
-            else forwardSocket(req, socket, head, ref, decision.upstreamPath);
+            else forwardSocket(req, socket, head, ref, withoutQueryToken(decision.upstreamPath));
           },
-          (error: unknown) => {
-            log?.error({ err: error, url: req.url }, 'looking up a named server failed');
-            refuseUpgrade(socket, unavailable());
+          (error) => {
+            refuseUpgrade(socket, error);
           },
         );
       },
@@ -370,6 +459,17 @@ export function createProxy<I extends Identity>(options: ProxyOptions<I>): Proxy
   };
 }
 
+/** Whether the routed path addresses jupyter_server's REST API (request-policy.ts). */
+function apiPathOf(decision: RouteDecision): boolean {
+  const prefix = `/user/${decision.upstreamPath.split('/')[2] ?? ''}/`;
+  return isApiPath(decision.upstreamPath, prefix.length, decision.named !== undefined);
+}
+
+function searchParams(target: string | undefined): URLSearchParams | undefined {
+  const queryAt = target?.indexOf('?') ?? -1;
+  return queryAt === -1 ? undefined : new URLSearchParams(target?.slice(queryAt + 1));
+}
+
 function isEncrypted(req: IncomingMessage): boolean {
   return (req.socket as { encrypted?: boolean }).encrypted === true;
 }
@@ -391,8 +491,13 @@ function notFound(detail?: string): GanymedeError {
   );
 }
 
+/** One answer whether or not the server exists: nothing about it is revealed. */
 function forbiddenServer(): GanymedeError {
-  return new GanymedeError('forbidden', 'This notebook server belongs to someone else.');
+  return new GanymedeError(
+    'forbidden',
+    'You may not use this notebook server: that needs the access:servers scope for it (its owner, an administrator, or a token granted it).',
+    { detail: 'access:servers' },
+  );
 }
 
 function notRunning(): GanymedeError {

@@ -1,100 +1,86 @@
 /**
- * Pure decisions the proxy takes about a request before anything is forwarded: who may use
- * a server, which requests count as cross-site, and whether to answer a browser or a script.
- */
-import type { ServerRef } from '../backends/types.ts';
-import type { Identity } from './types.ts';
-
-export type Access = 'allow' | 'unauthenticated' | 'forbidden';
-
-/** The owner or an admin; nobody else (shares come later and will widen this one place). */
-export function decideAccess(identity: Identity | undefined, ref: ServerRef): Access {
-  if (identity === undefined) return 'unauthenticated';
-  return identity.user === ref.user || identity.admin ? 'allow' : 'forbidden';
-}
-
-/**
- * Methods that may change state (RFC 9110 §9.2.1 lists GET, HEAD, OPTIONS and TRACE as safe;
- * TRACE is refused anyway, as a state-changing one, because it only ever helps attackers).
- */
-export function isStateChanging(method: string | undefined): boolean {
-  return method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
-}
-
-export type CrossSiteRejection = 'foreign-origin' | 'missing-origin' | 'cross-site-fetch';
-
-export interface CrossSiteInput {
-  /** The `Origin` request header (RFC 6454 §7), if any. */
-  readonly origin: string | undefined;
-  /** The `Sec-Fetch-Site` request header (Fetch Metadata), if any. */
-  readonly secFetchSite: string | undefined;
-  /** The hub's own origin, normalised (`https://hub.example.org`). */
-  readonly hubOrigin: string;
-  /** Whether the request carries the hub session cookie, i.e. it comes from a browser. */
-  readonly hasSessionCookie: boolean;
-}
-
-/**
- * Whether a state-changing request or a WebSocket upgrade must be refused as cross-site.
+ * Pure decisions the proxy takes about a request before anything is forwarded: whether it is a
+ * page view or an API/WebSocket call, where its credentials may come from, and what its URL
+ * looks like once a query token is taken out of it. The cross-site rule is
+ * src/security/cross-site.ts; the access rule is `mayAccessServer` in src/api/scopes.ts.
  *
- * - `Sec-Fetch-Site: cross-site` or `same-site` is refused outright: another site, or a
- *   sibling subdomain (which may be some other user's content), started the request.
- * - An `Origin` that is not the hub's own is refused (`null` included: sandboxed frames and
- *   opaque origins).
- * - A missing `Origin` is accepted only without the session cookie. Browsers send `Origin`
- *   on every WebSocket handshake (RFC 6455 §4.1) and on every non-GET/HEAD request (Fetch
- *   standard, "append a request `Origin` header"), so a cookie-bearing request without one is
- *   not from a browser we can trust; a script holding an API token sends no cookie and no
- *   `Origin`, and cannot be the victim of cross-site request forgery.
+ * **Page or API** (the rule in docs/security.md, as JupyterHub and jupyter_server draw it):
+ * a WebSocket handshake is API; so is any path under the server's `api/` (jupyter_server's
+ * REST API) and any method but GET/HEAD. A GET/HEAD is a page view when the browser says it
+ * navigates (`Sec-Fetch-Mode: navigate`) or, without Fetch Metadata, when it accepts
+ * `text/html` and is not marked as XHR (`X-Requested-With`). Everything else is API.
+ *
+ * **Where a token is taken**: `Authorization: token …` / `Bearer …` always; `?token=` only on
+ * API and WebSocket requests (programs cannot set headers on a WebSocket). A page view with
+ * `?token=` is not signed in by it (JupyterHub 5's default): a link must not carry a login.
+ * The query token never goes further: it is removed from the URL before proxying and from any
+ * `next=` the sign-in redirect carries, and logs see the URL with it redacted.
  */
-export function crossSiteRejection(input: CrossSiteInput): CrossSiteRejection | undefined {
-  const site = input.secFetchSite;
-  if (site === 'cross-site' || site === 'same-site') return 'cross-site-fetch';
-  const origin = input.origin;
-  if (origin === undefined) return input.hasSessionCookie ? 'missing-origin' : undefined;
-  if (origin === input.hubOrigin) return undefined;
-  return normaliseOrigin(origin) === input.hubOrigin ? undefined : 'foreign-origin';
+
+export const TOKEN_PARAM = 'token';
+
+export interface RequestKindInput {
+  readonly method: string | undefined;
+  readonly upgrade: boolean;
+  /** The path after the server's base URL starts with `api/` (see `isApiPath`). */
+  readonly apiPath: boolean;
+  readonly accept: string | undefined;
+  readonly requestedWith: string | undefined;
+  readonly fetchMode: string | undefined;
+}
+
+/** Whether to treat the request as a browser's page view (else an API or WebSocket call). */
+export function isPageView(input: RequestKindInput): boolean {
+  if (input.upgrade || input.apiPath) return false;
+  if (input.method !== 'GET' && input.method !== 'HEAD') return false;
+  if (input.fetchMode !== undefined) return input.fetchMode === 'navigate';
+  if (input.requestedWith !== undefined) return false;
+  return input.accept?.includes('text/html') ?? false;
 }
 
 /**
- * `scheme://host[:port]` with the scheme and host lower-cased and a default port dropped
- * (RFC 6454 §4 serialisation), or undefined for anything that is not an http(s) origin.
+ * Whether the path (after `/user/<name>/`, i.e. `rest`) addresses jupyter_server's REST API:
+ * `api/…` of the default server, or `<server>/api/…` when the first segment may name a
+ * server of the user's (`namedCandidate`).
  */
-export function normaliseOrigin(value: string): string | undefined {
-  if (!URL.canParse(value)) return undefined;
-  const url = new URL(value);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-  return url.origin;
+export function isApiPath(upstreamPath: string, userPrefixLength: number, named: boolean): boolean {
+  const queryAt = upstreamPath.indexOf('?');
+  const path = queryAt === -1 ? upstreamPath : upstreamPath.slice(0, queryAt);
+  const segments = path.slice(userPrefixLength).split('/');
+  if (segments[0] === 'api') return true;
+  return named && segments[1] === 'api';
+}
+
+/** The value of `?token=` in a request target, if any. */
+export function queryToken(target: string): string | undefined {
+  const queryAt = target.indexOf('?');
+  if (queryAt === -1) return undefined;
+  const value = new URLSearchParams(target.slice(queryAt + 1)).get(TOKEN_PARAM);
+  return value === null || value === '' ? undefined : value;
 }
 
 /**
- * The hub's origin: the configured public one, or the one the client addressed (`Host`)
- * with the protocol of the connection it arrived on. Behind a TLS-terminating ingress the
- * connection is plain HTTP, so deployments there must configure `publicOrigin`.
+ * The request target without any `token` query parameter, every other byte of it untouched
+ * (the path keeps its encoding, other parameters their order and spelling).
  */
-export function hubOriginOf(
-  publicOrigin: string | undefined,
-  host: string | undefined,
-  encrypted: boolean,
-): string | undefined {
-  if (publicOrigin !== undefined) return publicOrigin;
-  if (host === undefined || host === '') return undefined;
-  return normaliseOrigin(`${encrypted ? 'https' : 'http'}://${host}`);
+export function withoutQueryToken(target: string): string {
+  const queryAt = target.indexOf('?');
+  if (queryAt === -1) return target;
+  const kept = target
+    .slice(queryAt + 1)
+    .split('&')
+    .filter((part) => {
+      const name = part.split('=', 1)[0] ?? '';
+      return decodeName(name) !== TOKEN_PARAM;
+    });
+  const path = target.slice(0, queryAt);
+  return kept.length === 0 ? path : `${path}?${kept.join('&')}`;
 }
 
-/**
- * Whether to answer with a page (a browser navigating) rather than JSON (a script, an XHR
- * or `fetch` from JupyterLab). Pages only for GET/HEAD that accept HTML and are not marked
- * as XHR; `Sec-Fetch-Mode`, when present, must be `navigate`.
- */
-export function wantsPage(
-  method: string | undefined,
-  accept: string | undefined,
-  requestedWith: string | undefined,
-  fetchMode: string | undefined,
-): boolean {
-  if (method !== 'GET' && method !== 'HEAD') return false;
-  if (requestedWith !== undefined) return false;
-  if (fetchMode !== undefined && fetchMode !== 'navigate') return false;
-  return accept?.includes('text/html') ?? false;
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name.replaceAll('+', ' '));
+  } catch {
+    return name;
+  }
 }

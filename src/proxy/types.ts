@@ -13,6 +13,13 @@ export interface Identity {
   /** Normalised user name. */
   readonly user: string;
   readonly admin: boolean;
+  /** An API token (header or `?token=`), or the hub's session cookie (src/security/cross-site.ts). */
+  readonly credential: 'token' | 'session';
+  /**
+   * The credential's effective scopes, expanded (src/api/scopes.ts): a token's intersected with
+   * its owner's rights, a session's its owner's rights. The proxy reads `access:servers`.
+   */
+  readonly scopes: ReadonlySet<string>;
 }
 
 /**
@@ -21,12 +28,21 @@ export interface Identity {
  */
 export interface ProxyOptions<I extends Identity = Identity> {
   /**
-   * Establishes who sent the request, from the session cookie or an API token
-   * (`Authorization: token …` / `Bearer …`); undefined when nobody valid. May be synchronous:
-   * a cache hit then costs no promise. Must not throw for bad credentials (return undefined);
-   * a throw or rejection is logged and answered as a 503.
+   * Establishes who sent the request: an API token (`Authorization: token …` / `Bearer …`,
+   * else `queryToken`, which the proxy passes only for API and WebSocket requests) that the hub
+   * knows, else the session cookie; undefined when nobody valid. May be synchronous: a cache
+   * hit then costs no promise. Must not throw for bad credentials (return undefined); a throw
+   * or rejection is logged and answered as a 503.
    */
-  authenticate(req: IncomingMessage): Promise<I | undefined> | I | undefined;
+  authenticate(
+    req: IncomingMessage,
+    queryToken: string | undefined,
+  ): Promise<I | undefined> | I | undefined;
+  /**
+   * The groups a user belongs to, asked only when a credential holds `access:servers` through
+   * a `!group=` filter and nothing else decides. A throw or rejection is a 503.
+   */
+  groupsOf?(user: string): Promise<readonly string[]> | readonly string[];
   /** Where a server's traffic goes, or undefined when it is not running. Synchronous, cheap. */
   route(ref: ServerRef): Route | undefined;
   /**
@@ -42,8 +58,11 @@ export interface ProxyOptions<I extends Identity = Identity> {
   recordActivity(ref: ServerRef, at: Date): void;
   /** Renders the "your server is not running, start it?" page. Called for browser requests. */
   onNoServer(req: IncomingMessage, res: ServerResponse, ref: ServerRef, identity: I): void;
-  /** Sends a browser to sign in (the hub redirects to `/hub/login?next=…`). */
-  onUnauthenticated(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Sends a browser to sign in (the hub redirects to `/hub/login?next=…`). `next` is the
+   * request target with any `?token=` removed: a token is never copied into a redirect.
+   */
+  onUnauthenticated(req: IncomingMessage, res: ServerResponse, next: string): void;
   /**
    * The hub's public origin (`https://hub.example.org`) against which `Origin` headers are
    * checked. Default: derived per request from `Host` and the connection's protocol.

@@ -2,8 +2,9 @@
  * Links written for JupyterHub, in Chromium, from signed out to an open notebook: an
  * administrator makes the nbgitpuller link for a course repository (served over HTTP from
  * loopback by `git http-backend`), a student follows it signed out — sign-in, the start with
- * its progress, nbgitpuller's clone — and lands in JupyterLab on the notebook; then a plain
- * `/hub/user-redirect/lab/tree/…` link does the same for a file already in the home.
+ * the environment choice, its progress, nbgitpuller's clone — and lands in JupyterLab on the
+ * notebook; then a plain `/hub/user-redirect/lab/tree/…` link does the same for a file already
+ * in the home.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,15 @@ describe('JupyterHub links in Chromium', { timeout: 600_000 }, () => {
       branch: 'main',
       files: { 'week1/intro.ipynb': notebook('hello from the course') },
     });
-    ctx = await startTestHub();
+    // Two environments, so the links pass through the choice and continue after it.
+    ctx = await startTestHub({
+      config: {
+        profiles: [
+          { name: 'standard', displayName: 'Standard', default: true },
+          { name: 'big', displayName: 'Big', description: 'More memory', memory: '8Gi' },
+        ],
+      },
+    });
     await ctx.hub.auth.createUser('stu', 'student-password', false);
     browser = await launchChromium();
   });
@@ -86,6 +95,10 @@ describe('JupyterHub links in Chromium', { timeout: 600_000 }, () => {
     await page.goto(link);
     assert.match(page.url(), /\/hub\/login\?next=/);
     await signIn(page, 'stu', 'student-password');
+    // The environment choice (two are allowed), which continues to the link after Start.
+    await page.waitForURL(/\/hub\/spawn\/stu\?next=/);
+    await checkPage(page, 'links-choose');
+    await page.getByRole('button', { name: 'Start' }).click();
     // The start's progress page, then nbgitpuller's page, then JupyterLab on the notebook.
     await page.waitForURL(/\/hub\/spawn-pending\/stu/, { timeout: 30_000 });
     await page.screenshot({ path: join(artifactsDir, 'links-pending.png') });
@@ -109,6 +122,8 @@ describe('JupyterHub links in Chromium', { timeout: 600_000 }, () => {
     await page.goto(`${ctx.hub.url}/hub/user-redirect/lab/tree/notes.ipynb`);
     assert.match(page.url(), /\/hub\/login\?next=/);
     await signIn(page, 'stu', 'student-password');
+    await page.getByLabel('Big').check();
+    await page.getByRole('button', { name: 'Start' }).click();
     await page.waitForURL(/\/user\/stu\/lab\/tree\/notes\.ipynb/, { timeout: 180_000 });
     await notebookOpen(page, 'notes.ipynb', 'my own notes');
     await context.close();

@@ -360,6 +360,8 @@ export interface PendingView {
   readonly profileCount: number;
   /** Whether the person follows their own start (Cancel is offered only then). */
   readonly own?: boolean;
+  /** Whose server, when an administrator follows someone else's start. */
+  readonly user?: string;
 }
 
 export function pendingPage(view: PendingView) {
@@ -379,7 +381,13 @@ export function pendingPage(view: PendingView) {
       aria-labelledby="progress-title"
     >
       <h1 id="progress-title">
-        ${view.server === '' ? 'Starting your server' : html`Starting your server ${view.server}`}
+        ${
+          view.own === false
+            ? `Starting ${view.user ?? ''}'s server${view.server === '' ? '' : ` ${view.server}`}`
+            : view.server === ''
+              ? 'Starting your server'
+              : html`Starting your server ${view.server}`
+        }
       </h1>
       ${
         view.profile

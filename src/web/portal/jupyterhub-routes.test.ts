@@ -176,6 +176,8 @@ describe("JupyterHub's page URLs", () => {
     const pending = await (await t.root.get('/hub/spawn-pending/alice')).text();
     assert.match(pending, /\/hub\/api\/users\/alice\/server\/progress/);
     assert.doesNotMatch(pending, /id="cancel"/, "no Cancel that would stop the admin's own");
+    assert.match(pending, /Starting alice&#39;s server/);
+    assert.equal(location(await t.alice.get('/hub/spawn/ALICE')), '/hub/spawn-pending/alice');
     assert.equal((await t.root.get('/hub/spawn/nobody')).status, 404);
   });
 

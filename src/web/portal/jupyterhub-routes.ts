@@ -19,6 +19,7 @@ import { Hono } from 'hono';
 import type { Identity } from '../../auth/auth-service.ts';
 import { progressUrl } from '../../api/models.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
+import { normalizeUserName } from '../../names/user-names.ts';
 import {
   checkServerName,
   serverBaseUrl,
@@ -52,7 +53,9 @@ export function createJupyterHubRoutes(deps: JupyterHubRoutesDeps): Hono<WebEnv>
    * admin role holds `servers` on every user). 403 for anyone else, before the name is looked
    * up, so nobody learns who exists.
    */
-  async function ownerFor(identity: Identity, name: string | undefined): Promise<User> {
+  async function ownerFor(identity: Identity, raw: string | undefined): Promise<User> {
+    // Names in URLs are matched as at sign-in (`Alice` is alice), as JupyterHub normalises.
+    const name = raw === undefined ? undefined : normalizeUserName(raw);
     if (name === undefined || name === identity.user) return guards.userOf(identity);
     if (!identity.admin) {
       throw new GanymedeError('forbidden', "You may not start or follow someone else's server.");
@@ -172,6 +175,7 @@ export function createJupyterHubRoutes(deps: JupyterHubRoutesDeps): Hono<WebEnv>
         estimateMs,
         profileCount: allowed.length,
         own: user.name === identity.user,
+        user: user.name,
       }),
     );
   };

@@ -5,8 +5,9 @@
 # hard-linked copy of it with its own registry (real-node/node-images.ts).
 #
 #   quay.io/jupyter/minimal-notebook:2025-06-02  laid out like Jupyter's docker-stacks images:
-#       user jovyan uid 1000 gid 100 (users), HOME /home/jovyan, JupyterLab from PyPI
-#       (scripts/requirements-jupyter.txt) in /opt/venv on PATH, tini as PID 1,
+#       user jovyan uid 1000 gid 100 (users), HOME /home/jovyan, JupyterLab and nbgitpuller
+#       from PyPI (scripts/requirements-jupyter.txt) in /opt/venv on PATH, git (nbgitpuller's
+#       content links clone with it, and docker-stacks' images have it too), tini as PID 1,
 #       start-notebook.py/.sh as docker-stacks has them; the operator runs `jupyter lab …`.
 #       Like docker-stacks' images it also has JupyterHub's `jupyterhub-singleuser` (the
 #       version bench/spawn/requirements.txt pins), so the same image is also pushed as
@@ -136,7 +137,7 @@ for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.l
 done
 log "notebook image: Debian bookworm minbase (mmdebstrap) from ${sources[*]}"
 mmdebstrap --variant=minbase --mode=root --format=tar --quiet \
-  --include=python3,python3-venv,ca-certificates,tini \
+  --include=python3,python3-venv,ca-certificates,tini,git \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
   --customize-hook='chroot "$1" useradd --uid 1000 --gid 100 --shell /bin/bash --create-home jovyan' \

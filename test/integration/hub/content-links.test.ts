@@ -158,6 +158,10 @@ describe(
       assert.equal(start, `/hub/spawn/alice?next=${encodeURIComponent(target)}`);
       const pending = location(await alice.navigate(start));
       assert.equal(pending, `/hub/spawn-pending/alice?next=${encodeURIComponent(target)}`);
+      // Asked again while it starts (a reload): sent to follow the start, then back.
+      const reload = await alice.navigate(target);
+      assert.equal(reload.status, 303);
+      assert.equal(location(reload), pending);
       await waitReady(alice, 'alice');
       assert.equal(location(await alice.navigate(pending)), target);
       assert.equal((await alice.navigate(target)).status, 200);

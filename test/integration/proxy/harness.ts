@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Route, ServerRef } from '../../../src/backends/types.ts';
+import { expandScopes, rightsOf } from '../../../src/api/scopes.ts';
 import { createProxy, type Identity, type Proxy } from '../../../src/proxy/index.ts';
 
 export const SESSION_COOKIE = 'ganymede-session';
@@ -17,12 +18,23 @@ export interface HubOptions {
   readonly namedServers?: ReadonlySet<string>;
   /** Answer `hasServer` through a promise (as a store lookup would). */
   readonly asyncHasServer?: boolean;
-  /** Session id or API token → identity. */
-  readonly identities: Record<string, Identity>;
+  /**
+   * Session id or API token → identity. `scopes` defaults to the owner's rights (what a
+   * session holds); `credential` to `token` for keys ending in `-token`, else `session`.
+   */
+  readonly identities: Record<string, TestIdentity>;
+  /** User → groups, for `!group=` filters. */
+  readonly groups?: Record<string, readonly string[]>;
   readonly maxBodyBytes?: number;
   readonly activityIntervalMs?: number;
   /** Answer `authenticate` through a promise (as a store lookup would) instead of directly. */
   readonly asyncAuth?: boolean;
+}
+
+export interface TestIdentity {
+  readonly user: string;
+  readonly admin: boolean;
+  readonly scopes?: readonly string[];
 }
 
 export interface TestHub {
@@ -46,15 +58,29 @@ export async function startTestHub(options: HubOptions): Promise<TestHub> {
     hasServerAsked.push(ref);
     return options.namedServers?.has(`${ref.user}/${ref.server}`) ?? false;
   };
-  const lookup = (req: IncomingMessage): Identity | undefined => {
+  const identity = (key: string): Identity | undefined => {
+    const known = options.identities[key];
+    if (known === undefined) return undefined;
+    return {
+      user: known.user,
+      admin: known.admin,
+      credential: key.endsWith('-token') ? 'token' : 'session',
+      scopes: known.scopes
+        ? expandScopes(known.scopes, { name: known.user, admin: known.admin })
+        : rightsOf({ name: known.user, admin: known.admin }),
+    };
+  };
+  const lookup = (req: IncomingMessage, queryToken: string | undefined): Identity | undefined => {
     const auth = req.headers.authorization;
-    const token = auth?.match(/^(?:token|bearer) (.+)$/i)?.[1];
-    if (token !== undefined) return options.identities[token];
+    const token = auth?.match(/^(?:token|bearer) (.+)$/i)?.[1] ?? queryToken;
+    const byToken = token === undefined ? undefined : identity(token);
+    if (byToken) return byToken;
     const session = req.headers.cookie?.match(/(?:^|;\s*)ganymede-session=([^;]+)/)?.[1];
-    return session === undefined ? undefined : options.identities[session];
+    return session === undefined ? undefined : identity(session);
   };
   const proxy = createProxy({
-    authenticate: options.asyncAuth === true ? (req) => Promise.resolve(lookup(req)) : lookup,
+    authenticate: options.asyncAuth === true ? (req, q) => Promise.resolve(lookup(req, q)) : lookup,
+    groupsOf: (user) => options.groups?.[user] ?? [],
     route: (ref) => options.routes.get(ref.server === '' ? ref.user : `${ref.user}/${ref.server}`),
     hasServer: options.asyncHasServer === true ? (ref) => Promise.resolve(has(ref)) : has,
     recordActivity: (ref, at) => activity.push({ ref, at: at.getTime() }),
@@ -64,8 +90,8 @@ export async function startTestHub(options: HubOptions): Promise<TestHub> {
       const name = ref.server === '' ? ref.user : `${ref.user}/${ref.server}`;
       res.end(`<p>Your server is not running. <button>Start ${name}</button></p>`);
     },
-    onUnauthenticated: (req, res) => {
-      res.writeHead(302, { location: `/hub/login?next=${encodeURIComponent(req.url ?? '/')}` });
+    onUnauthenticated: (_req, res, next) => {
+      res.writeHead(302, { location: `/hub/login?next=${encodeURIComponent(next)}` });
       res.end();
     },
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,

@@ -15,6 +15,7 @@ import { closedPort, SESSION_COOKIE, startTestHub, type TestHub } from './harnes
 const identities = {
   'alice-session': { user: 'alice', admin: false },
   'alice-token': { user: 'alice', admin: false },
+  'alice-read-token': { user: 'alice', admin: false, scopes: ['read:servers!user=alice'] },
   'bob-session': { user: 'bob', admin: false },
   'root-session': { user: 'root', admin: true },
   'carol-session': { user: 'carol', admin: false },
@@ -243,7 +244,7 @@ describe('refusals', () => {
       headers: { cookie: `${SESSION_COOKIE}=bob-session`, accept: 'text/html' },
     });
     assert.equal(page.status, 403);
-    assert.match(page.body, /belongs to someone else/);
+    assert.match(page.body, /access:servers/);
     const api = await request(`${hub.url}/user/alice/api/status`, {
       headers: { cookie: `${SESSION_COOKIE}=bob-session` },
     });
@@ -293,6 +294,71 @@ describe('refusals', () => {
       headers: { authorization: 'token alice-token' },
     });
     assert.equal(script.status, 200, 'a token client sends no Origin and must pass');
+  });
+
+  it('takes a cookie request without Origin with Jupyter’s _xsrf cookie/header pair only', async () => {
+    const before = upstream.requests.length;
+    const post = (extra: Record<string, string>) =>
+      request(`${hub.url}/user/alice/api/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...extra },
+        body: '{}',
+      });
+    const missing = await post({ cookie: `${aliceCookie}; _xsrf=2|aabbccdd|00112233|1` });
+    assert.equal(missing.status, 403);
+    assert.match(missing.body, /X-XSRFToken/);
+    const mismatch = await post({
+      cookie: `${aliceCookie}; _xsrf=2|aabbccdd|00112233|1`,
+      'x-xsrftoken': '2|aabbccdd|ffffffff|1',
+    });
+    assert.equal(mismatch.status, 403);
+    assert.match(mismatch.body, /does not match/);
+    const noCookie = await post({ cookie: aliceCookie, 'x-xsrftoken': '2|aabbccdd|00112233|1' });
+    assert.equal(noCookie.status, 403);
+    assert.match(noCookie.body, /nothing to match/);
+    assert.equal(upstream.requests.length, before);
+    const ok = await post({
+      cookie: `${aliceCookie}; _xsrf=2|aabbccdd|00112233|1`,
+      'x-xsrftoken': '2|aabbccdd|00112233|1',
+    });
+    assert.equal(ok.status, 200);
+    // With a token the cookie's company does not matter: no Origin, no XSRF.
+    const tokenToo = await post({ cookie: aliceCookie, authorization: 'token alice-token' });
+    assert.equal(tokenToo.status, 200);
+  });
+
+  it('takes ?token= on API calls and removes it before forwarding; never on pages', async () => {
+    const api = await request(`${hub.url}/user/alice/api/echo?a=1&token=alice-token&b=2`);
+    assert.equal(api.status, 200);
+    assert.equal(lastReceived().url, '/user/alice/api/echo?a=1&b=2');
+    assert.ok(!lastReceived().rawHeaders.join('\n').includes('alice-token'));
+    const page = await request(`${hub.url}/user/alice/lab?token=alice-token&x=1`, {
+      headers: { accept: 'text/html' },
+    });
+    assert.equal(page.status, 302, 'a page is not signed in by ?token=');
+    assert.equal(
+      page.headers.location,
+      `/hub/login?next=${encodeURIComponent('/user/alice/lab?x=1')}`,
+    );
+    const signedIn = await request(`${hub.url}/user/alice/lab?token=alice-token&x=1`, {
+      headers: { accept: 'text/html', cookie: aliceCookie },
+    });
+    assert.equal(signedIn.status, 200);
+    assert.equal(lastReceived().url, '/user/alice/lab?x=1');
+  });
+
+  it('needs access:servers: a read:servers token is refused, as for a server that does not exist', async () => {
+    const before = upstream.requests.length;
+    const own = await request(`${hub.url}/user/alice/api/echo`, {
+      headers: { authorization: 'token alice-read-token' },
+    });
+    assert.equal(own.status, 403);
+    const missing = await request(`${hub.url}/user/nobody/api/echo`, {
+      headers: { authorization: 'token alice-read-token' },
+    });
+    assert.equal(missing.status, 403);
+    assert.equal(missing.body, own.body);
+    assert.equal(upstream.requests.length, before);
   });
 
   it('answers 413 for a body over the limit by Content-Length, without forwarding', async () => {
@@ -399,12 +465,15 @@ describe('WebSocket', () => {
     await once(ws, 'close');
   });
 
-  it('refuses foreign origins, missing origins with a cookie, other users and anonymous', async () => {
+  it('refuses foreign origins, cross-site fetches, other users and anonymous', async () => {
     await assert.rejects(
       open('/user/alice/x', { ...good, origin: 'http://evil.example' }),
       /status 403/,
     );
-    await assert.rejects(open('/user/alice/x', { cookie: aliceCookie }), /status 403/);
+    // A handshake without Origin is no browser's (RFC 6455 §4.1): taken, as jupyter_server does.
+    const program = await open('/user/alice/x', { cookie: aliceCookie });
+    program.close();
+    await once(program, 'close');
     await assert.rejects(
       open('/user/alice/x', { ...good, 'sec-fetch-site': 'cross-site' }),
       /status 403/,
