@@ -17,6 +17,7 @@ any unexpected answer exits non-zero with the step that failed.
 """
 
 import datetime
+import faulthandler
 import json
 import sys
 import time
@@ -128,8 +129,10 @@ def run_cell(session, hub, user, code, seen):
             }
         )
     )
-    stream, reply = [], None
-    while reply is None:
+    # Done when the shell's reply and IOPub's idle status have both come, in either order:
+    # the two channels are not ordered with respect to each other.
+    stream, reply, idle = [], None, False
+    while reply is None or not idle:
         msg = json.loads(ws.recv())
         if msg.get("parent_header", {}).get("msg_id") != msg_id:
             continue
@@ -137,15 +140,8 @@ def run_cell(session, hub, user, code, seen):
             stream.append(msg["content"]["text"])
         elif msg["msg_type"] == "execute_reply":
             reply = msg["content"]["status"]
-    # Wait for the kernel to go idle: output can follow the reply on IOPub.
-    while True:
-        msg = json.loads(ws.recv())
-        if msg.get("parent_header", {}).get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] == "stream":
-            stream.append(msg["content"]["text"])
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            break
+        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            idle = True
     ws.close()
     seen["execute_reply"] = reply
     seen["stream"] = "".join(stream)
@@ -171,9 +167,19 @@ def stop(session, hub, user, seen):
         time.sleep(0.5)
 
 
+class TimeoutSession(requests.Session):
+    """A session whose requests give up after a minute without an answer, as load tools do."""
+
+    def request(self, *args, **kwargs):
+        kwargs.setdefault("timeout", 60)
+        return super().request(*args, **kwargs)
+
+
 def main():
+    # A step that hangs prints where it hung instead of stalling the test.
+    faulthandler.dump_traceback_later(240, exit=True)
     hub, user, password = sys.argv[1], sys.argv[2], sys.argv[3]
-    session = requests.Session()
+    session = TimeoutSession()
     seen = {}
     sign_in(session, hub, user, password, seen)
     spawn(session, hub, user, seen)
