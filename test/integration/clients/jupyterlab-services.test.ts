@@ -1,8 +1,10 @@
 /**
  * `@jupyterlab/services` (npm; the version JupyterLab 4.6 ships, so the client JupyterLab,
  * the VS Code Jupyter extension and Node kernels clients use) with its default settings,
- * against a real hub and a real Jupyter server: only `baseUrl` (`…/user/<name>/`) and the
- * token are set. REST calls then carry `Authorization: token …`; the kernel WebSocket, which
+ * against a real hub and a real Jupyter server: only `baseUrl` (`…/user/<name>/`, absolute:
+ * outside a browser there is no page to resolve a path against) and the token are set. In
+ * Node the library uses the global fetch/Request/Headers and the `ws` package (its
+ * dependency) for WebSockets. REST calls then carry `Authorization: token …`; the kernel WebSocket, which
  * cannot carry headers, carries the token as `?token=` (`appendToken`, on by default outside
  * a browser). A cell runs and its output arrives on IOPub.
  */
