@@ -2,7 +2,8 @@
  * jupyterhub-idle-culler (PyPI), run the way JupyterHub runs it as a service
  * (`python -m jupyterhub_idle_culler --timeout … --cull-every … --url …/hub/api`, its token in
  * JUPYTERHUB_API_TOKEN carrying exactly the scopes its README lists), against a real hub with
- * two real Jupyter servers: the idle one is stopped, the one in use is left running.
+ * real Jupyter servers: the idle ones (a default and a named server) are stopped, the one in
+ * use is left running.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -52,6 +53,11 @@ describe('jupyterhub-idle-culler as a JupyterHub service', { timeout: 600_000 },
 
   it('stops the idle server and leaves the one in use', async () => {
     await Promise.all([hub.startServer('alice'), hub.startServer('bob')]);
+    // Alice also has an idle named server: the culler stops it with DELETE …/servers/<name>.
+    const named = await hub.api('POST', '/users/alice/servers/train');
+    assert.ok([201, 202].includes(named.status), `${named.status} ${await named.text()}`);
+    const events = await (await hub.api('GET', '/users/alice/servers/train/progress')).text();
+    assert.match(events, /"ready":true/, events);
     const cullerToken = await hub.token('admin', CULLER_SCOPES, 'idle culler');
 
     // Both servers idle past the limit, then Bob uses his through the proxy, as a browser or
@@ -94,7 +100,7 @@ describe('jupyterhub-idle-culler as a JupyterHub service', { timeout: 600_000 },
     try {
       const passes = () => log.match(/Got \d+ users with ready servers/g)?.length ?? 0;
       await until(
-        () => `alice's server to be culled\n${log}`,
+        () => `alice's servers to be culled\n${log}`,
         30_000,
         async () => {
           const res = await hub.api('GET', '/users/alice');
@@ -115,6 +121,7 @@ describe('jupyterhub-idle-culler as a JupyterHub service', { timeout: 600_000 },
     }
 
     assert.match(log, /Culling server alice \(inactive for/, log);
+    assert.match(log, /Culling server alice\/train \(inactive for/, log);
     assert.doesNotMatch(log, /Culling server bob/, log);
     assert.doesNotMatch(log, /Traceback|Error processing|HTTP \d{3}/, log);
     assert.match(log, /Not culling server bob/, log);
@@ -122,6 +129,8 @@ describe('jupyterhub-idle-culler as a JupyterHub service', { timeout: 600_000 },
       (await hub.ctx.hub.backend.status({ user: 'alice', server: '' })).phase,
       'stopped',
     );
+    const train = { user: 'alice', server: 'train' };
+    assert.equal((await hub.ctx.hub.backend.status(train)).phase, 'stopped');
     assert.equal((await hub.ctx.hub.backend.status({ user: 'bob', server: '' })).phase, 'running');
     const bob = (await (await hub.api('GET', '/users/bob')).json()) as { server: string | null };
     assert.equal(bob.server, '/user/bob/');
