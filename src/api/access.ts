@@ -8,7 +8,7 @@ import { GanymedeError } from '../errors/ganymede-error.ts';
 import { parseUserName } from '../names/user-names.ts';
 import type { User } from '../store/types.ts';
 import type { ApiDeps, Caller } from './context.ts';
-import { allows, hasUnfiltered } from './scopes.ts';
+import { allows, hasGroupFilter, hasUnfiltered } from './scopes.ts';
 
 export function noSuchUser(): GanymedeError {
   return new GanymedeError('not_found', 'No such user.');
@@ -49,9 +49,26 @@ export async function findUserFor(
   server?: string,
 ): Promise<User> {
   const name = permittedName(caller, rawName, scopes, server);
-  const user = name === undefined ? undefined : await deps.store.getUser(name);
-  if (!user) throw noSuchUser();
-  return user;
+  if (name !== undefined) {
+    const user = await deps.store.getUser(name);
+    if (user) return user;
+  } else if (scopes.some((s) => hasGroupFilter(caller.scopes, s))) {
+    // Held through a `!group=` filter: the user's groups decide, read only in this case.
+    const user = await existingUser(deps, rawName);
+    const groups = user ? await deps.store.listUserGroups(user.id) : [];
+    if (user && scopes.some((s) => allows(caller.scopes, s, user.name, server, groups))) {
+      return user;
+    }
+  }
+  throw noSuchUser();
+}
+
+async function existingUser(deps: ApiDeps, rawName: string): Promise<User | undefined> {
+  try {
+    return await deps.store.getUser(parseUserName(rawName));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -105,4 +105,15 @@ describe('REST API: credentials, XSRF and cross-site requests', () => {
       me.scopes.join(' '),
     );
   });
+
+  it('resolves a !group= filter against the target user’s groups', async () => {
+    const t = await setupApi();
+    await t.store.setGroupMembers('staff', 'local', [t.users.alice.id]);
+    const { token } = await t.auth.createToken(t.users.admin.id, 'group reader', {
+      scopes: ['read:users!group=staff'],
+    });
+    await t.documented(await t.api('GET', '/users/alice', { token }), 'GET', '/users/{name}', 200);
+    await t.documented(await t.api('GET', '/users/bob', { token }), 'GET', '/users/{name}', 404);
+    await t.documented(await t.api('GET', '/users/nobody', { token }), 'GET', '/users/{name}', 404);
+  });
 });

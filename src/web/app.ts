@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
-import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { z } from 'zod';
 import { createApiApp, type ApiDeps } from '../api/api-app.ts';
@@ -120,6 +119,10 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
         frameAncestors: ["'none'"],
         formAction: ["'self'"],
       },
+      // Not `no-referrer` (the default): with it, browsers send `Origin: null` on our own form
+      // posts, which the cross-site rule refuses as an opaque origin (docs/security.md).
+      // `same-origin` keeps the real Origin for our own requests and sends nothing elsewhere.
+      referrerPolicy: 'same-origin',
     }),
   );
   app.use(async (c, next) => {
@@ -252,9 +255,7 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
   app.onError((err, c) => {
     const e = isGanymedeError(err)
       ? err
-      : err instanceof HTTPException && err.status === 403
-        ? new GanymedeError('forbidden', 'This request came from another site and was refused.')
-        : new GanymedeError('internal', 'Something went wrong on our side.', { cause: err });
+      : new GanymedeError('internal', 'Something went wrong on our side.', { cause: err });
     if (e.code === 'internal') log.error({ err, path: c.req.path }, 'request failed');
     const wantsJson =
       c.req.path.startsWith('/hub/api/') ||

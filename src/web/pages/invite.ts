@@ -2,7 +2,12 @@
 import { html } from 'hono/html';
 import { layout } from '../layout.ts';
 
-export function invitePage(userName: string, action: string, error?: string) {
+export function invitePage(
+  userName: string,
+  action: string,
+  xsrf: string | undefined,
+  error?: string,
+) {
   return layout(
     'Choose a password',
     undefined,
@@ -11,6 +16,7 @@ export function invitePage(userName: string, action: string, error?: string) {
       <p>Choose a password to sign in with. This link works once.</p>
       ${error ? html`<p class="alert alert-error" role="alert">${error}</p>` : ''}
       <form method="post" action="${action}" class="stack">
+        ${xsrf ? html`<input type="hidden" name="_xsrf" value="${xsrf}" />` : ''}
         <input
           type="text"
           name="username"

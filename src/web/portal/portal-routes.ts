@@ -259,7 +259,7 @@ export function createPortalRoutes(deps: PortalDeps): Hono<WebEnv> {
     const user = invite && (await store.getUserById(invite.userId));
     c.header('cache-control', 'no-store');
     if (!user) return c.html(invalidInvitePage(), 404);
-    return c.html(invitePage(user.name, c.req.path));
+    return c.html(invitePage(user.name, c.req.path, c.get('xsrf')));
   });
 
   app.post('/hub/invite/:secret', async (c) => {
@@ -275,7 +275,13 @@ export function createPortalRoutes(deps: PortalDeps): Hono<WebEnv> {
         : password !== form['confirm']
           ? 'The two passwords are not the same.'
           : undefined;
-    if (problem) return c.html(invitePage(user.name, c.req.path, problem), 400);
+    if (problem) {
+      const sent = form['_xsrf'];
+      return c.html(
+        invitePage(user.name, c.req.path, typeof sent === 'string' ? sent : undefined, problem),
+        400,
+      );
+    }
     const userId = await store.takeInvite(hash, now());
     if (userId !== user.id) return c.html(invalidInvitePage(), 404);
     await store.setPasswordHash(user.id, await hashPassword(password));

@@ -16,6 +16,8 @@ const identities = {
   'alice-session': { user: 'alice', admin: false },
   'bob-session': { user: 'bob', admin: false },
   'root-session': { user: 'root', admin: true },
+  'gpu-only-token': { user: 'root', admin: true, scopes: ['access:servers!server=alice/gpu'] },
+  'default-only-token': { user: 'root', admin: true, scopes: ['access:servers!server=alice/'] },
 };
 const alice = { cookie: `${SESSION_COOKIE}=alice-session` };
 
@@ -67,6 +69,31 @@ for (const asyncHasServer of [false, true]) {
       }
       // `/user/alice/echo`: "echo" is a valid server name alice does not have, so asked once.
       assert.deepEqual(hub.hasServerAsked.slice(before), [{ user: 'alice', server: 'echo' }]);
+    });
+
+    it('lets a !server= token reach that server only, and tells nothing about the others', async () => {
+      const gpuOnly = { authorization: 'token gpu-only-token' };
+      assert.equal(
+        (await request(`${hub.url}/user/alice/gpu/api/echo`, { headers: gpuOnly })).status,
+        200,
+      );
+      const main403 = await request(`${hub.url}/user/alice/api/echo`, { headers: gpuOnly });
+      assert.equal(main403.status, 403);
+      // A named server it may not use is never looked up: the path is the default server's,
+      // so an existing one and a missing one get the same answer.
+      const defaultOnly = { authorization: 'token default-only-token' };
+      const before = hub.hasServerAsked.length;
+      const seen = main.requests.length;
+      const existing = await request(`${hub.url}/user/alice/gpu/api/echo`, {
+        headers: defaultOnly,
+      });
+      const missing = await request(`${hub.url}/user/alice/nope/api/echo`, {
+        headers: defaultOnly,
+      });
+      assert.equal(existing.status, 200);
+      assert.equal(missing.status, 200);
+      assert.equal(main.requests.length, seen + 2, 'both went to the default server');
+      assert.equal(hub.hasServerAsked.length, before);
     });
 
     it('sends a server name the user does not have to the default server', async () => {
