@@ -12,14 +12,27 @@ export type { ApiDeps } from './context.ts';
 export { apiRoutes, openApiDocument } from './routes.ts';
 export { XSRF_HEADER } from './context.ts';
 
+/**
+ * Other spellings JupyterHub answers for the same operation (served, not documented):
+ * - Mounted under /hub/api, '/' matches only `/hub/api`; clients ask for `/hub/api/` (the idle
+ *   culler does), which JupyterHub also answers (its route is `/api/?`).
+ * - JupyterHub's named-server routes take an empty name (`servers/([^/]*)`) as the default
+ *   server, and its guide "Starting servers with the JupyterHub API" stops the default server
+ *   with `DELETE /users/{name}/servers/` (server_name `''`).
+ */
+export const PATH_ALIASES: Readonly<Record<string, readonly string[]>> = {
+  '/': ['/:slash{/?}'],
+  '/users/{name}/server': ['/users/:name/servers/'],
+  '/users/{name}/server/progress': ['/users/:name/servers//progress'],
+};
+
 export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   for (const route of apiRoutes) {
     const handler = (c: ApiContext) => route.handler(c, deps);
-    app.on(route.method.toUpperCase(), honoPath(route.path), handler);
-    // Mounted under /hub/api, '/' matches only `/hub/api`; clients ask for `/hub/api/` (the
-    // idle culler does), which JupyterHub also answers (its route is `/api/?`).
-    if (route.path === '/') app.on(route.method.toUpperCase(), '/:slash{/?}', handler);
+    for (const path of [honoPath(route.path), ...(PATH_ALIASES[route.path] ?? [])]) {
+      app.on(route.method.toUpperCase(), path, handler);
+    }
   }
   return app;
 }

@@ -173,6 +173,8 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/users/{name}/server',
     operationId: 'post-user-server',
     summary: "Start the user's default server",
+    description:
+      'Also answered at /users/{name}/servers/ (an empty server name), as JupyterHub does.',
     scopes: ['servers'],
     body: startServerBody,
     responses: {
@@ -186,6 +188,8 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/users/{name}/server',
     operationId: 'delete-user-server',
     summary: "Stop the user's default server (cancels a start in progress); files are kept",
+    description:
+      'Also answered at /users/{name}/servers/ (an empty server name), as JupyterHub does.',
     scopes: ['delete:servers'],
     body: stopServerBody,
     responses: {
@@ -200,7 +204,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     operationId: 'get-user-server-progress',
     summary: 'Start-up progress as server-sent events',
     description:
-      'Each event is `data: {"progress": 0-100, "message": "...", "ready"?: true, "failed"?: true, "url"?: "..."}`; the stream ends after ready or failed.',
+      'Each event is `data: {"progress": 0-100, "message": "...", "ready"?: true, "failed"?: true, "url"?: "..."}`; the stream ends after ready or failed. Also answered at /users/{name}/servers//progress (an empty server name), as JupyterHub does.',
     scopes: ['read:servers'],
     responses: {
       200: { description: 'An event stream', contentType: 'text/event-stream' },

@@ -117,6 +117,30 @@ describe('REST API: servers', () => {
     assert.equal(remove.field, 'remove');
   });
 
+  it('takes an empty server name as the default server, as JupyterHub does (`servers/`)', async () => {
+    const t = await setupApi();
+    const token = t.tokens.alice;
+    await t.documented(await t.api('POST', '/users/alice/servers/', { token }), 'POST', START, 201);
+    assert.equal((await t.servers.state(t.users.alice, '')).phase, 'running');
+    const events = await (await t.api('GET', '/users/alice/servers//progress', { token })).text();
+    assert.match(events, /"ready":true/);
+    assert.match(events, /"url":"\/user\/alice\/"/);
+    await t.documented(
+      await t.api('DELETE', '/users/alice/servers/', { token }),
+      'DELETE',
+      START,
+      204,
+    );
+    assert.equal((await t.servers.state(t.users.alice, '')).phase, 'stopped');
+    assert.deepEqual(
+      t.backend.calls.map((c) => [c.op, c.ref.server]),
+      [
+        ['start', ''],
+        ['stop', ''],
+      ],
+    );
+  });
+
   it('answers 202 when a stop takes longer than the slow-stop wait', async () => {
     const t = await setupApi({ slowStopMs: 20 });
     await t.api('POST', '/users/alice/server', { token: t.tokens.alice });

@@ -5,21 +5,15 @@
  * `GET /users?state=ready` and stops the idle server with `DELETE /users/{name}/server`.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { hubClientPython } from '../../helpers/python/hub-client-python.ts';
 import { ADMIN_PASSWORD, Browser, startTestHub } from '../../helpers/test-hub.ts';
 
 const run = promisify(execFile);
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
-
-function hubClientPython(): string {
-  return execFileSync('bash', [here('ensure-hub-client.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-}
 
 describe('REST API with JupyterHub’s client code', { timeout: 600_000 }, () => {
   let ctx: Awaited<ReturnType<typeof startTestHub>>;
