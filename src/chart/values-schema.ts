@@ -79,6 +79,8 @@ export const chartValuesSchema = z.strictObject({
     labels: stringMap,
   }),
   crdUpgrade: z.strictObject({ enabled: z.boolean() }),
+  notebookQuota: z.strictObject({ enabled: z.boolean(), hard: stringMap }),
+  notebookLimitRange: z.strictObject({ enabled: z.boolean(), limits: k8sList }),
   prePuller: z.strictObject({
     enabled: z.boolean(),
     extraImages: z.array(z.string().min(1)),

@@ -377,6 +377,35 @@ describe('helm chart deploy/helm/ganymede', { timeout: 1_800_000 }, () => {
     assert.ok(!(await renderChart()).some((m) => m.kind === 'DaemonSet'));
   });
 
+  it('notebookQuota and notebookLimitRange cap the notebook namespace as a whole', async () => {
+    const manifests = await renderChart({
+      notebookNamespace: 'students',
+      'notebookQuota.enabled': true,
+      'notebookQuota.hard': { 'requests.cpu': '8', 'requests.nvidia.com/gpu': '2' },
+      'notebookLimitRange.enabled': true,
+    });
+    const quota = find(manifests, 'ResourceQuota') as unknown as {
+      metadata: { namespace: string };
+      spec: { hard: Record<string, string> };
+    };
+    assert.equal(quota.metadata.namespace, 'students');
+    // Helm merges given maps over the defaults (set a key to null to drop it).
+    assert.deepEqual(quota.spec.hard, {
+      'requests.cpu': '8',
+      'requests.memory': '256Gi',
+      'requests.nvidia.com/gpu': '2',
+      persistentvolumeclaims: '1000',
+    });
+    const range = find(manifests, 'LimitRange') as unknown as {
+      spec: { limits: { type: string; defaultRequest: Record<string, string> }[] };
+    };
+    const [first] = range.spec.limits;
+    assert.ok(first);
+    assert.equal(first.type, 'Container');
+    assert.deepEqual(first.defaultRequest, { cpu: '100m', memory: '256Mi' });
+    assert.ok(!(await renderChart()).some((m) => ['ResourceQuota', 'LimitRange'].includes(m.kind)));
+  });
+
   it('placeholders: pause pods below every notebook, never preempting', async () => {
     const manifests = await renderChart({
       'placeholders.enabled': true,

@@ -174,13 +174,15 @@ describe('helm chart on the test control plane', { timeout: 1_200_000 }, () => {
     assert.equal(await hasField(), true, 'the Job applied the CRD this version needs');
   });
 
-  it('prePuller and placeholders pass restricted Pod Security on the API server', async () => {
+  it('prePuller, placeholders, quota and limit range pass the API server and restricted Pod Security', async () => {
     const c = need();
     const objects = (
       await renderChart(
         {
           'prePuller.enabled': true,
           'placeholders.enabled': true,
+          'notebookQuota.enabled': true,
+          'notebookLimitRange.enabled': true,
           config: { profiles: smallProfiles },
         },
         { namespace: ns, release: RELEASE },
