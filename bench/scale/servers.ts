@@ -4,7 +4,7 @@
  * Jupyter. What is measured is the hub (and its in-hub operator): memory, idle CPU, the
  * proxy's route lookup, and a restart until every route answers again. See README.md.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,6 +32,10 @@ export interface ServersPartInput {
   readonly idleSeconds: number;
   readonly lookupRequests: number;
   readonly dir: string;
+  /** Node flags for the restarted hubs only (e.g. `--cpu-prof`), to profile a restart. */
+  readonly restartNodeArgs?: readonly string[];
+  /** Where the hub's log is copied at the end (the run's folder is removed). */
+  readonly keepLogAs?: string;
   readonly log: (message: string) => void;
   readonly onProgress: (partial: Partial<ServersPartResult>) => void;
 }
@@ -417,16 +421,20 @@ export async function runServersPart(input: ServersPartInput): Promise<ServersPa
       }
       const stopMs = Math.round(performance.now() - s0);
       const r0 = performance.now();
-      const proc = startProcess(process.execPath, [cliMain, 'serve', '--config', configFile], {
-        logFile: join(hubDir, 'ganymede.log'),
-        cwd: hubDir,
-        env: {
-          ...process.env,
-          // bench/spawn/ganymede.ts's admin password (the admin exists already).
-          GANYMEDE_ADMIN_PASSWORD: 'bench-admin-password',
-          KUBECONFIG: cluster.kubeconfigPath,
+      const proc = startProcess(
+        process.execPath,
+        [...(input.restartNodeArgs ?? []), cliMain, 'serve', '--config', configFile],
+        {
+          logFile: join(hubDir, 'ganymede.log'),
+          cwd: hubDir,
+          env: {
+            ...process.env,
+            // bench/spawn/ganymede.ts's admin password (the admin exists already).
+            GANYMEDE_ADMIN_PASSWORD: 'bench-admin-password',
+            KUBECONFIG: cluster.kubeconfigPath,
+          },
         },
-      });
+      );
       hubProcess = proc;
       let readyMs = Number.NaN;
       const readyWait = waitUntil(
@@ -491,6 +499,13 @@ export async function runServersPart(input: ServersPartInput): Promise<ServersPa
   } finally {
     closeAgents();
     await hubProcess?.stop(15_000);
+    if (input.keepLogAs) {
+      try {
+        copyFileSync(join(input.dir, 'hub', 'ganymede.log'), input.keepLogAs);
+      } catch {
+        // No hub started.
+      }
+    }
     input.log('  stopping the test cluster');
     await cluster.stop();
   }

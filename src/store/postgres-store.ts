@@ -290,6 +290,32 @@ function postgresStore(pool: pg.Pool): Store {
         [at.getTime(), userId],
       );
     },
+    // One statement per table for the whole batch; the latest time per row wins.
+    recordActivities: async (records) => {
+      if (records.length === 0) return;
+      const args = [
+        records.map((r) => r.userId),
+        records.map((r) => r.name),
+        records.map((r) => r.at.getTime()),
+      ];
+      await transaction(async (client) => {
+        await client.query(
+          `UPDATE servers s SET last_activity = GREATEST(COALESCE(s.last_activity, 0), a.at)
+           FROM (SELECT user_id, name, max(at) AS at
+                 FROM unnest($1::int[], $2::text[], $3::bigint[]) AS t(user_id, name, at)
+                 GROUP BY user_id, name) a
+           WHERE s.user_id = a.user_id AND s.name = a.name`,
+          args,
+        );
+        await client.query(
+          `UPDATE users u SET last_activity = GREATEST(COALESCE(u.last_activity, 0), a.at)
+           FROM (SELECT user_id, max(at) AS at
+                 FROM unnest($1::int[], $2::bigint[]) AS t(user_id, at) GROUP BY user_id) a
+           WHERE u.id = a.user_id`,
+          [args[0], args[2]],
+        );
+      });
+    },
     deleteServer: async (userId, name) => {
       await run('DELETE FROM servers WHERE user_id = $1 AND name = $2', [userId, name]);
     },

@@ -143,6 +143,21 @@ export function openSqliteStore(path: string): Store {
       throw e;
     }
   };
+  // The server's time and the user's (users.last_activity, see migration 4) move together.
+  const touch = (userId: number, name: string, at: Date): void => {
+    run(
+      `UPDATE servers SET last_activity = MAX(COALESCE(last_activity, 0), ?)
+       WHERE user_id = ? AND name = ?`,
+      at.getTime(),
+      userId,
+      name,
+    );
+    run(
+      'UPDATE users SET last_activity = MAX(COALESCE(last_activity, 0), ?) WHERE id = ?',
+      at.getTime(),
+      userId,
+    );
+  };
   // Uses the partial index server_runs_open.
   const endRun = (
     userId: number,
@@ -326,22 +341,17 @@ export function openSqliteStore(path: string): Store {
           JSON.stringify(userIds),
         ).map(toServer),
       ),
-    // The server's time and the user's (users.last_activity, see migration 4) move together.
     recordActivity: (userId, name, at) =>
       p(() => {
         transaction(() => {
-          run(
-            `UPDATE servers SET last_activity = MAX(COALESCE(last_activity, 0), ?)
-             WHERE user_id = ? AND name = ?`,
-            at.getTime(),
-            userId,
-            name,
-          );
-          run(
-            'UPDATE users SET last_activity = MAX(COALESCE(last_activity, 0), ?) WHERE id = ?',
-            at.getTime(),
-            userId,
-          );
+          touch(userId, name, at);
+        });
+      }),
+    recordActivities: (records) =>
+      p(() => {
+        if (records.length === 0) return;
+        transaction(() => {
+          for (const r of records) touch(r.userId, r.name, r.at);
         });
       }),
     deleteServer: (userId, name) =>

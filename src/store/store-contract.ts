@@ -213,6 +213,22 @@ export function storeContract(
         ['', 'b'],
       );
       assert.deepEqual(await store.listServersOf([]), []);
+      // A batch: one transaction, the latest time per server (and per user) wins, never an
+      // earlier one over a later stored one.
+      await store.recordActivities([
+        { userId: u.id, name: 'a', at: new Date(700) },
+        { userId: u.id, name: 'a', at: new Date(900) },
+        { userId: u.id, name: '', at: new Date(400) },
+        { userId: v.id, name: 'b', at: new Date(800) },
+      ]);
+      await store.recordActivities([]);
+      assert.equal((await store.getServer(u.id, 'a'))?.lastActivity?.getTime(), 900);
+      assert.equal((await store.getServer(u.id, ''))?.lastActivity?.getTime(), 500);
+      assert.equal((await store.getServer(v.id, 'b'))?.lastActivity?.getTime(), 800);
+      assert.equal((await store.getServer(v.id, ''))?.lastActivity, null);
+      const users = await store.lastActivityOf([u.id, v.id]);
+      assert.equal(users.get(u.id)?.getTime(), 900);
+      assert.equal(users.get(v.id)?.getTime(), 800);
       await store.deleteServer(u.id, '');
       assert.equal(await store.getServer(u.id, ''), undefined);
       await store.close();

@@ -110,6 +110,13 @@ export interface GroupWithMembers {
   readonly members: readonly string[];
 }
 
+export interface ActivityRecord {
+  readonly userId: number;
+  /** The server's name ('' for the default server). */
+  readonly name: string;
+  readonly at: Date;
+}
+
 export interface GroupQuery {
   readonly offset: number;
   readonly limit: number;
@@ -175,6 +182,8 @@ export interface Store {
   listServersOf(userIds: readonly number[]): Promise<ServerRecord[]>;
   /** Keeps the latest of the stored and the given time. */
   recordActivity(userId: number, name: string, at: Date): Promise<void>;
+  /** `recordActivity` for many servers in one transaction (the proxy's reports, batched). */
+  recordActivities(records: readonly ActivityRecord[]): Promise<void>;
   deleteServer(userId: number, name: string): Promise<void>;
 
   /**
