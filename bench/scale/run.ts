@@ -43,6 +43,9 @@ const { values: args } = parseArgs({
     'deadline-minutes': { type: 'string', default: '90' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
     name: { type: 'string', default: 'scale' },
+    // Node flags for the restarted hubs of the servers part, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+    'restart-node-args': { type: 'string', default: '' },
+    'keep-hub-log': { type: 'boolean', default: false },
   },
 });
 const part = args.part;
@@ -193,6 +196,8 @@ try {
         idleSeconds: settings.idleSeconds,
         lookupRequests: settings.lookupRequests,
         dir: join(workDir, 'servers'),
+        restartNodeArgs: args['restart-node-args'].split(' ').filter((a) => a !== ''),
+        ...(args['keep-hub-log'] ? { keepLogAs: join(args.out, `${args.name}-hub.log`) } : {}),
         log,
         onProgress: (p) => {
           servers = p;

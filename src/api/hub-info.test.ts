@@ -117,6 +117,27 @@ describe('REST API: version, info, activity, groups', () => {
     );
     assert.equal(page._pagination.total, 2);
     assert.ok(page._pagination.next);
+    const second = (await (
+      await t.api('GET', '/groups?offset=1&limit=1', {
+        token: t.tokens.admin,
+        headers: { accept: 'application/jupyterhub-pagination+json' },
+      })
+    ).json()) as { items: { name: string }[]; _pagination: { next: object | null } };
+    assert.deepEqual(
+      second.items.map((g) => g.name),
+      ['staff'],
+    );
+    assert.equal(second._pagination.next, null);
+    const filtered = (await (
+      await t.api('GET', '/groups?name_filter=st', { token: t.tokens.admin })
+    ).json()) as { name: string }[];
+    assert.deepEqual(
+      filtered.map((g) => g.name),
+      ['staff'],
+    );
+    const bad = await t.api('GET', '/groups?offset=-1', { token: t.tokens.admin });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /offset/);
     await t.documented(
       await t.api('GET', '/groups', { token: t.tokens.alice }),
       'GET',

@@ -185,6 +185,14 @@ export const usersQuery = pageQuery.extend({
 
 export const userQuery = z.object({ include_stopped_servers: flag });
 
+export const groupsQuery = pageQuery.extend({
+  name_filter: z
+    .string()
+    .max(255)
+    .optional()
+    .meta({ description: 'Only groups whose name starts with this' }),
+});
+
 export const createUsersBody = z.strictObject({
   usernames: z.array(z.string()).min(1, 'name at least one user to create'),
   admin: z.boolean().optional(),

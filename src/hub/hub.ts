@@ -5,6 +5,7 @@
  * in the process (in the leader replica only). Closing the hub never stops running
  * notebooks: they are adopted on next start (`servers.reconcile`).
  */
+import { createActivityBatch } from './activity-batch.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
@@ -175,6 +176,14 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     }
     return id;
   };
+  const activity = createActivityBatch({
+    flushMs: 1000,
+    userIdOf,
+    write: (records) => store.recordActivities(records),
+    onError: (e) => {
+      log.warn({ err: e }, 'recording activity failed');
+    },
+  });
   const proxy = createProxy({
     authenticate: identifyRequest,
     groupsOf: (name) => groupsOfUser(name),
@@ -185,12 +194,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
       return user !== undefined && (await servers.has(user, ref.server));
     },
     recordActivity: (ref, at) => {
-      void (async () => {
-        const id = await userIdOf(ref.user);
-        if (id !== undefined) await store.recordActivity(id, ref.server, at);
-      })().catch((e: unknown) => {
-        log.warn({ err: e }, 'recording activity failed');
-      });
+      activity.add(ref.user, ref.server, at);
     },
     // A page asked of a server that is not serving: while it starts, follow the start and come
     // back (JupyterHub's UserUrlHandler does the same); otherwise the "not running" page, whose
@@ -304,6 +308,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
         }),
       );
       await proxy.close();
+      await activity.flush();
       await backend.close();
       await store.close();
     },

@@ -139,13 +139,11 @@ export function createServerService(options: ServerServiceOptions) {
    */
   async function profilesFor(user: User): Promise<Profile[]> {
     if (user.admin) return [...profiles];
-    const rules = await store.listProfileGroups();
-    if (rules.length === 0) return [...profiles];
-    const mine = new Set(await store.listUserGroups(user.id));
-    return profiles.filter((p) => {
-      const groups = rules.filter((r) => r.profile === p.name).map((r) => r.group);
-      return groups.length === 0 || groups.some((g) => mine.has(g));
-    });
+    // One query for this user's answer per ruled profile, not a read of every rule.
+    const access = new Map(
+      (await store.profileAccess(user.id)).map((a) => [a.profile, a.allowed] as const),
+    );
+    return profiles.filter((p) => access.get(p.name) ?? true);
   }
 
   /** The profile a start uses: the one asked for if allowed, else the default or first allowed. */

@@ -28,7 +28,7 @@ import {
   type TokenRow,
   type UserRow,
 } from './postgres-rows.ts';
-import type { Store, UsageRow, UserQuery } from './types.ts';
+import type { GroupQuery, Store, UsageRow, UserQuery } from './types.ts';
 import { DAY_MS, HOUR_MS, containsPattern, prefixRange } from './user-query.ts';
 
 export interface PostgresStoreOptions {
@@ -293,6 +293,32 @@ function postgresStore(pool: pg.Pool): Store {
         [at.getTime(), userId],
       );
     },
+    // One statement per table for the whole batch; the latest time per row wins.
+    recordActivities: async (records) => {
+      if (records.length === 0) return;
+      const args = [
+        records.map((r) => r.userId),
+        records.map((r) => r.name),
+        records.map((r) => r.at.getTime()),
+      ];
+      await transaction(async (client) => {
+        await client.query(
+          `UPDATE servers s SET last_activity = GREATEST(COALESCE(s.last_activity, 0), a.at)
+           FROM (SELECT user_id, name, max(at) AS at
+                 FROM unnest($1::int[], $2::text[], $3::bigint[]) AS t(user_id, name, at)
+                 GROUP BY user_id, name) a
+           WHERE s.user_id = a.user_id AND s.name = a.name`,
+          args,
+        );
+        await client.query(
+          `UPDATE users u SET last_activity = GREATEST(COALESCE(u.last_activity, 0), a.at)
+           FROM (SELECT user_id, max(at) AS at
+                 FROM unnest($1::int[], $2::bigint[]) AS t(user_id, at) GROUP BY user_id) a
+           WHERE u.id = a.user_id`,
+          [args[0], args[2]],
+        );
+      });
+    },
     deleteServer: async (userId, name) => {
       await run('DELETE FROM servers WHERE user_id = $1 AND name = $2', [userId, name]);
     },
@@ -466,15 +492,29 @@ function postgresStore(pool: pg.Pool): Store {
         )
       )?.user_id,
 
-    listGroups: async () =>
-      groupRows(
-        await rows<{ name: string; member: string | null }>(
-          `SELECT g.name AS name, u.name AS member FROM groups g
-           LEFT JOIN group_members m ON m.group_id = g.id
+    listGroups: async (q) => {
+      const { where, args } = groupFilter(q);
+      const n = args.length;
+      const [page, count] = await Promise.all([
+        rows<{ name: string; member: string | null }>(
+          `WITH page AS (SELECT id, name FROM groups ${where}
+             ORDER BY name COLLATE "C" LIMIT $${String(n + 1)} OFFSET $${String(n + 2)})
+           SELECT page.name AS name, u.name AS member FROM page
+           LEFT JOIN group_members m ON m.group_id = page.id
            LEFT JOIN users u ON u.id = m.user_id
-           ORDER BY g.name COLLATE "C", u.name COLLATE "C"`,
+           ORDER BY page.name COLLATE "C", u.name COLLATE "C"`,
+          [...args, q.limit, q.offset],
         ),
-      ),
+        first<{ n: string }>(`SELECT count(*) AS n FROM groups ${where}`, args),
+      ]);
+      return { groups: groupRows(page), total: Number(count?.n ?? 0) };
+    },
+    existingGroups: async (names) =>
+      (
+        await rows<{ name: string }>('SELECT name FROM groups WHERE name = ANY($1::text[])', [
+          [...names],
+        ])
+      ).map((r) => r.name),
     createGroup: async (name) => {
       await run('INSERT INTO groups (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
     },
@@ -499,13 +539,25 @@ function postgresStore(pool: pg.Pool): Store {
         await client.query('DELETE FROM profile_groups WHERE group_name = $1', [name]);
         await client.query('DELETE FROM groups WHERE name = $1', [name]);
       }),
-    listProfileGroups: async () =>
+    listProfileGroups: async (profiles) =>
       (
         await rows<{ profile: string; group_name: string }>(
-          `SELECT profile, group_name FROM profile_groups
+          `SELECT profile, group_name FROM profile_groups WHERE profile = ANY($1::text[])
            ORDER BY profile COLLATE "C", group_name COLLATE "C"`,
+          [[...profiles]],
         )
       ).map((r) => ({ profile: r.profile, group: r.group_name })),
+    profileAccess: async (userId) =>
+      (
+        await rows<{ profile: string; allowed: boolean }>(
+          `SELECT r.profile AS profile, bool_or(m.user_id IS NOT NULL) AS allowed
+           FROM profile_groups r
+           LEFT JOIN groups g ON g.name = r.group_name
+           LEFT JOIN group_members m ON m.group_id = g.id AND m.user_id = $1
+           GROUP BY r.profile ORDER BY r.profile COLLATE "C"`,
+          [userId],
+        )
+      ).map((r) => ({ profile: r.profile, allowed: r.allowed })),
     setProfileGroups: (profile, groups) =>
       transaction(async (client) => {
         await client.query('DELETE FROM profile_groups WHERE profile = $1', [profile]);
@@ -525,6 +577,16 @@ function postgresStore(pool: pg.Pool): Store {
 }
 
 type Int8 = string;
+
+/** The WHERE clause of a GroupQuery (parameters $1…), shared by its page and its count. */
+function groupFilter(q: GroupQuery): { where: string; args: unknown[] } {
+  if (q.namePrefix === undefined || q.namePrefix === '') return { where: '', args: [] };
+  // Byte order, like SQLite (and the page's ORDER BY).
+  const { lower, upper } = prefixRange(q.namePrefix);
+  return upper === undefined
+    ? { where: 'WHERE name COLLATE "C" >= $1', args: [lower] }
+    : { where: 'WHERE name COLLATE "C" >= $1 AND name COLLATE "C" < $2', args: [lower, upper] };
+}
 
 /** The WHERE clause of a UserQuery (parameters $1…), shared by its page and its count. */
 function userFilter(q: UserQuery): { where: string; args: unknown[] } {

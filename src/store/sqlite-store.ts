@@ -11,6 +11,7 @@ import { groupRows, groupsByUser } from './group-rows.ts';
 import { migrationSql, migrations, type Migration } from './migrations.ts';
 import type {
   ApiToken,
+  GroupQuery,
   Invite,
   NewUser,
   RunOutcome,
@@ -142,6 +143,21 @@ export function openSqliteStore(path: string): Store {
       db.exec('ROLLBACK');
       throw e;
     }
+  };
+  // The server's time and the user's (users.last_activity, see migration 4) move together.
+  const touch = (userId: number, name: string, at: Date): void => {
+    run(
+      `UPDATE servers SET last_activity = MAX(COALESCE(last_activity, 0), ?)
+       WHERE user_id = ? AND name = ?`,
+      at.getTime(),
+      userId,
+      name,
+    );
+    run(
+      'UPDATE users SET last_activity = MAX(COALESCE(last_activity, 0), ?) WHERE id = ?',
+      at.getTime(),
+      userId,
+    );
   };
   // Uses the partial index server_runs_open.
   const endRun = (
@@ -334,22 +350,17 @@ export function openSqliteStore(path: string): Store {
           JSON.stringify(userIds),
         ).map(toServer),
       ),
-    // The server's time and the user's (users.last_activity, see migration 4) move together.
     recordActivity: (userId, name, at) =>
       p(() => {
         transaction(() => {
-          run(
-            `UPDATE servers SET last_activity = MAX(COALESCE(last_activity, 0), ?)
-             WHERE user_id = ? AND name = ?`,
-            at.getTime(),
-            userId,
-            name,
-          );
-          run(
-            'UPDATE users SET last_activity = MAX(COALESCE(last_activity, 0), ?) WHERE id = ?',
-            at.getTime(),
-            userId,
-          );
+          touch(userId, name, at);
+        });
+      }),
+    recordActivities: (records) =>
+      p(() => {
+        if (records.length === 0) return;
+        transaction(() => {
+          for (const r of records) touch(r.userId, r.name, r.at);
         });
       }),
     deleteServer: (userId, name) =>
@@ -540,18 +551,34 @@ export function openSqliteStore(path: string): Store {
         ),
       ),
 
-    listGroups: () =>
+    listGroups: (q) =>
       p(() => {
+        const { where, args } = groupFilter(q);
         const rows = all(
-          `SELECT g.name AS name, u.name AS member FROM groups g
-           LEFT JOIN group_members m ON m.group_id = g.id
+          `WITH page AS (SELECT id, name FROM groups ${where} ORDER BY name LIMIT ? OFFSET ?)
+           SELECT page.name AS name, u.name AS member FROM page
+           LEFT JOIN group_members m ON m.group_id = page.id
            LEFT JOIN users u ON u.id = m.user_id
-           ORDER BY g.name, u.name`,
+           ORDER BY page.name, u.name`,
+          ...args,
+          q.limit,
+          q.offset,
         );
-        return groupRows(
-          rows.map((r) => ({ name: str(r['name']), member: strOrNull(r['member']) })),
-        );
+        const total = Number(must(one(`SELECT count(*) AS n FROM groups ${where}`, ...args))['n']);
+        return {
+          groups: groupRows(
+            rows.map((r) => ({ name: str(r['name']), member: strOrNull(r['member']) })),
+          ),
+          total,
+        };
       }),
+    existingGroups: (names) =>
+      p(() =>
+        all(
+          'SELECT name FROM groups WHERE name IN (SELECT value FROM json_each(?))',
+          JSON.stringify(names),
+        ).map((r) => str(r['name'])),
+      ),
     createGroup: (name) =>
       p(() => void run('INSERT INTO groups (name) VALUES (?) ON CONFLICT (name) DO NOTHING', name)),
     setGroupMembers: (group, source, userIds) =>
@@ -577,11 +604,24 @@ export function openSqliteStore(path: string): Store {
           run('DELETE FROM groups WHERE name = ?', name);
         });
       }),
-    listProfileGroups: () =>
+    listProfileGroups: (profiles) =>
       p(() =>
-        all('SELECT profile, group_name FROM profile_groups ORDER BY profile, group_name').map(
-          (r) => ({ profile: str(r['profile']), group: str(r['group_name']) }),
-        ),
+        all(
+          `SELECT profile, group_name FROM profile_groups
+           WHERE profile IN (SELECT value FROM json_each(?)) ORDER BY profile, group_name`,
+          JSON.stringify(profiles),
+        ).map((r) => ({ profile: str(r['profile']), group: str(r['group_name']) })),
+      ),
+    profileAccess: (userId) =>
+      p(() =>
+        all(
+          `SELECT r.profile AS profile, max(m.user_id IS NOT NULL) AS allowed
+           FROM profile_groups r
+           LEFT JOIN groups g ON g.name = r.group_name
+           LEFT JOIN group_members m ON m.group_id = g.id AND m.user_id = ?
+           GROUP BY r.profile ORDER BY r.profile`,
+          userId,
+        ).map((r) => ({ profile: str(r['profile']), allowed: Number(r['allowed']) === 1 })),
       ),
     setProfileGroups: (profile, groups) =>
       p(() => {
@@ -631,6 +671,15 @@ export function migrateSqlite(db: DatabaseSync, list: readonly Migration[] = mig
       throw e;
     }
   }
+}
+
+/** The WHERE clause of a GroupQuery, shared by its page and its count. */
+function groupFilter(q: GroupQuery): { where: string; args: SQLInputValue[] } {
+  if (q.namePrefix === undefined || q.namePrefix === '') return { where: '', args: [] };
+  const { lower, upper } = prefixRange(q.namePrefix);
+  return upper === undefined
+    ? { where: 'WHERE name >= ?', args: [lower] }
+    : { where: 'WHERE name >= ? AND name < ?', args: [lower, upper] };
 }
 
 /** The WHERE clause of a UserQuery, shared by its page and its count. */

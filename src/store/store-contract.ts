@@ -244,6 +244,22 @@ export function storeContract(
         ['', 'b'],
       );
       assert.deepEqual(await store.listServersOf([]), []);
+      // A batch: one transaction, the latest time per server (and per user) wins, never an
+      // earlier one over a later stored one.
+      await store.recordActivities([
+        { userId: u.id, name: 'a', at: new Date(700) },
+        { userId: u.id, name: 'a', at: new Date(900) },
+        { userId: u.id, name: '', at: new Date(400) },
+        { userId: v.id, name: 'b', at: new Date(800) },
+      ]);
+      await store.recordActivities([]);
+      assert.equal((await store.getServer(u.id, 'a'))?.lastActivity?.getTime(), 900);
+      assert.equal((await store.getServer(u.id, ''))?.lastActivity?.getTime(), 500);
+      assert.equal((await store.getServer(v.id, 'b'))?.lastActivity?.getTime(), 800);
+      assert.equal((await store.getServer(v.id, ''))?.lastActivity, null);
+      const users = await store.lastActivityOf([u.id, v.id]);
+      assert.equal(users.get(u.id)?.getTime(), 900);
+      assert.equal(users.get(v.id)?.getTime(), 800);
       await store.deleteServer(u.id, '');
       assert.equal(await store.getServer(u.id, ''), undefined);
       await store.close();
@@ -675,39 +691,73 @@ export function storeContract(
       await store.createGroup('empty');
       await store.setUserGroups(u.id, 'local', ['staff']);
       await store.setUserGroups(u.id, 'oidc', ['staff', 'physics']);
-      assert.deepEqual(await store.listGroups(), [
-        { name: 'empty', members: [] },
-        { name: 'physics', members: ['lee'] },
-        { name: 'staff', members: ['lee'] },
-      ]);
+      const all = { offset: 0, limit: 100 };
+      assert.deepEqual(await store.listGroups(all), {
+        groups: [
+          { name: 'empty', members: [] },
+          { name: 'physics', members: ['lee'] },
+          { name: 'staff', members: ['lee'] },
+        ],
+        total: 3,
+      });
       await store.setProfileGroups('gpu', ['physics', 'staff', 'physics']);
       await store.setProfileGroups('big', ['staff']);
       await store.setProfileGroups('big', ['empty']);
-      assert.deepEqual(await store.listProfileGroups(), [
+      const profiles = ['big', 'gpu', 'small'];
+      assert.deepEqual(await store.listProfileGroups(profiles), [
         { profile: 'big', group: 'empty' },
         { profile: 'gpu', group: 'physics' },
         { profile: 'gpu', group: 'staff' },
+      ]);
+      assert.deepEqual(await store.listProfileGroups(['gpu']), [
+        { profile: 'gpu', group: 'physics' },
+        { profile: 'gpu', group: 'staff' },
+      ]);
+      // lee is in physics and staff (gpu), not in empty (big); unruled profiles are absent.
+      assert.deepEqual(await store.profileAccess(u.id), [
+        { profile: 'big', allowed: false },
+        { profile: 'gpu', allowed: true },
       ]);
       const v = await store.createUser({ name: 'max', admin: false, passwordHash: null });
       await store.setGroupMembers('physics', 'local', [v.id, u.id, v.id]);
       await store.setGroupMembers('physics', 'local', [v.id]);
       await store.setGroupMembers('new', 'local', [v.id]);
       assert.deepEqual(
-        (await store.listGroups()).map((g) => `${g.name}:${g.members.join(',')}`),
+        (await store.listGroups(all)).groups.map((g) => `${g.name}:${g.members.join(',')}`),
         ['empty:', 'new:max', 'physics:lee,max', 'staff:lee'],
         "lee's membership from the provider stays; the group is created",
       );
+      assert.deepEqual(await store.profileAccess(v.id), [
+        { profile: 'big', allowed: false },
+        { profile: 'gpu', allowed: true },
+      ]);
+      // A page is cut in SQL, counted over every match; a prefix filters both.
+      const page = await store.listGroups({ offset: 1, limit: 2 });
+      assert.deepEqual(
+        page.groups.map((g) => `${g.name}:${g.members.join(',')}`),
+        ['new:max', 'physics:lee,max'],
+      );
+      assert.equal(page.total, 4);
+      assert.deepEqual(await store.listGroups({ offset: 0, limit: 10, namePrefix: 'p' }), {
+        groups: [{ name: 'physics', members: ['lee', 'max'] }],
+        total: 1,
+      });
+      assert.deepEqual((await store.existingGroups(['staff', 'nope', 'new'])).sort(), [
+        'new',
+        'staff',
+      ]);
       await store.deleteGroup('physics');
       assert.deepEqual(await store.listUserGroups(u.id), ['staff']);
       assert.deepEqual(
-        (await store.listProfileGroups()).map((r) => `${r.profile}:${r.group}`),
+        (await store.listProfileGroups(profiles)).map((r) => `${r.profile}:${r.group}`),
         ['big:empty', 'gpu:staff'],
       );
       await store.setProfileGroups('gpu', []);
       assert.deepEqual(
-        (await store.listProfileGroups()).map((r) => r.profile),
+        (await store.listProfileGroups(profiles)).map((r) => r.profile),
         ['big'],
       );
+      assert.deepEqual(await store.profileAccess(u.id), [{ profile: 'big', allowed: false }]);
       await store.close();
     });
   });

@@ -115,6 +115,20 @@ export interface GroupWithMembers {
   readonly members: readonly string[];
 }
 
+export interface ActivityRecord {
+  readonly userId: number;
+  /** The server's name ('' for the default server). */
+  readonly name: string;
+  readonly at: Date;
+}
+
+export interface GroupQuery {
+  readonly offset: number;
+  readonly limit: number;
+  /** Names starting with this (as `UserQuery.namePrefix`). */
+  readonly namePrefix?: string;
+}
+
 /** An account at an OpenID Connect provider: `iss` and `sub` (OIDC Core 1.0 §5.7). */
 export interface ExternalIdentity {
   readonly issuer: string;
@@ -177,6 +191,8 @@ export interface Store {
   listServersOf(userIds: readonly number[]): Promise<ServerRecord[]>;
   /** Keeps the latest of the stored and the given time. */
   recordActivity(userId: number, name: string, at: Date): Promise<void>;
+  /** `recordActivity` for many servers in one transaction (the proxy's reports, batched). */
+  recordActivities(records: readonly ActivityRecord[]): Promise<void>;
   deleteServer(userId: number, name: string): Promise<void>;
 
   /**
@@ -246,8 +262,13 @@ export interface Store {
    */
   takeInvite(hash: string, now: Date): Promise<number | undefined>;
 
-  /** Every group, with or without members, sorted by name. */
-  listGroups(): Promise<GroupWithMembers[]>;
+  /**
+   * One page of groups (with or without members), sorted by name (code points), and how many
+   * match: the page is cut in SQL, so a hub with many groups reads only the page.
+   */
+  listGroups(query: GroupQuery): Promise<{ groups: GroupWithMembers[]; total: number }>;
+  /** Which of `names` are groups (in no particular order). */
+  existingGroups(names: readonly string[]): Promise<string[]>;
   /** Creates an empty group; creating one that exists does nothing. */
   createGroup(name: string): Promise<void>;
   /**
@@ -257,8 +278,13 @@ export interface Store {
   setGroupMembers(group: string, source: GroupSource, userIds: readonly number[]): Promise<void>;
   /** Deletes the group, its memberships and the profile rules naming it. */
   deleteGroup(name: string): Promise<void>;
-  /** Which groups may use which profile; a profile not listed may be used by everyone. */
-  listProfileGroups(): Promise<{ profile: string; group: string }[]>;
+  /** Which groups may use which of `profiles`; a profile not listed may be used by everyone. */
+  listProfileGroups(profiles: readonly string[]): Promise<{ profile: string; group: string }[]>;
+  /**
+   * The profiles that have group rules, each with whether `userId` is in one of its groups
+   * (one query, for every start: a profile not listed may be used by everyone).
+   */
+  profileAccess(userId: number): Promise<{ profile: string; allowed: boolean }[]>;
   /** Replaces the groups that may use `profile`; an empty list opens it to everyone. */
   setProfileGroups(profile: string, groups: readonly string[]): Promise<void>;
 

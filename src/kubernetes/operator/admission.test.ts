@@ -227,6 +227,21 @@ describe('Admission (over the watch caches)', () => {
     assert.deepEqual(admission.decide('ns/a', caches, written), { admit: true });
   });
 
+  it('wakes the head of the queue when a turn comes free, not every waiting server', () => {
+    const { caches, admission, written } = setup(1);
+    // Queue times 1..20 s: q01 first. With limit 1, PREPARE_BATCHES 2: one turn, plus three
+    // sets of one behind it, may change answer.
+    const names = Array.from({ length: 20 }, (_, i) => `q${String(i + 1).padStart(2, '0')}`);
+    for (const n of [...names].reverse()) {
+      caches.notebooks.items.push(notebook(n, queuedStatus(`2026-01-01T00:00:${n.slice(1)}Z`)));
+    }
+    caches.notebooks.items.push(notebook('a'));
+    for (const n of names) admission.decide(`ns/${n}`, caches, written);
+    assert.equal(admission.waiting().length, 19, 'q01 took the turn');
+    // q01 holds the turn (admitted): the head of who waits is q02...
+    assert.deepEqual(admission.waitingHead(caches, written), ['ns/q02', 'ns/q03', 'ns/q04']);
+  });
+
   it('forgets a server that stopped, so its next start queues again', () => {
     const { caches, admission, written } = setup(1);
     caches.notebooks.items.push(notebook('a'), notebook('b'));

@@ -221,6 +221,27 @@ export class Admission {
   }
 
   /**
+   * The waiting keys whose answer a freed turn can change, in queue order: those that may be
+   * admitted now or must be prepared (PREPARE_BATCHES sets of turns behind), not the whole
+   * queue. Waking everyone cost one decision per waiting server, each over every unsettled
+   * notebook: with 700 queued behind 1,000 starts, seconds of CPU per freed turn, which then
+   * paced the starts (bench/scale). Those further back are woken as the queue moves up.
+   */
+  waitingHead(caches: Caches, written: Written): string[] {
+    if (this.#waiting.size === 0) return [];
+    const limit = this.#options.limit();
+    if (limit === 0) return this.waiting();
+    const views = this.views(caches, written);
+    const starting = views.filter((v) => v.starting).length;
+    const count = Math.max(0, limit - starting) + (PREPARE_BATCHES + 1) * limit;
+    return views
+      .filter((v) => v.wantsToRun && !v.admitted && this.#waiting.has(v.key))
+      .sort(queueOrder)
+      .slice(0, count)
+      .map((v) => v.key);
+  }
+
+  /**
    * The notebooks that may hold or want a turn, as admission sees them: from the index of
    * notebooks asked to run whose status is not Running (./informers.ts), so a start's decision
    * never walks the servers that already run.

@@ -105,9 +105,11 @@ export function startOperator(options: OperatorOptions): RunningOperator {
       if (key === undefined) return;
       try {
         const result = await reconcileNotebook(deps, key);
-        // A turn came free: those waiting look again (each decides in queue order).
+        // A turn came free: the head of the queue looks again (each decides in queue order).
         if (deps.admission?.settle(key, deps.caches, deps.written) === true) {
-          for (const waiting of deps.admission.waiting()) q.add(waiting);
+          for (const waiting of deps.admission.waitingHead(deps.caches, deps.written)) {
+            q.add(waiting);
+          }
         }
         if (result.outcome === 'retry') {
           const delay = q.addRateLimited(key);
@@ -203,7 +205,9 @@ export function startOperator(options: OperatorOptions): RunningOperator {
     // A turn can also come free without an event (a start gone stale): look again now and then.
     const timers = options.timers ?? realTimers;
     const rewake = (): void => {
-      for (const waiting of deps.admission?.waiting() ?? []) q.add(waiting);
+      for (const waiting of deps.admission?.waitingHead(deps.caches, deps.written) ?? []) {
+        q.add(waiting);
+      }
       wakeTimer = timers.setTimeout(rewake, 5_000);
     };
     wakeTimer = timers.setTimeout(rewake, 5_000);

@@ -283,6 +283,23 @@ describe('admin console and portal forms', () => {
     assert.equal(unknown.status, 400);
   });
 
+  it('lists groups a page at a time; an environment keeps groups allowed on other pages', async () => {
+    const root = await t.signIn('root', 'root-password');
+    for (let i = 0; i < 55; i++) await t.store.createGroup(`g${String(i).padStart(2, '0')}`);
+    await t.store.setProfileGroups('gpu', ['g54']);
+    const first = await (await t.get('/hub/admin/groups', root.cookie)).text();
+    assert.match(first, /Members of g49/);
+    assert.doesNotMatch(first, /Members of g50/);
+    assert.match(first, /Page 1 of 2/);
+    // g54 lives on page 2 and is allowed: its box is on page 1's form too, ticked.
+    assert.match(first, /value="g54"\s+checked/);
+    const second = await (await t.get('/hub/admin/groups?page=2', root.cookie)).text();
+    assert.match(second, /Members of g50/);
+    assert.doesNotMatch(second, /Members of g49/);
+    const beyond = await (await t.get('/hub/admin/groups?page=9', root.cookie)).text();
+    assert.match(beyond, /Members of g54/, 'a page past the end shows the last');
+  });
+
   it('shows every server and stops all of them; draws usage as an SVG chart', async () => {
     const root = await t.signIn('root', 'root-password');
     const alice = await t.signIn('alice', 'alice-password');

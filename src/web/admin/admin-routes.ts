@@ -61,6 +61,7 @@ const notices: Record<string, (name: string) => string> = {
 const USAGE_DAYS = [7, 30, 90];
 /** 50 rows keep a users page far below 200 kB (admin-routes.test.ts measures it). */
 const USERS_PER_PAGE = 50;
+const GROUPS_PER_PAGE = 50;
 const SERVERS_PER_PAGE = 50;
 /** The servers view lists what the backend knows: a stopped server is only a store row. */
 const LISTED_PHASES: readonly ServerPhase[] = ['starting', 'running', 'stopping', 'failed'];
@@ -250,12 +251,28 @@ export function createAdminRoutes(deps: AdminDeps): Hono<WebEnv> {
 
   app.get('/hub/admin/groups', async (c) => {
     const identity = guards.admin(c);
-    const [groups, rules] = await Promise.all([store.listGroups(), store.listProfileGroups()]);
+    // A page of groups, cut in SQL; the rules of the configured profiles (few).
+    const asked = Number(c.req.query('page') ?? 1);
+    let page = Number.isSafeInteger(asked) && asked > 1 ? asked : 1;
+    const ask = (p: number) =>
+      store.listGroups({ offset: (p - 1) * GROUPS_PER_PAGE, limit: GROUPS_PER_PAGE });
+    let listed = await ask(page);
+    const pages = Math.max(1, Math.ceil(listed.total / GROUPS_PER_PAGE));
+    if (page > pages) listed = await ask((page = pages));
+    const rules = await store.listProfileGroups(servers.profiles.map((p) => p.name));
     const access = servers.profiles.map((profile) => ({
       profile,
       groups: rules.filter((r) => r.profile === profile.name).map((r) => r.group),
     }));
-    return c.html(adminGroupsPage(identity, guards.xsrf(identity), groups, access, noticeOf(c)));
+    return c.html(
+      adminGroupsPage(
+        identity,
+        guards.xsrf(identity),
+        { groups: listed.groups, total: listed.total, page, pages },
+        access,
+        noticeOf(c),
+      ),
+    );
   });
 
   async function memberIds(raw: string): Promise<number[]> {
@@ -298,8 +315,8 @@ export function createAdminRoutes(deps: AdminDeps): Hono<WebEnv> {
   app.post('/hub/admin/access', async (c) => {
     const { identity, form } = await guards.adminForm(c);
     const profile = servers.profileFor(text(form, 'profile'));
-    const known = new Set((await store.listGroups()).map((g) => g.name));
     const groups = texts(form, 'groups').map(groupName);
+    const known = new Set(await store.existingGroups(groups));
     const unknown = groups.find((g) => !known.has(g));
     if (unknown !== undefined) {
       throw new GanymedeError('bad_request', `There is no group called "${unknown}".`, {

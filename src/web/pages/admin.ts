@@ -329,14 +329,29 @@ export interface ProfileAccess {
   readonly groups: readonly string[];
 }
 
+/** One page of groups (`total` in all). */
+export interface GroupsPageView {
+  readonly groups: readonly GroupWithMembers[];
+  readonly total: number;
+  readonly page: number;
+  readonly pages: number;
+}
+
 export function adminGroupsPage(
   identity: Identity,
   xsrf: string,
-  groups: readonly GroupWithMembers[],
+  view: GroupsPageView,
   access: readonly ProfileAccess[],
   notice?: AdminNotice,
 ) {
+  const { groups } = view;
   const x = hidden('_xsrf', xsrf);
+  // Each environment's boxes: this page's groups and those it allows already (on any page), so
+  // saving from one page keeps what other pages hold.
+  const choices = (allowed: readonly string[]) =>
+    [...new Set([...groups.map((g) => g.name), ...allowed])].sort((a, b) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
   return adminShell(
     identity,
     xsrf,
@@ -348,7 +363,7 @@ export function adminGroupsPage(
         <p class="muted">
           An environment with no group ticked is open to everyone. Administrators may use all.
         </p>
-        ${groups.length === 0 ? html`<p>Create a group below to limit an environment to it.</p>` : ''}
+        ${view.total === 0 ? html`<p>Create a group below to limit an environment to it.</p>` : ''}
         <div class="access-list">
           ${access.map(
             ({ profile, groups: allowed }) =>
@@ -360,20 +375,20 @@ export function adminGroupsPage(
                     <span class="muted">(${allowed.length ? allowed.join(', ') : 'everyone'})</span>
                   </legend>
                   <div class="checks">
-                    ${groups.map(
+                    ${choices(allowed).map(
                       (g) =>
                         html`<label class="choice"
                           ><input
                             type="checkbox"
                             name="groups"
-                            value="${g.name}"
-                            ${allowed.includes(g.name) ? 'checked' : ''}
+                            value="${g}"
+                            ${allowed.includes(g) ? 'checked' : ''}
                           />
-                          ${g.name}</label
+                          ${g}</label
                         >`,
                     )}
                   </div>
-                  ${groups.length ? html`<button type="submit" class="quiet small">Save access to ${profile.displayName}</button>` : ''}
+                  ${choices(allowed).length ? html`<button type="submit" class="quiet small">Save access to ${profile.displayName}</button>` : ''}
                 </fieldset>
               </form>`,
           )}
@@ -381,7 +396,7 @@ export function adminGroupsPage(
       </section>
       <section class="card" aria-labelledby="groups-title">
         <h2 id="groups-title">Groups</h2>
-        ${groups.length === 0 ? html`<p class="muted">There are no groups yet.</p>` : ''}
+        ${view.total === 0 ? html`<p class="muted">There are no groups yet.</p>` : ''}
         ${groups.map(
           (g, i) =>
             html`<div class="group">
@@ -402,6 +417,7 @@ ${g.members.join(', ')}</textarea>
               </form>
             </div>`,
         )}
+        ${pager('Pages of groups', view.page, view.pages, (page) => `/hub/admin/groups${page > 1 ? `?page=${String(page)}` : ''}`)}
         <p class="hint" id="members-hint">
           User names separated by commas or new lines. Memberships from your organisation's sign-in
           are kept as they are.

@@ -10,6 +10,7 @@
  * so the stale-network sweep needs nothing new); pods go to the first with room. Pods of one
  * /24 reach their own gateway (the host) and that /24's pods.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { ip, ipNow } from './ip-command.ts';
 import { claimNetworkIndex, sweepNetwork, type NetworkClaim } from './claim.ts';
 import {
@@ -20,6 +21,22 @@ import {
   podAddress,
   podCidr,
 } from './names.ts';
+
+/**
+ * The host keeps one neighbour (ARP) entry per pod it talks to. Linux's defaults (garbage
+ * collection above 512 entries, a hard limit of 1,024, shared by every network on the host)
+ * left the scale benchmark's pods past the 512th unreachable ("neighbor table overflow" in the
+ * kernel log, startup probes timing out). Raised, never lowered, when a harness asks for many
+ * pods, as for a Kubernetes node with many pods.
+ */
+function raiseNeighbourLimits(pods: number): void {
+  if (pods <= 250) return;
+  const want = { gc_thresh1: pods * 2, gc_thresh2: pods * 4, gc_thresh3: pods * 8 };
+  for (const [name, value] of Object.entries(want)) {
+    const file = `/proc/sys/net/ipv4/neigh/default/${name}`;
+    if (Number(readFileSync(file, 'utf8')) < value) writeFileSync(file, String(value));
+  }
+}
 
 export interface PodInterface {
   /** Network namespace name (`ip netns`); its file is /run/netns/<netns>. */
@@ -50,6 +67,7 @@ export class PodNetwork {
 
   /** `pods`: how many pods at once the network must hold (default: one /24, 253). */
   static async create(options: { pods?: number } = {}): Promise<PodNetwork> {
+    raiseNeighbourLimits(options.pods ?? 0);
     const network = await PodNetwork.#createOne();
     try {
       for (let room = podsPerNetwork; room < (options.pods ?? 0); room += podsPerNetwork) {

@@ -97,7 +97,7 @@ async function snapshot(store: Store) {
       at(200),
     ),
     invite: await store.getInvite('invite-hash', t0),
-    access: await store.listProfileGroups(),
+    access: await store.listProfileGroups(['gpu', 'standard']),
   };
 }
 

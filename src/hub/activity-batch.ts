@@ -1,0 +1,59 @@
+/**
+ * Activity the proxy reports, written to the store in batches: one transaction per
+ * `flushMs` for every server used meanwhile, instead of one per report. The proxy already
+ * reports a server at most once a minute (src/proxy/activity-throttle.ts), but a hub that
+ * has just started hears from every running server at once: at 1,000 running servers that was
+ * 1,000 SQLite commits, each waiting for the disk on the event loop, seconds in which no
+ * request was answered (bench/scale, restart). The latest time per server wins.
+ */
+import type { ActivityRecord } from '../store/types.ts';
+
+export interface ActivityBatch {
+  add(userName: string, server: string, at: Date): void;
+  /** Writes what is pending now (at close). */
+  flush(): Promise<void>;
+}
+
+export function createActivityBatch(options: {
+  readonly flushMs: number;
+  readonly userIdOf: (name: string) => Promise<number | undefined>;
+  readonly write: (records: readonly ActivityRecord[]) => Promise<void>;
+  readonly onError: (error: unknown) => void;
+}): ActivityBatch {
+  let pending = new Map<string, { user: string; server: string; at: Date }>();
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> = Promise.resolve();
+
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const batch = [...pending.values()];
+    pending = new Map();
+    if (batch.length === 0) return writing;
+    // One write at a time, in order, so a later time never lands before an earlier one.
+    writing = writing.then(async () => {
+      try {
+        const records: ActivityRecord[] = [];
+        for (const r of batch) {
+          const userId = await options.userIdOf(r.user);
+          if (userId !== undefined) records.push({ userId, name: r.server, at: r.at });
+        }
+        if (records.length > 0) await options.write(records);
+      } catch (e) {
+        options.onError(e);
+      }
+    });
+    return writing;
+  };
+
+  return {
+    add(user, server, at) {
+      // '\n' cannot occur in a user name (src/names/user-names.ts), so keys never collide.
+      const key = `${user}\n${server}`;
+      const before = pending.get(key);
+      if (!before || before.at < at) pending.set(key, { user, server, at });
+      timer ??= setTimeout(() => void flush(), options.flushMs);
+    },
+    flush,
+  };
+}
