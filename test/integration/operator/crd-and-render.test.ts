@@ -52,7 +52,12 @@ describe('JupyterNotebook CRD on a real API server', () => {
     [
       'the reserved token variable',
       { image: 'i', env: { JUPYTER_TOKEN: 'x' } },
-      /spec\.env: .*JUPYTER_TOKEN is set by Ganymede/,
+      /spec\.env: .*JUPYTER_TOKEN, .* are set by Ganymede/,
+    ],
+    [
+      'a JupyterHub variable the hub sets',
+      { image: 'i', env: { JUPYTERHUB_API_TOKEN: 'x' } },
+      /spec\.env: .*JUPYTERHUB_API_TOKEN.* are set by Ganymede/,
     ],
     ['a bad variable name', { image: 'i', env: { '1A': 'x' } }, /spec\.env: .*variable names are/],
     ['a base URL without trailing slash', { image: 'i', baseUrl: '/user/a' }, /spec\.baseUrl/],
