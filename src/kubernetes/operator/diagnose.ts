@@ -127,6 +127,21 @@ function unschedulable(spec: NotebookSpec, text: string): Diagnosis {
   };
 }
 
+/** Container errors that retrying cannot fix: the image lacks the command, or the runtime
+ * refuses its configuration. */
+const permanentContainerError =
+  /executable file not found|no such file or directory|permission denied|exec format error|invalid|not supported/i;
+
+function cannotStart(detail: string): Diagnosis {
+  return {
+    severity: 'failed',
+    reason: 'ServerCannotStart',
+    message:
+      'The notebook server could not be started from this environment image. Ask your administrator, and mention the detail below.',
+    detail,
+  };
+}
+
 export interface DiagnoseInput {
   readonly spec: NotebookSpec;
   /** The newest pod of the notebook that is not being deleted. */
@@ -157,15 +172,14 @@ export function diagnose(input: DiagnoseInput): Diagnosis | undefined {
       case 'CrashLoopBackOff':
         return crashed(spec, container, input.logTail);
       case 'CreateContainerError':
+        // The kubelet retries this one, and on a busy node it is often passing ("context
+        // deadline exceeded", "failed to reserve container name"): the start waits, bounded
+        // by the start time-out. Only a cause that cannot pass by itself ends the start.
+        if (!permanentContainerError.test(waiting.message ?? '')) break;
+        return cannotStart(detail);
       case 'RunContainerError':
       case 'StartError':
-        return {
-          severity: 'failed',
-          reason: 'ServerCannotStart',
-          message:
-            'The notebook server could not be started from this environment image. Ask your administrator, and mention the detail below.',
-          detail,
-        };
+        return cannotStart(detail);
       default:
         break;
     }

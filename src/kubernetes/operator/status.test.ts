@@ -331,6 +331,35 @@ describe('diagnose', () => {
     assert.equal(fromEvent.reason, 'ImageUnavailable');
   });
 
+  it('waits through a passing CreateContainerError; ends the start on one that cannot pass', () => {
+    const waitingWith = (reason: string, message: string) =>
+      diagMaybe({ pod: pod({ node: 'n', waiting: { reason, message } }), claimExpected: false });
+    assert.equal(
+      waitingWith('CreateContainerError', 'context deadline exceeded'),
+      undefined,
+      'a busy node: the kubelet retries, the start waits',
+    );
+    assert.equal(
+      waitingWith(
+        'CreateContainerError',
+        'failed to reserve container name "notebook_x": is reserved',
+      ),
+      undefined,
+    );
+    const missing = waitingWith(
+      'CreateContainerError',
+      'failed to generate spec: failed to stat "/data": no such file or directory',
+    );
+    assert.equal(missing?.reason, 'ServerCannotStart');
+    assert.equal(missing.severity, 'failed');
+    assert.equal(
+      waitingWith('RunContainerError', 'exec: "jupyter": executable file not found in $PATH')
+        ?.reason,
+      'ServerCannotStart',
+    );
+    assert.equal(waitingWith('StartError', 'anything')?.reason, 'ServerCannotStart');
+  });
+
   it('explains an unschedulable memory, cpu or gpu request', () => {
     const memory = diag({
       spec: spec({ resources: { memory: '1000Gi', gpu: 0 } }),
