@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { quotasSchema } from '../config/schema.ts';
-import { checkStart, effectiveQuota, monthStart, type ActiveServer } from './quotas.ts';
+import { checkStart, effectiveQuota, monthStart, quotaUse, type ActiveServer } from './quotas.ts';
 
 const standard = { name: 'standard', displayName: 'Standard', cpu: '1', memory: '2Gi', gpu: 0 };
 const gpu = { name: 'gpu', displayName: 'GPU', cpu: '2', memory: '8Gi', gpu: 1 };
@@ -137,4 +137,29 @@ it('refuses a profile whose monthly hours are used up, saying when they reset', 
   // Hours of another profile do not count.
   assert.equal(check([], standard, { hours: [['gpu', 100]] }).allowed, true);
   assert.deepEqual(monthStart(now), new Date('2026-12-01T00:00:00Z'));
+});
+
+it('sums use against each limit that applies, for the admin console', () => {
+  const rows = quotaUse({
+    quota: effectiveQuota(quotas, 'bob', ['physics']),
+    active: [running('', standard), running('gpu', gpu)],
+    hoursThisMonth: new Map([['gpu', 12.25]]),
+    profiles: [standard, gpu],
+  });
+  assert.deepEqual(rows, [
+    { what: 'Servers at once', used: '2', limit: '2', full: true },
+    { what: 'CPU cores', used: '3', limit: '8', full: false },
+    { what: 'Memory', used: '10Gi', limit: '16Gi', full: false },
+    { what: 'GPUs', used: '1', limit: '1', full: true },
+    { what: 'Hours of GPU this month', used: '12.25', limit: '60', full: false },
+  ]);
+  assert.deepEqual(
+    quotaUse({
+      quota: effectiveQuota(undefined, 'bob', []),
+      active: [],
+      hoursThisMonth: new Map(),
+      profiles: [],
+    }),
+    [],
+  );
 });

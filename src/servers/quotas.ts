@@ -198,3 +198,69 @@ export function checkStart(input: {
   }
   return { allowed: true };
 }
+
+/** One quota that applies to a person, with their use of it (the admin console's user page). */
+export interface QuotaUseRow {
+  /** What is limited: "Servers at once", "CPU", "Memory", "GPUs", "Hours of GPU this month". */
+  readonly what: string;
+  readonly used: string;
+  readonly limit: string;
+  /** Whether the next start that needs any of it would be refused. */
+  readonly full: boolean;
+}
+
+/** Use against each limit that applies (absent fields have no row). */
+export function quotaUse(input: {
+  quota: EffectiveQuota;
+  active: readonly ActiveServer[];
+  hoursThisMonth: ReadonlyMap<string, number>;
+  profiles: readonly Pick<Profile, 'name' | 'displayName'>[];
+}): QuotaUseRow[] {
+  const { quota, active } = input;
+  const rows: QuotaUseRow[] = [];
+  const sum = (of: (p: ActiveServer['profile']) => number) =>
+    active.reduce((total, s) => total + of(s.profile), 0);
+  if (quota.maxServers !== undefined) {
+    rows.push({
+      what: 'Servers at once',
+      used: String(active.length),
+      limit: String(quota.maxServers),
+      full: active.length >= quota.maxServers,
+    });
+  }
+  if (quota.cpu !== undefined) {
+    const used = sum(cpuOf);
+    const limit = quantityValue(quota.cpu);
+    rows.push({ what: 'CPU cores', used: round(used), limit: round(limit), full: used >= limit });
+  }
+  if (quota.memory !== undefined) {
+    const used = sum(memoryOf);
+    const limit = quantityValue(quota.memory);
+    rows.push({
+      what: 'Memory',
+      used: used === 0 ? '0' : formatBytes(used),
+      limit: formatBytes(limit),
+      full: used >= limit,
+    });
+  }
+  if (quota.gpu !== undefined) {
+    const used = sum(gpuOf);
+    rows.push({
+      what: 'GPUs',
+      used: round(used),
+      limit: String(quota.gpu),
+      full: used >= quota.gpu,
+    });
+  }
+  for (const [name, limit] of Object.entries(quota.hoursPerMonth)) {
+    const used = input.hoursThisMonth.get(name) ?? 0;
+    const display = input.profiles.find((p) => p.name === name)?.displayName ?? name;
+    rows.push({
+      what: `Hours of ${display} this month`,
+      used: round(used),
+      limit: round(limit),
+      full: used >= limit,
+    });
+  }
+  return rows;
+}

@@ -22,7 +22,7 @@ import { GanymedeError } from '../errors/ganymede-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { userPathSegment } from '../names/user-names.ts';
 import type { RunOutcome, ServerRecord, ServerRun, Store, User } from '../store/types.ts';
-import { checkStart, effectiveQuota, monthStart } from './quotas.ts';
+import { checkStart, effectiveQuota, monthStart, quotaUse, type QuotaUseRow } from './quotas.ts';
 import { serverNameSchema } from './server-names.ts';
 
 export interface ServerServiceOptions {
@@ -226,19 +226,23 @@ export function createServerService(options: ServerServiceOptions) {
    * backend, so a start another replica has just opened counts; a run the backend reports
    * ended (a ready server that crashed, its run not yet closed) does not.
    */
-  async function checkQuota(user: User, serverName: string, profile: Profile): Promise<void> {
+  /** What the quotas need to know about a person; hours read for `hoursFor` (a profile name,
+   * or every profile with an hours limit when undefined) only when a limit applies. */
+  async function quotaState(user: User, hoursFor: string | undefined) {
     const quotas = options.quotas;
-    if (quotas === undefined) return;
     const at = now();
     const [groups, runs] = await Promise.all([
       store.listUserGroups(user.id),
       store.openRunsOf([user.id]),
     ]);
     const quota = effectiveQuota(quotas, user.name, groups);
-    const hoursThisMonth =
-      quota.hoursPerMonth[profile.name] === undefined
-        ? new Map<string, number>()
-        : await store.hoursByProfile(user.id, monthStart(at), at);
+    const needsHours =
+      hoursFor === undefined
+        ? Object.keys(quota.hoursPerMonth).length > 0
+        : quota.hoursPerMonth[hoursFor] !== undefined;
+    const hoursThisMonth = needsHours
+      ? await store.hoursByProfile(user.id, monthStart(at), at)
+      : new Map<string, number>();
     const live = await Promise.all(
       runs.map(async (run) => {
         if (run.readyAt === null) return true;
@@ -246,14 +250,21 @@ export function createServerService(options: ServerServiceOptions) {
         return phase !== 'stopped' && phase !== 'failed';
       }),
     );
+    const active = runs
+      .filter((_, i) => live[i])
+      .map((run) => ({
+        serverName: run.serverName,
+        profile: profiles.find((p) => p.name === run.profile),
+      }));
+    return { at, quota, hoursThisMonth, active };
+  }
+
+  async function checkQuota(user: User, serverName: string, profile: Profile): Promise<void> {
+    if (options.quotas === undefined) return;
+    const { at, quota, hoursThisMonth, active } = await quotaState(user, profile.name);
     const result = checkStart({
       quota,
-      active: runs
-        .filter((_, i) => live[i])
-        .map((run) => ({
-          serverName: run.serverName,
-          profile: profiles.find((p) => p.name === run.profile),
-        })),
+      active,
       serverName,
       profile,
       hoursThisMonth,
@@ -360,6 +371,16 @@ export function createServerService(options: ServerServiceOptions) {
     async states(user: User): Promise<ServerState[]> {
       const records = await serversOf(user);
       return Promise.all(records.map((r) => state(user, r.name)));
+    },
+
+    /**
+     * The person's use against each quota that applies (the admin console's user page): one
+     * user's groups, open runs and hours this month; empty without quotas.
+     */
+    async quotaUse(user: User): Promise<QuotaUseRow[]> {
+      if (options.quotas === undefined) return [];
+      const { quota, hoursThisMonth, active } = await quotaState(user, undefined);
+      return quotaUse({ quota, active, hoursThisMonth, profiles });
     },
 
     /** Whether the user has this server: the default always; a named one once created. */
