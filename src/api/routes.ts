@@ -48,6 +48,10 @@ const groupList = z.union([z.array(groupSchema), groupPageSchema]);
 const hiddenNote =
   'A request outside the caller’s rights on this user gets the same 404 as a missing user.';
 
+/** As JupyterHub answers a spawn its limits refuse (active_server_limit: 429). */
+const QUOTA_REFUSED =
+  'Refused by a quota (config `quotas`): the message names the limit and what to stop';
+
 export const apiRoutes: readonly ApiRoute[] = [
   {
     method: 'get',
@@ -180,6 +184,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     responses: {
       201: { description: 'Started and ready' },
       202: { description: 'Starting; follow progress_url' },
+      429: { description: QUOTA_REFUSED },
     },
     handler: startServer,
   },
@@ -223,6 +228,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     responses: {
       201: { description: 'Started and ready' },
       202: { description: 'Starting; follow progress_url' },
+      429: { description: QUOTA_REFUSED },
     },
     handler: startNamedServer,
   },

@@ -30,6 +30,34 @@ describe('REST API: servers', () => {
     assert.equal(t.backend.calls.length, 1);
   });
 
+  it('answers a start a quota refuses with 429 and the message, and starts nothing', async () => {
+    const t = await setupApi({ quotas: { users: { alice: { maxServers: 1 } } } });
+    await t.documented(
+      await t.api('POST', '/users/alice/server', { token: t.tokens.alice }),
+      'POST',
+      START,
+      201,
+    );
+    const refused = (await t.documented(
+      await t.api('POST', '/users/alice/servers/two', { token: t.tokens.alice }),
+      'POST',
+      NAMED,
+      429,
+    )) as { message: string };
+    assert.equal(
+      refused.message,
+      'You can run 1 server at once and 1 is running (the default one). Stop one to start this one.',
+    );
+    assert.equal(t.backend.calls.length, 1);
+    // bob has no quota.
+    await t.documented(
+      await t.api('POST', '/users/bob/servers/two', { token: t.tokens.bob }),
+      'POST',
+      NAMED,
+      201,
+    );
+  });
+
   it('refuses an unknown profile or option, naming the field, and starts nothing', async () => {
     const t = await setupApi();
     for (const [body, field] of [

@@ -27,10 +27,12 @@ export interface ApiHarnessOptions {
   readonly mode?: FakeMode;
   readonly pageDefaultLimit?: number;
   readonly slowStopMs?: number;
+  /** The config's `quotas` (parsed by the config schema). */
+  readonly quotas?: Record<string, unknown>;
 }
 
 export async function setupApi(options: ApiHarnessOptions = {}) {
-  const config = parseConfig({});
+  const config = parseConfig(options.quotas ? { quotas: options.quotas } : {});
   const store = openSqliteStore(':memory:');
   // One clock for the auth service and the API, moved by tests (never slept on).
   const clock = { ms: Date.now() };
@@ -41,6 +43,7 @@ export async function setupApi(options: ApiHarnessOptions = {}) {
     backend,
     profiles: config.profiles,
     log: silentLogger,
+    ...(config.quotas ? { quotas: config.quotas } : {}),
   });
   const app = createWebApp({
     auth,

@@ -88,3 +88,32 @@ it('takes the dummy authenticator only on loopback, or with auth.allowInsecure',
   // A local hub is not concerned: allowInsecure means nothing without dummy.
   assert.equal(parseConfig({ hub: { host: '0.0.0.0' } }).auth.type, 'local');
 });
+
+it('reads quotas, and refuses hours for a profile that does not exist, naming the key', () => {
+  const profiles = [
+    { name: 'standard', displayName: 'Standard', default: true },
+    { name: 'gpu', displayName: 'GPU', gpu: 1 },
+  ];
+  const config = parseConfig({
+    profiles,
+    quotas: {
+      default: { maxServers: 2, cpu: '4', memory: '16Gi', gpu: 1, hoursPerMonth: { gpu: 20 } },
+      groups: { physics: { cpu: '8', hoursPerMonth: { gpu: 60 } } },
+      users: { alice: { maxServers: 3 } },
+    },
+  });
+  assert.deepEqual(config.quotas?.groups, { physics: { cpu: '8', hoursPerMonth: { gpu: 60 } } });
+  assert.deepEqual(config.quotas.users, { alice: { maxServers: 3 } });
+  assert.throws(
+    () =>
+      parseConfig({ profiles, quotas: { groups: { physics: { hoursPerMonth: { gpus: 60 } } } } }),
+    (e: Error) =>
+      e.message.includes('quotas.groups.physics.hoursPerMonth.gpus') &&
+      e.message.includes('names no profile (profiles: standard, gpu)'),
+  );
+  assert.throws(
+    () => parseConfig({ quotas: { default: { memory: 'lots' } } }),
+    (e: Error) =>
+      e.message.includes('quotas.default.memory') && e.message.includes('(example: 16Gi)'),
+  );
+});

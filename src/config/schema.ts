@@ -170,6 +170,31 @@ export const kubernetesBackendSchema = z.strictObject({
 });
 export type KubernetesBackendConfig = z.infer<typeof kubernetesBackendSchema>;
 
+/** One set of limits (src/servers/quotas.ts applies them); every field unset means no limit. */
+export const quotaSchema = z.strictObject({
+  /** Servers starting or running at once. */
+  maxServers: z.int().min(0).max(1000).optional(),
+  /** CPU the person's starting and running servers may reserve together (profiles' `cpu`). */
+  cpu: quantity.optional(),
+  /** Memory they may reserve together (profiles' `memory`). */
+  memory: quantity.optional(),
+  /** GPUs they may hold together (profiles' `gpu`). */
+  gpu: z.int().min(0).max(1000).optional(),
+  /** Hours per calendar month (UTC) per profile name. */
+  hoursPerMonth: z.record(z.string().min(1), z.number().min(0).max(744)).optional(),
+});
+export type Quota = z.infer<typeof quotaSchema>;
+
+export const quotasSchema = z.strictObject({
+  /** Everyone's limits, unless a group or the person sets the field. */
+  default: quotaSchema.default({}),
+  /** Per group: a member gets the most generous value among their groups that set a field. */
+  groups: z.record(z.string().min(1), quotaSchema).default({}),
+  /** Per user name: overrides groups and the default, field by field. */
+  users: z.record(z.string().min(1), quotaSchema).default({}),
+});
+export type QuotasConfig = z.infer<typeof quotasSchema>;
+
 export const configSchema = z
   .strictObject({
     hub: z
@@ -306,8 +331,11 @@ export const configSchema = z
         'profile names must be unique',
       )
       .default(defaultProfiles),
+    /** Per-person limits on servers, CPU, memory, GPUs and monthly hours (src/servers/quotas.ts). */
+    quotas: quotasSchema.optional(),
   })
   .superRefine((config, ctx) => {
+    quotaProfileIssues(config, ctx);
     const { auth } = config;
     if (auth.type !== 'dummy') {
       if (auth.dummy !== undefined) {
@@ -335,6 +363,31 @@ export const configSchema = z
     }
   });
 export type Config = z.infer<typeof configSchema>;
+
+/** A profile named in a quota's `hoursPerMonth` must exist: a typo would silently limit nothing. */
+function quotaProfileIssues(
+  config: { profiles: Profile[]; quotas?: QuotasConfig | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (config.quotas === undefined) return;
+  const names = new Set(config.profiles.map((p) => p.name));
+  const { default: byDefault, groups, users } = config.quotas;
+  const scopes: [(string | number)[], Quota][] = [
+    [['quotas', 'default'], byDefault],
+    ...Object.entries(groups).map(([g, q]): [string[], Quota] => [['quotas', 'groups', g], q]),
+    ...Object.entries(users).map(([u, q]): [string[], Quota] => [['quotas', 'users', u], q]),
+  ];
+  for (const [path, quota] of scopes) {
+    for (const key of Object.keys(quota.hoursPerMonth ?? {})) {
+      if (names.has(key)) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'hoursPerMonth', key],
+        message: `names no profile (profiles: ${[...names].join(', ')})`,
+      });
+    }
+  }
+}
 
 /** Whether only this machine can reach an address the hub listens on. */
 export function isLoopbackHost(host: string): boolean {
@@ -427,4 +480,13 @@ export const configExamples: Record<string, string> = {
   'profiles[].defaultUrl': '/lab/tree/README.ipynb',
   'profiles[].idleTimeoutMinutes': '60',
   'profiles[].default': 'true',
+  quotas: '{ default: { maxServers: 2, cpu: "4", memory: 16Gi, gpu: 1 } }',
+  'quotas.default': '{ maxServers: 2, cpu: "4", memory: 16Gi, gpu: 1, hoursPerMonth: { gpu: 20 } }',
+  'quotas.default.maxServers': '2',
+  'quotas.default.cpu': '"4" or "2500m"',
+  'quotas.default.memory': '16Gi',
+  'quotas.default.gpu': '1',
+  'quotas.default.hoursPerMonth': '{ gpu: 20 } (profile name: hours per calendar month, UTC)',
+  'quotas.groups': '{ physics: { cpu: "8", hoursPerMonth: { gpu: 60 } } }',
+  'quotas.users': '{ alice: { maxServers: 3 } }',
 };

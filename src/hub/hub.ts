@@ -96,6 +96,7 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     backend: withSpawnTiming(backend, metrics.observeSpawn),
     profiles: config.profiles,
     maxPerUser: config.servers.maxPerUser,
+    ...(config.quotas ? { quotas: config.quotas } : {}),
     log,
     hub: {
       apiUrl: () => serversReach.apiUrl,

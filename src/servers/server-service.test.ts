@@ -6,12 +6,13 @@ import { silentLogger } from '../logging/logger.ts';
 import { openSqliteStore } from '../store/sqlite-store.ts';
 import { createServerService } from './server-service.ts';
 
-async function setup(mode: FakeMode = 'ok') {
+async function setup(mode: FakeMode = 'ok', extra: Record<string, unknown> = {}) {
   const config = parseConfig({
     profiles: [
       { name: 'small', displayName: 'Small', default: true },
       { name: 'gpu', displayName: 'GPU', gpu: 1 },
     ],
+    ...extra,
   });
   const store = openSqliteStore(':memory:');
   let clock = 1_000_000;
@@ -29,6 +30,7 @@ async function setup(mode: FakeMode = 'ok') {
     profiles: config.profiles,
     log: silentLogger,
     now: () => new Date(clock),
+    ...(config.quotas ? { quotas: config.quotas } : {}),
   });
   const alice = await store.createUser({ name: 'alice', admin: false, passwordHash: null });
   const root = await store.createUser({ name: 'root', admin: true, passwordHash: null });
@@ -392,5 +394,55 @@ describe('server service: named servers', () => {
     });
     assert.deepEqual(await servers.reconcile(), { adopted: 0, markedStopped: 1 });
     assert.deepEqual(revoked, [`${String(user.id)}/`]);
+  });
+
+  it('refuses a start beyond the quotas before anything is created, groups granting more', async () => {
+    const t = await setup('ok', {
+      quotas: {
+        default: { maxServers: 1, hoursPerMonth: { gpu: 1 } },
+        groups: { physics: { maxServers: 2 } },
+      },
+    });
+    await t.servers.start(t.alice, '', 'small');
+    await t.settle();
+    await assert.rejects(t.servers.start(t.alice, 'more', 'small'), {
+      code: 'too_many_requests',
+      status: 429,
+      userMessage:
+        'You can run 1 server at once and 1 is running (the default one). Stop one to start this one.',
+    });
+    assert.equal(await t.store.getServer(t.alice.id, 'more'), undefined, 'no row created');
+    assert.deepEqual(
+      (await t.store.openRunsOf([t.alice.id])).map((r) => r.serverName),
+      [''],
+      'no run opened',
+    );
+    // Starting the running one again joins it: not re-checked, not refused.
+    await t.servers.start(t.alice, '', 'small');
+    // A group grants more.
+    await t.store.setUserGroups(t.alice.id, 'local', ['physics']);
+    await t.servers.start(t.alice, 'more', 'small');
+    await t.settle();
+    assert.equal((await t.store.openRunsOf([t.alice.id])).length, 2);
+    // Monthly hours: an hour of GPU used up refuses the next GPU start.
+    await t.servers.stop(t.alice, 'more');
+    await t.servers.start(t.alice, 'g', 'gpu');
+    await t.settle();
+    t.tick(3_600_000);
+    await t.servers.stop(t.alice, 'g');
+    await assert.rejects(t.servers.start(t.alice, 'g', 'gpu'), {
+      code: 'too_many_requests',
+      userMessage: /^You have used your 1 hour of GPU this month; it resets on 1 February\.$/,
+    });
+  });
+
+  it('lets only as many of one person’s simultaneous starts through as the quota allows', async () => {
+    const t = await setup('ok', { quotas: { default: { maxServers: 2 } } });
+    const results = await Promise.allSettled(
+      ['', 'a', 'b', 'c'].map((name) => t.servers.start(t.alice, name, 'small')),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 2);
+    assert.equal(results.filter((r) => r.status === 'rejected').length, 2);
+    assert.equal((await t.store.openRunsOf([t.alice.id])).length, 2);
   });
 });

@@ -17,11 +17,12 @@ import type {
   ServerRef,
   ServerStatus,
 } from '../backends/types.ts';
-import type { Profile } from '../config/schema.ts';
+import type { Profile, QuotasConfig } from '../config/schema.ts';
 import { GanymedeError } from '../errors/ganymede-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { userPathSegment } from '../names/user-names.ts';
 import type { RunOutcome, ServerRecord, ServerRun, Store, User } from '../store/types.ts';
+import { checkStart, effectiveQuota, monthStart, quotaUse, type QuotaUseRow } from './quotas.ts';
 import { serverNameSchema } from './server-names.ts';
 
 export interface ServerServiceOptions {
@@ -31,6 +32,8 @@ export interface ServerServiceOptions {
   readonly log: Logger;
   /** Servers one user may have, the default one included (`servers.maxPerUser`). Default 3. */
   readonly maxPerUser?: number;
+  /** Per-person limits (config `quotas`), checked at each start; unset: none. */
+  readonly quotas?: QuotasConfig;
   readonly now?: () => Date;
   /**
    * At start-up, an open run younger than this whose server the backend does not report is
@@ -217,6 +220,67 @@ export function createServerService(options: ServerServiceOptions) {
     );
   }
 
+  /**
+   * Refuses a start beyond the person's quotas (src/servers/quotas.ts). Their starting and
+   * running servers are the store's open runs, which every replica writes before reaching the
+   * backend, so a start another replica has just opened counts; a run the backend reports
+   * ended (a ready server that crashed, its run not yet closed) does not.
+   */
+  /** What the quotas need to know about a person; hours read for `hoursFor` (a profile name,
+   * or every profile with an hours limit when undefined) only when a limit applies. */
+  async function quotaState(user: User, hoursFor: string | undefined) {
+    const quotas = options.quotas;
+    const at = now();
+    const [groups, runs] = await Promise.all([
+      store.listUserGroups(user.id),
+      store.openRunsOf([user.id]),
+    ]);
+    const quota = effectiveQuota(quotas, user.name, groups);
+    const needsHours =
+      hoursFor === undefined
+        ? Object.keys(quota.hoursPerMonth).length > 0
+        : quota.hoursPerMonth[hoursFor] !== undefined;
+    const hoursThisMonth = needsHours
+      ? await store.hoursByProfile(user.id, monthStart(at), at)
+      : new Map<string, number>();
+    const live = await Promise.all(
+      runs.map(async (run) => {
+        if (run.readyAt === null) return true;
+        const { phase } = await backend.status({ user: user.name, server: run.serverName });
+        return phase !== 'stopped' && phase !== 'failed';
+      }),
+    );
+    const active = runs
+      .filter((_, i) => live[i])
+      .map((run) => ({
+        serverName: run.serverName,
+        profile: profiles.find((p) => p.name === run.profile),
+      }));
+    return { at, quota, hoursThisMonth, active };
+  }
+
+  async function checkQuota(user: User, serverName: string, profile: Profile): Promise<void> {
+    if (options.quotas === undefined) return;
+    const { at, quota, hoursThisMonth, active } = await quotaState(user, profile.name);
+    const result = checkStart({
+      quota,
+      active,
+      serverName,
+      profile,
+      hoursThisMonth,
+      now: at,
+    });
+    if (!result.allowed) {
+      // 429, as JupyterHub answers a spawn its own limits refuse (active_server_limit and
+      // concurrent_spawn_limit: "Active user limit exceeded"): the request was fine, the
+      // person is over a limit that frees up when something stops or the month turns.
+      throw new GanymedeError('too_many_requests', result.message, {
+        field: 'profile',
+        detail: `quota refused ${user.name}'s start of "${serverName}" (${profile.name})`,
+      });
+    }
+  }
+
   /** The user's server records, the default server first, then named ones by name. */
   function serversOf(user: User): Promise<ServerRecord[]> {
     return store.listServersOf([user.id]);
@@ -309,6 +373,16 @@ export function createServerService(options: ServerServiceOptions) {
       return Promise.all(records.map((r) => state(user, r.name)));
     },
 
+    /**
+     * The person's use against each quota that applies (the admin console's user page): one
+     * user's groups, open runs and hours this month; empty without quotas.
+     */
+    async quotaUse(user: User): Promise<QuotaUseRow[]> {
+      if (options.quotas === undefined) return [];
+      const { quota, hoursThisMonth, active } = await quotaState(user, undefined);
+      return quotaUse({ quota, active, hoursThisMonth, profiles });
+    },
+
     /** Whether the user has this server: the default always; a named one once created. */
     async has(user: User, serverName: string): Promise<boolean> {
       if (serverName === '') return true;
@@ -349,26 +423,33 @@ export function createServerService(options: ServerServiceOptions) {
       const current = await backend.status(ref);
       // Already running or starting (maybe through another replica): the backend joins it.
       if (current.phase === 'running' || current.phase === 'starting') return;
-      if (record === undefined) {
-        const created = await store.createServer(
-          { userId: user.id, name: serverName, profile: profile.name, createdAt: now() },
-          maxPerUser, // the default server always has room: it counts whether or not it has a row
-        );
-        if (created === 'full') throw fullError();
-      } else if (record.profile !== profile.name) {
-        await store.setServerProfile(user.id, serverName, profile.name);
-      }
-      const at = now();
-      await history('a start', async () => {
-        await store.beginRun({
-          userId: user.id,
-          serverName,
-          profile: profile.name,
-          requestedAt: at,
+      const open = async () => {
+        await checkQuota(user, serverName, profile);
+        if (record === undefined) {
+          const created = await store.createServer(
+            { userId: user.id, name: serverName, profile: profile.name, createdAt: now() },
+            maxPerUser, // the default server always has room: it counts whether or not it has a row
+          );
+          if (created === 'full') throw fullError();
+        } else if (record.profile !== profile.name) {
+          await store.setServerProfile(user.id, serverName, profile.name);
+        }
+        const at = now();
+        await history('a start', async () => {
+          await store.beginRun({
+            userId: user.id,
+            serverName,
+            profile: profile.name,
+            requestedAt: at,
+          });
+          // Pressing Start is a use: the admin console and the active-users metric show it.
+          await store.recordActivity(user.id, serverName, at);
         });
-        // Pressing Start is a use: the admin console and the active-users metric show it.
-        await store.recordActivity(user.id, serverName, at);
-      });
+      };
+      // With quotas, the check and the opening of the run are one step per person across
+      // replicas: a second start waits, then sees the first one's open run.
+      if (options.quotas === undefined) await open();
+      else await store.withUserLock(user.id, open);
       log.info({ user: user.name, server: serverName, profile: profile.name }, 'starting server');
       const hub = hubConnection(user, serverName);
       backend

@@ -30,6 +30,7 @@ import {
 } from './postgres-rows.ts';
 import type { GroupQuery, Store, UsageRow, UserQuery } from './types.ts';
 import { DAY_MS, HOUR_MS, containsPattern, prefixRange } from './user-query.ts';
+import { keyedLock } from './user-lock.ts';
 
 export interface PostgresStoreOptions {
   /** Most connections this hub replica opens. Default 10 (node-postgres' default). */
@@ -70,10 +71,22 @@ export async function openPostgresStore(
       cause: e,
     });
   }
-  return postgresStore(pool);
+  // Connections that hold a user's advisory lock while the locked work uses `pool`: apart, so
+  // holders can never take every connection the work itself needs. Waiting is in this process
+  // (no connect timeout: a start waits its turn behind the same user's, bounded by the work).
+  const lockPool = new pg.Pool({
+    connectionString: url,
+    max: LOCK_CONNECTIONS,
+    application_name: 'ganymede-hub-locks',
+  });
+  lockPool.on('error', options.onIdleError ?? (() => undefined));
+  return postgresStore(pool, lockPool);
 }
 
-function postgresStore(pool: pg.Pool): Store {
+/** Users whose lock this replica can hold at once; more wait in this process. */
+const LOCK_CONNECTIONS = 4;
+
+function postgresStore(pool: pg.Pool, lockPool: pg.Pool): Store {
   const query = async <R extends pg.QueryResultRow>(sql: string, args: unknown[]) => {
     try {
       return await pool.query<R>(sql, args);
@@ -115,6 +128,37 @@ function postgresStore(pool: pg.Pool): Store {
   // Uses the partial index server_runs_open.
   const endRunSql = `UPDATE server_runs SET ended_at = $1, outcome = $2, message = $5
     WHERE user_id = $3 AND server_name = $4 AND ended_at IS NULL`;
+
+  const localLock = keyedLock();
+  /**
+   * A session-level advisory lock on a connection of its own (from `lockPool`), held while
+   * `fn` runs: every replica on this database waits for it. Not a transaction around `fn`,
+   * because `fn` uses the pool (and may wait on the backend) meanwhile. The key pairs a
+   * constant for "user lock" with the user id (the two-int form of pg_advisory_lock).
+   */
+  const advisoryLock = async <T>(userId: number, fn: () => Promise<T>): Promise<T> => {
+    const client = await lockPool.connect().catch((e: unknown) => {
+      throw storeError(e);
+    });
+    try {
+      await client.query('SELECT pg_advisory_lock($1, $2)', [USER_LOCK_CLASS, userId]);
+    } catch (e) {
+      client.release(e as Error);
+      throw storeError(e);
+    }
+    let broken: Error | undefined;
+    try {
+      return await fn();
+    } finally {
+      await client
+        .query('SELECT pg_advisory_unlock($1, $2)', [USER_LOCK_CLASS, userId])
+        .catch((e: unknown) => {
+          // Dropping the connection (release with an error) releases its session locks.
+          broken = e as Error;
+        });
+      client.release(broken);
+    }
+  };
 
   return {
     async createUser(user) {
@@ -465,6 +509,24 @@ function postgresStore(pool: pg.Pool): Store {
           [profile, limit],
         )
       ).map((r) => Number(r.ms)),
+    // One user's runs (server_runs_server), those ready before now and not ended before since.
+    hoursByProfile: async (userId, since, now) =>
+      new Map(
+        (
+          await rows<{ profile: string; ms: string }>(
+            `SELECT profile,
+               sum(GREATEST(0, LEAST(COALESCE(ended_at, $3::bigint), $3::bigint)
+                 - GREATEST(ready_at, $2::bigint))) AS ms
+             FROM server_runs
+             WHERE user_id = $1 AND ready_at < $3::bigint
+               AND (ended_at IS NULL OR ended_at > $2::bigint)
+             GROUP BY profile ORDER BY profile COLLATE "C"`,
+            [userId, since.getTime(), now.getTime()],
+          )
+        ).map((r) => [r.profile, Number(r.ms) / HOUR_MS] as const),
+      ),
+    // The same user's waiters queue in this process first, so they hold no lock connection.
+    withUserLock: (userId, fn) => localLock(userId, () => advisoryLock(userId, fn)),
     usage: async (from, to, now) =>
       usageRows(await rows<UsageSqlRow>(USAGE_SQL, [from.getTime(), to.getTime(), now.getTime()])),
 
@@ -572,7 +634,7 @@ function postgresStore(pool: pg.Pool): Store {
         await rows<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
       ).map((r) => r.version),
     // pg's Pool.end() rejects when called twice; closing is idempotent here.
-    close: () => (closing ??= pool.end()),
+    close: () => (closing ??= Promise.all([pool.end(), lockPool.end()]).then(() => undefined)),
   };
 }
 
@@ -616,6 +678,9 @@ function userFilter(q: UserQuery): { where: string; args: unknown[] } {
   }
   return { where: terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '', args };
 }
+
+/** First half of the advisory lock key of `withUserLock` ("gu" for Ganymede user). */
+const USER_LOCK_CLASS = 0x6775;
 
 /**
  * Usage per UTC day and profile, and per profile for the period, by the rules of

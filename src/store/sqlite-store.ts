@@ -24,6 +24,7 @@ import type {
   UserQuery,
 } from './types.ts';
 import { DAY_MS, HOUR_MS, containsPattern, prefixRange } from './user-query.ts';
+import { keyedLock } from './user-lock.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -176,6 +177,7 @@ export function openSqliteStore(path: string): Store {
       userId,
       serverName,
     );
+  const userLock = keyedLock();
 
   return {
     createUser(user: NewUser) {
@@ -512,6 +514,25 @@ export function openSqliteStore(path: string): Store {
           limit,
         ).map((r) => Number(r['ms'])),
       ),
+    // One user's runs (server_runs_server), those ready before now and not ended before since.
+    hoursByProfile: (userId, since, now) =>
+      p(
+        () =>
+          new Map(
+            all(
+              `SELECT profile,
+                 sum(MAX(0, MIN(COALESCE(ended_at, ?3), ?3) - MAX(ready_at, ?2))) AS ms
+               FROM server_runs
+               WHERE user_id = ?1 AND ready_at < ?3 AND (ended_at IS NULL OR ended_at > ?2)
+               GROUP BY profile ORDER BY profile`,
+              userId,
+              since.getTime(),
+              now.getTime(),
+            ).map((r) => [str(r['profile']), Number(r['ms']) / HOUR_MS] as const),
+          ),
+      ),
+    // One process owns a SQLite file, so a lock in this process is a lock for the store.
+    withUserLock: (userId, fn) => userLock(userId, fn),
     usage: (from, to, now) =>
       p(() =>
         usageRows(

@@ -603,6 +603,93 @@ export function storeContract(
       await store.close();
     });
 
+    it("sums one user's ready hours per profile since a time, open runs up to now", async () => {
+      const store = await open();
+      const jo = await store.createUser({ name: 'jo', admin: false, passwordHash: null });
+      const al = await store.createUser({ name: 'al', admin: false, passwordHash: null });
+      const at = (iso: string) => new Date(iso);
+      const ran = async (
+        userId: number,
+        serverName: string,
+        profile: string,
+        ready: string | null,
+        ended: string | null,
+      ) => {
+        await store.beginRun({
+          userId,
+          serverName,
+          profile,
+          requestedAt: at(ready ?? ended ?? '2026-12-02T00:00:00Z'),
+        });
+        if (ready !== null) await store.markRunReady(userId, serverName, at(ready));
+        if (ended !== null) await store.endRun(userId, serverName, at(ended), 'stopped');
+      };
+      // Across the month's start: only the 2 hours after it count.
+      await ran(jo.id, '', 'gpu', '2026-11-30T22:00:00Z', '2026-12-01T02:00:00Z');
+      // Ended before the month: nothing.
+      await ran(jo.id, '', 'gpu', '2026-11-10T00:00:00Z', '2026-11-10T05:00:00Z');
+      // Never ready (a failed start): nothing.
+      await ran(jo.id, 'b', 'gpu', null, '2026-12-02T00:00:00Z');
+      await ran(jo.id, 'c', 'standard', '2026-12-03T10:00:00Z', '2026-12-03T11:30:00Z');
+      // Still open: counts up to now.
+      await ran(jo.id, 'd', 'gpu', '2026-12-04T20:00:00Z', null);
+      // Another user's hours are theirs.
+      await ran(al.id, '', 'gpu', '2026-12-02T00:00:00Z', '2026-12-02T09:00:00Z');
+      const since = at('2026-12-01T00:00:00Z');
+      const now = at('2026-12-04T22:30:00Z');
+      assert.deepEqual(
+        await store.hoursByProfile(jo.id, since, now),
+        new Map([
+          ['gpu', 4.5],
+          ['standard', 1.5],
+        ]),
+      );
+      assert.deepEqual(await store.hoursByProfile(al.id, since, now), new Map([['gpu', 9]]));
+      const none = await store.createUser({ name: 'no', admin: false, passwordHash: null });
+      assert.deepEqual(await store.hoursByProfile(none.id, since, now), new Map());
+      await store.close();
+    });
+
+    it('runs the work of one user under a lock: two at once never overlap', async () => {
+      const store = await open();
+      const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+      const log: string[] = [];
+      let inside = 0;
+      let most = 0;
+      const work = (user: number, tag: string) =>
+        store.withUserLock(user, async () => {
+          inside++;
+          most = Math.max(most, inside);
+          log.push(`${tag} in`);
+          await tick();
+          log.push(`${tag} out`);
+          inside--;
+          return tag;
+        });
+      const results = await Promise.all([work(1, 'a'), work(1, 'b'), work(1, 'c')]);
+      assert.deepEqual(results, ['a', 'b', 'c']);
+      assert.equal(most, 1, log.join(', '));
+      // A failure releases the lock and reaches the caller.
+      await assert.rejects(
+        store.withUserLock(1, () => Promise.reject(new Error('boom'))),
+        /boom/,
+      );
+      assert.equal(await store.withUserLock(1, () => Promise.resolve('after')), 'after');
+      // Different users do not wait for each other.
+      most = 0;
+      const slow = store.withUserLock(2, async () => {
+        inside++;
+        most = Math.max(most, inside);
+        await tick();
+        await tick();
+        inside--;
+      });
+      await work(3, 'x');
+      await slow;
+      assert.equal(most, 2);
+      await store.close();
+    });
+
     it('replaces group memberships per source and lists them without duplicates', async () => {
       const store = await open();
       const u = await store.createUser({ name: 'gina', admin: false, passwordHash: null });

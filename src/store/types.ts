@@ -251,6 +251,18 @@ export interface Store {
    * (the same rules as src/web/admin/usage.ts, which it replaces on the request path).
    */
   usage(from: Date, to: Date, now: Date): Promise<{ days: UsageRow[]; totals: UsageRow[] }>;
+  /**
+   * One user's ready hours per profile from `since` to `now` (a run counts from `ready_at`, or
+   * `since`, to its end, or `now`), summed in SQL over that user's runs only: monthly quotas.
+   * Profiles without hours are absent.
+   */
+  hoursByProfile(userId: number, since: Date, now: Date): Promise<Map<string, number>>;
+  /**
+   * Runs `fn` holding the user's lock, so two calls for one user never overlap, in this
+   * process or (PostgreSQL) in any replica on the same database: the quota check and the
+   * opening of the run it allows happen as one step. Released when `fn` settles.
+   */
+  withUserLock<T>(userId: number, fn: () => Promise<T>): Promise<T>;
 
   /** Stores an invitation, replacing the user's earlier ones (a new link voids the old). */
   createInvite(invite: Invite): Promise<void>;

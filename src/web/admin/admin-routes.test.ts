@@ -14,12 +14,13 @@ import { createWebApp, SESSION_COOKIE } from '../app.ts';
 
 const origin = 'http://hub.test';
 
-async function setup() {
+async function setup(extra: Record<string, unknown> = {}) {
   const config = parseConfig({
     profiles: [
       { name: 'small', displayName: 'Small', default: true },
       { name: 'gpu', displayName: 'GPU', gpu: 1 },
     ],
+    ...extra,
   });
   const store = openSqliteStore(':memory:');
   const auth = createAuthService({ store, ...config.auth, cacheMs: 0 });
@@ -29,6 +30,7 @@ async function setup() {
     backend,
     profiles: config.profiles,
     log: silentLogger,
+    ...(config.quotas ? { quotas: config.quotas } : {}),
   });
   const app = createWebApp({
     auth,
@@ -68,7 +70,7 @@ async function setup() {
 }
 
 function rowsOf(page: string): string[] {
-  return [...page.matchAll(/<th scope="row">\s*([^<\s]+)/g)].map((m) => m[1] ?? '');
+  return [...page.matchAll(/<th scope="row">\s*(?:<a [^>]*>)?([^<\s]+)/g)].map((m) => m[1] ?? '');
 }
 
 /** Every state-changing form of the portal and the console, with otherwise valid fields. */
@@ -98,6 +100,7 @@ const adminPages = [
   '/hub/admin/usage',
   '/hub/admin/links',
   '/hub/admin/users/remove?user=root',
+  '/hub/admin/users/view?user=alice',
 ];
 
 describe('admin console and portal forms', () => {
@@ -430,5 +433,42 @@ describe('admin console and portal forms', () => {
     const bad = await t.get('/hub/admin/links?repo=ftp%3A%2F%2Fx&branch=&file=', root.cookie);
     assert.equal(bad.status, 400);
     assert.match(await bad.text(), /id="link-repo-error"/);
+  });
+
+  it("shows a user's use against each quota that applies on their page", async () => {
+    const q = await setup({
+      quotas: {
+        default: { maxServers: 2, hoursPerMonth: { gpu: 20 } },
+        groups: { physics: { gpu: 1, hoursPerMonth: { gpu: 60 } } },
+      },
+    });
+    const alice = await q.store.getUser('alice');
+    assert.ok(alice);
+    await q.store.setUserGroups(alice.id, 'local', ['physics']);
+    await q.servers.start(alice, '', 'gpu');
+    await new Promise((r) => setImmediate(r));
+    const root = await q.signIn('root', 'root-password');
+    const users = await (await q.get('/hub/admin', root.cookie)).text();
+    assert.match(users, /<a href="\/hub\/admin\/users\/view\?user=alice">alice<\/a\s*>/);
+    const res = await q.get('/hub/admin/users/view?user=alice', root.cookie);
+    assert.equal(res.status, 200);
+    const page = (await res.text()).replace(/\s+/g, ' ');
+    assert.match(page, /Groups: physics\./);
+    assert.match(page, /<th scope="row">Servers at once<\/th> <td>1<\/td> <td>2<\/td>/);
+    assert.match(
+      page,
+      /<th scope="row">GPUs<\/th> <td>1 <span class="pill pill-failed">at the limit<\/span><\/td> <td>1<\/td>/,
+    );
+    assert.match(page, /<th scope="row">Hours of GPU this month<\/th> <td>0<\/td> <td>60<\/td>/);
+    assert.doesNotMatch(page, /CPU cores|Memory/, 'limits that do not apply have no row');
+    // Without quotas: said plainly.
+    const none = await (
+      await t.get(
+        '/hub/admin/users/view?user=alice',
+        (await t.signIn('root', 'root-password')).cookie,
+      )
+    ).text();
+    assert.match(none, /No quota applies to alice\./);
+    assert.equal((await q.get('/hub/admin/users/view?user=nobody', root.cookie)).status, 404);
   });
 });

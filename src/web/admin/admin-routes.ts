@@ -23,6 +23,7 @@ import {
   adminLinksPage,
   adminServersPage,
   adminUsagePage,
+  adminUserPage,
   adminUsersPage,
   removeUserPage,
   type AdminNotice,
@@ -222,6 +223,27 @@ export function createAdminRoutes(deps: AdminDeps): Hono<WebEnv> {
     auth.forget(); // the role is part of the cached identity
     log.info({ by: identity.user, user: user.name, admin }, 'changed a role');
     return done(c, '/hub/admin', admin ? 'made-admin' : 'removed-admin', user.name);
+  });
+
+  // One user: what the users table cannot hold, such as use against each quota (one user's
+  // groups, open runs and hours this month: no whole-table reads).
+  app.get('/hub/admin/users/view', async (c) => {
+    const identity = guards.admin(c);
+    const user = await findUser(c.req.query('user'));
+    const [groups, states, quotas] = await Promise.all([
+      store.listUserGroups(user.id),
+      servers.statesOf([user]),
+      servers.quotaUse(user),
+    ]);
+    c.header('cache-control', 'no-store');
+    return c.html(
+      adminUserPage(identity, guards.xsrf(identity), {
+        user,
+        groups,
+        servers: states.get(user.id) ?? [],
+        quotas,
+      }),
+    );
   });
 
   app.get('/hub/admin/users/remove', async (c) => {

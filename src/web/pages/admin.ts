@@ -2,6 +2,7 @@
 import { html } from 'hono/html';
 import type { Identity } from '../../auth/auth-service.ts';
 import type { Profile } from '../../config/schema.ts';
+import type { QuotaUseRow } from '../../servers/quotas.ts';
 import type { ServerState } from '../../servers/server-service.ts';
 import type { GroupWithMembers, User } from '../../store/types.ts';
 import { colourOf, usageChart } from '../admin/usage-chart.ts';
@@ -193,7 +194,8 @@ export function adminUsersPage(identity: Identity, xsrf: string, view: UsersPage
                 const self = user.id === identity.userId;
                 return html`<tr>
                   <th scope="row">
-                    ${user.name}${self ? html` <span class="muted">(you)</span>` : ''}
+                    <a href="${userPageUrl(user.name)}">${user.name}</a
+                    >${self ? html` <span class="muted">(you)</span>` : ''}
                   </th>
                   <td>${user.admin ? html`<span class="pill pill-admin">Admin</span>` : 'User'}</td>
                   <td>
@@ -286,6 +288,78 @@ export function adminUsersPage(identity: Identity, xsrf: string, view: UsersPage
           <div><button type="submit" class="primary">Add person</button></div>
         </form>
       </section>`,
+  );
+}
+
+/** The admin console's page for one user. */
+export function userPageUrl(name: string): string {
+  return `/hub/admin/users/view?${new URLSearchParams({ user: name }).toString()}`;
+}
+
+export interface UserPageView {
+  readonly user: User;
+  readonly groups: readonly string[];
+  readonly servers: readonly ServerState[];
+  /** Use against each quota that applies; empty when none does. */
+  readonly quotas: readonly QuotaUseRow[];
+}
+
+/** One user: their groups, servers and use against each quota that applies to them. */
+export function adminUserPage(identity: Identity, xsrf: string, view: UserPageView) {
+  const { user } = view;
+  return adminShell(
+    identity,
+    xsrf,
+    'users',
+    'Users',
+    undefined,
+    html`<section class="card" aria-labelledby="user-title">
+      <h2 id="user-title">${user.name}</h2>
+      <p>
+        ${user.admin ? 'Administrator' : 'User'}. Groups:
+        ${view.groups.length ? view.groups.join(', ') : html`<span class="muted">none</span>`}.
+      </p>
+      <h3 id="servers-title">Servers</h3>
+      ${
+        view.servers.length === 0
+          ? html`<p class="muted">No servers yet.</p>`
+          : html`<ul aria-labelledby="servers-title">
+              ${view.servers.map(
+                (s) =>
+                  html`<li>
+                    ${s.name === '' ? 'Default server' : s.name}
+                    <span class="pill pill-${s.phase}">${s.phase}</span>
+                    ${s.profile ? html`<span class="muted">${s.profile}</span>` : ''}
+                  </li>`,
+              )}
+            </ul>`
+      }
+      <h3 id="quota-title">Quotas</h3>
+      ${
+        view.quotas.length === 0
+          ? html`<p class="muted">No quota applies to ${user.name}.</p>`
+          : html`<table aria-labelledby="quota-title" class="quota-use">
+              <thead>
+                <tr>
+                  <th scope="col">Limit</th>
+                  <th scope="col">In use</th>
+                  <th scope="col">Allowed</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${view.quotas.map(
+                  (q) =>
+                    html`<tr${q.full ? html` class="quota-full"` : ''}>
+                    <th scope="row">${q.what}</th>
+                    <td>${q.used}${q.full ? html` <span class="pill pill-failed">at the limit</span>` : ''}</td>
+                    <td>${q.limit}</td>
+                  </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }
+      <p><a href="/hub/admin">Back to the users</a></p>
+    </section>`,
   );
 }
 

@@ -42,6 +42,8 @@ export interface HomeView {
   readonly profiles: readonly Profile[];
   readonly lastProfile: string | undefined;
   readonly notice: string | undefined;
+  /** Why the start just pressed was refused (a quota), shown where Start was pressed. */
+  readonly problem?: string | undefined;
 }
 
 const phaseLabel: Record<ServerPhase, string> = {
@@ -168,11 +170,13 @@ export interface NewServerView {
   /** Whether one more server is allowed (servers.maxPerUser). */
   readonly room: boolean;
   readonly maxPerUser: number;
+  /** Why the start just pressed was refused (a quota). */
+  readonly problem?: string | undefined;
 }
 
 /** The form that creates a named server: its name and its environment. */
 export function newServerPage(view: NewServerView) {
-  const body = !view.room
+  const form = !view.room
     ? html`<p class="alert alert-info">${noRoom(view.maxPerUser)}</p>`
     : view.profiles.length === 0
       ? html`<p class="alert">
@@ -209,7 +213,7 @@ export function newServerPage(view: NewServerView) {
         A server of its own, with its own environment and its own files, next to your default one.
         You may have up to ${view.maxPerUser} servers, your default one included.
       </p>
-      ${body}
+      ${problem(view.problem)} ${form}
       <p><a href="/hub/home">Back to your home page</a></p>
     </section>`,
     view.xsrf,
@@ -300,6 +304,13 @@ function namedServers(view: HomeView) {
   </section>`;
 }
 
+/** A refused start's message, where the person pressed Start. */
+function problem(message: string | undefined) {
+  return message === undefined
+    ? ''
+    : html`<p class="alert alert-error" role="alert" id="start-refused">${message}</p>`;
+}
+
 export function homePage(view: HomeView) {
   const { server } = view;
   const facts = [
@@ -324,7 +335,7 @@ export function homePage(view: HomeView) {
   ];
   const body = html`<h1>Hello, ${view.identity.user}</h1>
     ${view.notice ? html`<p class="alert alert-info" role="status">${view.notice}</p>` : ''}
-    ${server.phase === 'failed' ? failure(view) : ''}
+    ${problem(view.problem)} ${server.phase === 'failed' ? failure(view) : ''}
     ${
       server.phase === 'stopped' && server.message
         ? html`<p class="alert alert-info">${server.message}</p>`

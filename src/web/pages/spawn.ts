@@ -20,6 +20,8 @@ export interface SpawnChoiceView {
   readonly action: string;
   readonly profiles: readonly Profile[];
   readonly lastProfile: string | undefined;
+  /** Why the start just pressed here was refused (a quota). */
+  readonly problem?: string | undefined;
 }
 
 function whose(identity: Identity, user: string, server: string): string {
@@ -35,6 +37,11 @@ export function spawnChoicePage(view: SpawnChoiceView) {
     html`<section class="card" aria-labelledby="spawn-title">
       <h1 id="spawn-title">Start ${target}</h1>
       <p class="muted">Choose the environment to start it in. The link you followed opens next.</p>
+      ${
+        view.problem === undefined
+          ? ''
+          : html`<p class="alert alert-error" role="alert" id="start-refused">${view.problem}</p>`
+      }
       <form method="post" action="${view.action}" class="start-form">
         <input type="hidden" name="_xsrf" value="${view.xsrf}" />
         ${environmentCards({ profiles: view.profiles, lastProfile: view.lastProfile })}

@@ -14,12 +14,15 @@ import { createWebApp, SESSION_COOKIE } from '../app.ts';
 
 const origin = 'http://hub.test';
 
-async function setup(options: { mode?: FakeMode; twoProfiles?: boolean } = {}) {
+async function setup(
+  options: { mode?: FakeMode; twoProfiles?: boolean; quotas?: Record<string, unknown> } = {},
+) {
   const config = parseConfig({
     profiles: [
       { name: 'standard', displayName: 'Standard', default: true },
       ...(options.twoProfiles ? [{ name: 'gpu', displayName: 'GPU', gpu: 1 }] : []),
     ],
+    ...(options.quotas ? { quotas: options.quotas } : {}),
   });
   const store = openSqliteStore(':memory:');
   const auth = createAuthService({ store, ...config.auth, cacheMs: 0 });
@@ -30,6 +33,7 @@ async function setup(options: { mode?: FakeMode; twoProfiles?: boolean } = {}) {
     profiles: config.profiles,
     log: silentLogger,
     maxPerUser: 3,
+    ...(config.quotas ? { quotas: config.quotas } : {}),
   });
   const app = createWebApp({
     auth,
@@ -194,5 +198,21 @@ describe("JupyterHub's page URLs", () => {
     const t = await setup();
     const res = await t.alice.get('/hub/user/alice/lab/tree/x.ipynb?a=1');
     assert.equal(location(res), '/user/alice/lab/tree/x.ipynb?a=1');
+  });
+
+  it('tells a start a quota refuses on the environment choice, where Start was pressed', async () => {
+    const t = await setup({ twoProfiles: true, quotas: { default: { gpu: 0 } } });
+    const res = await t.alice.post('/hub/spawn/alice?next=%2Fuser%2Falice%2Flab', {
+      profile: 'gpu',
+    });
+    assert.equal(res.status, 429);
+    const page = await res.text();
+    assert.match(page, /<h1 id="spawn-title">Start your server<\/h1>/);
+    assert.match(
+      page,
+      /id="start-refused">This server needs 1 GPU and your limit is 0 GPUs\. Choose a smaller environment, or ask an administrator for more\./,
+    );
+    assert.match(page, /action="\/hub\/spawn\/alice\?next=%2Fuser%2Falice%2Flab"/, 'next kept');
+    assert.deepEqual(t.starts(), []);
   });
 });

@@ -18,7 +18,7 @@
 import { Hono } from 'hono';
 import type { Identity } from '../../auth/auth-service.ts';
 import { progressUrl } from '../../api/models.ts';
-import { GanymedeError } from '../../errors/ganymede-error.ts';
+import { GanymedeError, isGanymedeError } from '../../errors/ganymede-error.ts';
 import { normalizeUserName } from '../../names/user-names.ts';
 import {
   checkServerName,
@@ -135,7 +135,30 @@ export function createJupyterHubRoutes(deps: JupyterHubRoutesDeps): Hono<WebEnv>
     const user = await ownerFor(identity, c.req.param('user'));
     const server = checkServerName(c.req.param('server') ?? '');
     const profile = text(form, 'profile');
-    await servers.start(user, server, profile === '' ? undefined : profile);
+    try {
+      await servers.start(user, server, profile === '' ? undefined : profile);
+    } catch (e) {
+      // A quota's refusal is told on this page, where Start was pressed, the choice kept.
+      if (!isGanymedeError(e) || e.code !== 'too_many_requests') throw e;
+      const [state, allowed] = await Promise.all([
+        servers.state(user, server),
+        servers.profilesFor(user),
+      ]);
+      const next = nextOf(c);
+      return c.html(
+        spawnChoicePage({
+          identity,
+          xsrf: guards.xsrf(identity),
+          user: user.name,
+          server,
+          action: spawnUrl(user.name, server, next),
+          profiles: allowed,
+          lastProfile: profile === '' ? state.profile : profile,
+          problem: e.userMessage,
+        }),
+        429,
+      );
+    }
     return c.redirect(spawnPendingUrl(user.name, server, nextOf(c)));
   };
   app.post('/hub/spawn/:user', spawnPost);

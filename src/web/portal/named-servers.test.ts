@@ -15,12 +15,15 @@ import { createWebApp, SESSION_COOKIE } from '../app.ts';
 
 const origin = 'http://hub.test';
 
-async function setup(options: { mode?: FakeMode; maxPerUser?: number } = {}) {
+async function setup(
+  options: { mode?: FakeMode; maxPerUser?: number; quotas?: Record<string, unknown> } = {},
+) {
   const config = parseConfig({
     profiles: [
       { name: 'standard', displayName: 'Standard', default: true },
       { name: 'gpu', displayName: 'Deep <b>learning</b>', gpu: 1 },
     ],
+    ...(options.quotas ? { quotas: options.quotas } : {}),
   });
   const store = openSqliteStore(':memory:');
   const auth = createAuthService({ store, ...config.auth, cacheMs: 0 });
@@ -37,6 +40,7 @@ async function setup(options: { mode?: FakeMode; maxPerUser?: number } = {}) {
     profiles: config.profiles,
     log: silentLogger,
     maxPerUser: options.maxPerUser ?? 3,
+    ...(config.quotas ? { quotas: config.quotas } : {}),
   });
   const app = createWebApp({
     auth,
@@ -91,6 +95,36 @@ describe('portal: named servers', () => {
     assert.match(after, /id="server-train"/);
     assert.match(after, /href="\/user\/alice\/train\/lab" aria-label="Open train"/);
     assert.match(after, /aria-label="Stop train"/);
+  });
+
+  it('tells a start refused by a quota on the page where Start was pressed', async () => {
+    const t = await setup({ quotas: { default: { maxServers: 1, gpu: 0 } } });
+    assert.equal((await t.post('/hub/spawn', { server: '' })).status, 302);
+    await t.settle();
+    // From the new server form: the form again, with the message.
+    const fromForm = await t.post('/hub/spawn', { server: 'two' });
+    assert.equal(fromForm.status, 429);
+    const page = await fromForm.text();
+    assert.match(page, /<h1 id="new-title">Create a server<\/h1>/);
+    assert.match(
+      page,
+      /role="alert" id="start-refused">You can run 1 server at once and 1 is running \(the default one\)\. Stop one to start this one\./,
+    );
+    assert.equal(await t.store.getServer(t.alice.id, 'two'), undefined, 'nothing created');
+    // From the home page (an existing server): home again, with the message.
+    await t.store.createServer(
+      { userId: t.alice.id, name: 'gpu', profile: 'gpu', createdAt: new Date() },
+      3,
+    );
+    await t.post('/hub/stop', { server: '' });
+    const fromHome = await t.post('/hub/spawn', { server: 'gpu', profile: 'gpu' });
+    assert.equal(fromHome.status, 429);
+    const home = await fromHome.text();
+    assert.match(home, /Hello, alice/);
+    assert.match(
+      home,
+      /id="start-refused">This server needs 1 GPU and your limit is 0 GPUs\. Choose a smaller environment, or ask an administrator for more\./,
+    );
   });
 
   it('refuses a server past the limit in plain words, and hides the form at the limit', async () => {

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AuthService } from '../../auth/auth-service.ts';
 import { hashPassword } from '../../auth/passwords.ts';
 import { hashSecret } from '../../auth/secrets.ts';
-import { GanymedeError } from '../../errors/ganymede-error.ts';
+import { GanymedeError, isGanymedeError } from '../../errors/ganymede-error.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { progressUrl } from '../../api/models.ts';
 import {
@@ -86,56 +86,72 @@ export function createPortalRoutes(deps: PortalDeps): Hono<WebEnv> {
     };
   }
 
-  app.get('/hub/home', async (c) => {
+  async function home(c: WebContext, user: User, problem?: string) {
     const identity = guards.signedIn(c);
-    const user = await guards.userOf(identity);
     const [main, all, profiles] = await Promise.all([
       servers.state(user, ''),
       servers.states(user),
       servers.profilesFor(user),
     ]);
-    return c.html(
-      homePage({
-        identity,
-        xsrf: guards.xsrf(identity),
-        now: now(),
-        server: viewOf(user, main),
-        named: all.filter((s) => s.name !== '').map((s) => viewOf(user, s)),
-        maxPerUser: servers.maxPerUser,
-        profiles,
-        lastProfile: main.profile,
-        notice: notices[c.req.query('done') ?? ''],
-      }),
-    );
-  });
+    return homePage({
+      identity,
+      xsrf: guards.xsrf(identity),
+      now: now(),
+      server: viewOf(user, main),
+      named: all.filter((s) => s.name !== '').map((s) => viewOf(user, s)),
+      maxPerUser: servers.maxPerUser,
+      profiles,
+      lastProfile: main.profile,
+      notice: notices[c.req.query('done') ?? ''],
+      problem,
+    });
+  }
 
-  app.get('/hub/servers/new', async (c) => {
+  async function newServer(c: WebContext, user: User, problem?: string) {
     const identity = guards.signedIn(c);
-    const user = await guards.userOf(identity);
     const [mine, profiles] = await Promise.all([
       servers.serversOf(user),
       servers.profilesFor(user),
     ]);
     const named = mine.filter((s) => s.name !== '').length;
-    return c.html(
-      newServerPage({
-        identity,
-        xsrf: guards.xsrf(identity),
-        profiles,
-        room: 1 + named < servers.maxPerUser,
-        maxPerUser: servers.maxPerUser,
-      }),
-    );
+    return newServerPage({
+      identity,
+      xsrf: guards.xsrf(identity),
+      profiles,
+      room: 1 + named < servers.maxPerUser,
+      maxPerUser: servers.maxPerUser,
+      problem,
+    });
+  }
+
+  app.get('/hub/home', async (c) => {
+    const user = await guards.userOf(guards.signedIn(c));
+    return c.html(await home(c, user));
+  });
+
+  app.get('/hub/servers/new', async (c) => {
+    const user = await guards.userOf(guards.signedIn(c));
+    return c.html(await newServer(c, user));
   });
 
   // Starts the default server, a named one again, or creates a named one (`server` is a new
-  // name): the service enforces the name rule and servers.maxPerUser.
+  // name): the service enforces the name rule, servers.maxPerUser and the quotas. A start a
+  // quota refuses is told on the page where Start was pressed (home, or the new server form).
   app.post('/hub/spawn', async (c) => {
     const { identity, form } = await guards.form(c);
     const user = await guards.userOf(identity);
     const server = checkServerName(text(form, 'server').trim());
     const profile = text(form, 'profile');
-    await servers.start(user, server, profile === '' ? undefined : profile);
+    const existed = await servers.has(user, server);
+    try {
+      await servers.start(user, server, profile === '' ? undefined : profile);
+    } catch (e) {
+      if (!isGanymedeError(e) || e.code !== 'too_many_requests') throw e;
+      const page = existed
+        ? await home(c, user, e.userMessage)
+        : await newServer(c, user, e.userMessage);
+      return c.html(page, 429);
+    }
     const next = c.req.query('next');
     const query = new URLSearchParams();
     if (server !== '') query.set('server', server);
