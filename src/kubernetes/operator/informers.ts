@@ -131,7 +131,7 @@ export interface InformerOptions {
  * cache is relisted. Watches ask for bookmarks, so a busy kind keeps its version fresh (a
  * restart rarely needs the relist); a quiet kind may get none for a minute or two and is
  * simply reconnected, which costs the API server one watch from its cache.
- * docs/troubleshooting.md ("The hub did not notice a change") states the bound.
+ * docs/operations.md ("When the API server or etcd goes away") states the bound.
  */
 export const WATCH_SILENCE_MS = 30_000;
 
