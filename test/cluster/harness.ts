@@ -22,6 +22,7 @@ import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { trackForCleanup } from './cleanup.ts';
 import { resolveBinaries } from './control-plane/binaries.ts';
 import { startControlPlane, type ControlPlane } from './control-plane/control-plane.ts';
+import { createClusterFaults, type ClusterFaults } from './faults.ts';
 import { runKubectl, waitForControllerManager } from './control-plane/kubectl.ts';
 import { killGroup } from './control-plane/managed-process.ts';
 import { NodeAgent } from './node-agent/agent.ts';
@@ -59,6 +60,8 @@ export interface TestCluster {
   readonly dir: string; // the harness's temp folder
   /** A real node: its name, cluster DNS address, the test registry, the node's addresses. */
   readonly realNode?: RealNodeInfo;
+  /** The API server stopped and started, etcd restarted, a stalled watch (./faults.ts). */
+  readonly faults: ClusterFaults;
   /** Runs the built kubectl with this cluster's kubeconfig. */
   kubectl(
     args: readonly string[],
@@ -181,6 +184,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
       kubeConfig,
       binDir,
       dir,
+      faults: createClusterFaults(controlPlane, dir),
       kubectl: (args, input) => runKubectl(join(binDir, 'kubectl'), kubeconfigPath, args, input),
       stop,
     };

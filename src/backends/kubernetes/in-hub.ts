@@ -86,6 +86,10 @@ export async function startKubernetesHubParts(input: {
         onError: (kind, err) => {
           log.warn({ kind, err }, 'watch failed; re-listing');
         },
+        // Routine for a quiet kind (no bookmark for a while), a stalled connection otherwise.
+        onSilent: (kind) => {
+          log.debug({ kind }, 'watch silent too long; watching again from its last version');
+        },
       })
     : undefined;
   const backend = await createKubernetesBackend({

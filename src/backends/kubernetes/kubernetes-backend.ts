@@ -39,6 +39,7 @@ import type {
   StartOptions,
 } from '../types.ts';
 import { K8S_MESSAGES, K8S_PROGRESS } from './messages.ts';
+import { ClusterUnreachableError, retryWhileUnreachable } from './retry-unreachable.ts';
 import {
   HUB_FIELD_MANAGER,
   hubAnnotations,
@@ -241,8 +242,10 @@ export async function createKubernetesBackend(
     progress: ProgressLog,
     appliedGeneration?: number,
   ): Promise<ServerStatus> => {
-    let last = 0;
-    let lastMessage = '';
+    // Steps already told (by runStart) are not told twice.
+    const told = progress.events.at(-1);
+    let last = told?.progress ?? 0;
+    let lastMessage = told?.message ?? '';
     // The cache may not have seen our own apply yet: until it has, the story is "requested".
     // A concurrent start by another replica writes a later time; that one is followed too.
     // Two replicas starting at once race: the apply that lands last may carry the EARLIER
@@ -357,27 +360,29 @@ export async function createKubernetesBackend(
     const { hub } = startOptions;
     const hubSecret = notebookObjectNames(name).hubSecret;
     const withToken = hub?.apiUrl !== undefined;
-    const request = startRequest({
-      ref: entry.ref,
-      namespace,
-      profile: startOptions.profile,
-      baseUrl,
-      now: now(),
-      ...(options.ingress ? { ingress: notebookIngressSpec(entry.ref, options.ingress) } : {}),
-      ...(hub === undefined
-        ? {}
-        : {
-            hub: {
-              user: entry.ref.user,
-              serverName: entry.ref.server,
-              baseUrl: hub.hubBaseUrl,
-              ...(hub.hubHost === '' ? {} : { host: hub.hubHost }),
-              ...(hub.apiUrl === undefined ? {} : { apiUrl: hub.apiUrl }),
-              ...(withToken ? { apiTokenSecret: hubSecret } : {}),
-            },
-          }),
-    });
-    const startedAt = request.metadata.annotations[hubAnnotations.startedAt] ?? '';
+    const requestAt = (at: Date) =>
+      startRequest({
+        ref: entry.ref,
+        namespace,
+        profile: startOptions.profile,
+        baseUrl,
+        now: at,
+        ...(options.ingress ? { ingress: notebookIngressSpec(entry.ref, options.ingress) } : {}),
+        ...(hub === undefined
+          ? {}
+          : {
+              hub: {
+                user: entry.ref.user,
+                serverName: entry.ref.server,
+                baseUrl: hub.hubBaseUrl,
+                ...(hub.hubHost === '' ? {} : { host: hub.hubHost }),
+                ...(hub.apiUrl === undefined ? {} : { apiUrl: hub.apiUrl }),
+                ...(withToken ? { apiTokenSecret: hubSecret } : {}),
+              },
+            }),
+      });
+    let request = requestAt(now());
+    let startedAt = request.metadata.annotations[hubAnnotations.startedAt] ?? '';
     let appliedGeneration: number | undefined;
     try {
       if (signal.aborted) return await follow(name, startedAt, signal, progress);
@@ -395,20 +400,57 @@ export async function createKubernetesBackend(
               ),
               HUB_FIELD_MANAGER,
             );
-      const existingUid = notebookOf(name)?.metadata?.uid;
-      await writeToken(existingUid);
-      // Server-side apply (https://kubernetes.io/docs/reference/using-api/server-side-apply/):
-      // create or update in one idempotent request; force takes over fields a stop patched.
-      // The new start-request time makes it a new start for the operator, even when the spec
-      // is the same as the last (failed or lost) one's.
-      const applied = await api.apply(request, HUB_FIELD_MANAGER);
-      const meta = (applied as { metadata?: { generation?: number; uid?: string } }).metadata;
-      appliedGeneration = meta?.generation;
-      // A new resource: now that it exists, the Secret is made its own, to go with it.
-      if (existingUid === undefined && meta?.uid !== undefined) await writeToken(meta.uid);
+      // An object, not a `let`: it is set inside the retried function.
+      const waited = { told: false };
+      // While the cluster does not answer (its API server restarting, say), the start waits
+      // and says so, and goes on when it answers, up to the start's time-out.
+      await retryWhileUnreachable(
+        async () => {
+          if (waited.told) {
+            // Asked anew: the operator counts the start's time-out from when it was asked.
+            request = requestAt(now());
+            startedAt = request.metadata.annotations[hubAnnotations.startedAt] ?? '';
+          }
+          const existingUid = notebookOf(name)?.metadata?.uid;
+          await writeToken(existingUid);
+          // Server-side apply (https://kubernetes.io/docs/reference/using-api/server-side-apply/):
+          // create or update in one idempotent request; force takes over fields a stop patched.
+          // The new start-request time makes it a new start for the operator, even when the
+          // spec is the same as the last (failed or lost) one's.
+          const applied = await api.apply(request, HUB_FIELD_MANAGER);
+          const meta = (applied as { metadata?: { generation?: number; uid?: string } }).metadata;
+          appliedGeneration = meta?.generation;
+          // A new resource: now that it exists, the Secret is made its own, to go with it.
+          if (existingUid === undefined && meta?.uid !== undefined) await writeToken(meta.uid);
+        },
+        {
+          signal,
+          deadline: now().getTime() + settings.startTimeoutMs,
+          now: () => now().getTime(),
+          onUnreachable: (err, attempt) => {
+            if (!waited.told) {
+              progress.push({
+                progress: K8S_PROGRESS.requested,
+                message: K8S_MESSAGES.clusterNotAnswering,
+              });
+            }
+            waited.told = true;
+            log.warn({ notebook: name, err, attempt }, 'the API server did not answer; retrying');
+          },
+        },
+      );
+      if (waited.told) {
+        progress.push({ progress: K8S_PROGRESS.requested, message: K8S_MESSAGES.requested });
+      }
     } catch (e) {
+      if (e instanceof ClusterUnreachableError && signal.aborted) {
+        return follow(name, startedAt, signal, progress);
+      }
       const detail = e instanceof Error ? e.message : String(e);
-      const message = K8S_MESSAGES.couldNotStart;
+      const message =
+        e instanceof ClusterUnreachableError
+          ? K8S_MESSAGES.clusterDidNotAnswer
+          : K8S_MESSAGES.couldNotStart;
       progress.push({ progress: K8S_PROGRESS.done, message, failed: true, detail });
       log.warn({ notebook: name, err: e }, 'applying the JupyterNotebook failed');
       return { phase: 'failed', message, detail, profile: startOptions.profile.name };

@@ -6,6 +6,10 @@
  */
 export const K8S_MESSAGES = {
   requested: 'Asking the cluster for your server',
+  /** The API server does not answer (restarting, unreachable): the start waits for it. */
+  clusterNotAnswering: 'The cluster is not answering, retrying',
+  clusterDidNotAnswer:
+    'The cluster did not answer in time, so the server could not be started. Please try again later.',
   queued: (ahead: number) =>
     ahead === 0
       ? 'Many servers are starting right now; yours is next'

@@ -23,6 +23,26 @@ export class KubeApiError extends Error {
   }
 }
 
+/**
+ * A request that got no byte for `timeoutMs` (a silent connection: a stalled load balancer,
+ * a half-dead network): its socket is destroyed, so the pool never hands it out again.
+ */
+export class KubeApiTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'KubeApiTimeoutError';
+  }
+}
+
+/** How long a request may go without a byte either way before it is given up. */
+export const REQUEST_SILENCE_MS = 30_000;
+
+export interface KubeApiOptions {
+  /** Default `REQUEST_SILENCE_MS`. */
+  readonly timeoutMs?: number;
+}
+
 export interface KubeList<T> {
   readonly items: T[];
   readonly metadata: { readonly resourceVersion?: string };
@@ -64,7 +84,11 @@ function refOf(object: KubeObject): { ref: KindRef; namespace: string; name: str
   return { ref: { apiVersion, kind }, namespace: metadata.namespace, name: metadata.name };
 }
 
-export async function createKubeApi(kubeConfig: KubeConfig): Promise<KubeApi> {
+export async function createKubeApi(
+  kubeConfig: KubeConfig,
+  options: KubeApiOptions = {},
+): Promise<KubeApi> {
+  const timeoutMs = options.timeoutMs ?? REQUEST_SILENCE_MS;
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   const server = new URL(cluster.server);
@@ -128,6 +152,16 @@ export async function createKubeApi(kubeConfig: KubeConfig): Promise<KubeApi> {
           });
         },
       );
+      // Without this a request sent on a connection that went silent (kept alive in the pool
+      // while the path to the API server broke) would wait forever, and with it whatever
+      // awaits it: an informer's list, a start, a reconcile.
+      req.setTimeout(timeoutMs, () => {
+        req.destroy(
+          new KubeApiTimeoutError(
+            `${spec.method} ${spec.path}: no answer from the API server in ${String(timeoutMs)} ms`,
+          ),
+        );
+      });
       req.on('error', reject);
       req.end(body);
     });

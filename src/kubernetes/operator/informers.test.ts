@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeApi } from '../client/kube-api.ts';
@@ -55,4 +58,70 @@ test('a list failing on every restart is retried with capped exponential backoff
     );
   });
   await informers.stop();
+});
+
+// A watch whose connection stays open but carries nothing (kubespawner #209): after the silence
+// bound the informer abandons it and watches again from the last version it had, on a new
+// connection, and what happened meanwhile reaches the cache. Against a local HTTP server
+// playing the API server: the first watch gets its headers and then nothing.
+test('a silent watch is abandoned after the bound and resumed from its last version', async () => {
+  const watches: URLSearchParams[] = [];
+  const open = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.searchParams.get('watch') !== 'true') {
+      res.writeHead(404).end();
+      return;
+    }
+    watches.push(url.searchParams);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.flushHeaders();
+    open.add(res);
+    if (watches.length === 1) return; // stalled: open, silent
+    const nb = { metadata: { name: 'nb', namespace: 'ns', resourceVersion: '7' } };
+    res.write(JSON.stringify({ type: 'ADDED', object: nb }) + '\n');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${String(port)}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  const api = {
+    list: () => Promise.resolve({ items: [], metadata: { resourceVersion: '5' } }),
+  } as unknown as KubeApi;
+  const silent: string[] = [];
+  let seen: (() => void) | undefined;
+  const changed = new Promise<void>((r) => (seen = r));
+  const informers = createInformers({
+    kubeConfig,
+    api,
+    namespace: 'ns',
+    only: ['notebooks'],
+    onError: (kind, e) => assert.fail(`${kind}: ${String(e)}`),
+    onChange: () => seen?.(),
+    watchSilenceMs: 300,
+    onSilent: (kind) => silent.push(kind),
+  });
+  try {
+    const began = Date.now();
+    await informers.start();
+    await changed;
+    const took = Date.now() - began;
+    assert.ok(took >= 300 && took < 3000, `noticed after ${String(took)} ms`);
+    assert.deepEqual(silent, ['notebooks']);
+    assert.equal(watches.length, 2);
+    // Bookmarks asked for; the second watch resumes from the list's version, no relist.
+    assert.equal(watches[0]?.get('allowWatchBookmarks'), 'true');
+    assert.equal(watches[1]?.get('resourceVersion'), '5');
+    assert.equal(informers.caches.notebooks.get('nb', 'ns')?.metadata?.resourceVersion, '7');
+  } finally {
+    await informers.stop();
+    for (const res of open) res.destroy();
+    server.close();
+  }
 });

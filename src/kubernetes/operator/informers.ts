@@ -114,6 +114,52 @@ export interface InformerOptions {
   /** Watch only these kinds (the others' caches stay empty); default all. Every watch is
    * work for the API server on every change, so a reader takes only what it reads. */
   readonly only?: readonly (keyof Caches)[];
+  /** How long a watch may go without a byte before it is taken for stalled (default
+   * `WATCH_SILENCE_MS`); injected for tests. */
+  readonly watchSilenceMs?: number;
+  /** Told of each watch given up for silence (and reconnected), for logs and tests. */
+  readonly onSilent?: (kind: string) => void;
+}
+
+/**
+ * How long a watch may go without a byte before it is taken for stalled: a connection that
+ * stays open but carries nothing (a load balancer or NAT that dropped it, a half-dead network
+ * path, an API server that stopped sending) looks exactly like a quiet resource, and was how
+ * KubeSpawner's reflector went deaf (kubespawner #209, #216). After this long the watch is
+ * abandoned and started again on a new connection from the last version seen; the API server
+ * sends what happened since, or answers 410 Gone when it no longer has that version, and the
+ * cache is relisted. Watches ask for bookmarks, so a busy kind keeps its version fresh (a
+ * restart rarely needs the relist); a quiet kind may get none for a minute or two and is
+ * simply reconnected, which costs the API server one watch from its cache.
+ * docs/operations.md ("When the API server or etcd goes away") states the bound.
+ */
+export const WATCH_SILENCE_MS = 30_000;
+
+/**
+ * client-node's Watch with bookmarks asked for (its ListWatch sends only the version and the
+ * selectors) and our silence bound. Its own inactivity timer is what abandons a silent
+ * stream ('TimeoutError', after which its ListWatch reconnects at once from the last version);
+ * the bound is its `requestTimeoutMs`, private in its types, set here.
+ */
+class InformerWatch extends Watch {
+  readonly #onSilent: (path: string) => void;
+  constructor(kubeConfig: KubeConfig, silenceMs: number, onSilent: (path: string) => void) {
+    super(kubeConfig);
+    (this as unknown as { requestTimeoutMs: number }).requestTimeoutMs = silenceMs;
+    this.#onSilent = onSilent;
+  }
+
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(path, { ...queryParams, allowWatchBookmarks: true }, callback, (err) => {
+      if ((err as { name?: unknown } | null)?.name === 'TimeoutError') this.#onSilent(path);
+      done(err);
+    });
+  }
 }
 
 /** client-node's Watch puts the HTTP status on `statusCode`, our KubeApiError on `status`. */
@@ -125,7 +171,6 @@ function statusOf(err: unknown): number | undefined {
 }
 
 export function createInformers(options: InformerOptions): InformerSet {
-  const watch = new Watch(options.kubeConfig);
   const watchers: ListWatch<KubernetesObject>[] = [];
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = options.now ?? Date.now;
@@ -144,6 +189,11 @@ export function createInformers(options: InformerOptions): InformerSet {
     }
     const index = createIndex<T>(indexBy);
     const path = collectionPath(kinds[name], options.namespace);
+    const watch = new InformerWatch(
+      options.kubeConfig,
+      options.watchSilenceMs ?? WATCH_SILENCE_MS,
+      () => options.onSilent?.(name),
+    );
     const query = { labelSelector: selectors.label, fieldSelector: selectors.field };
     // client-node's ListWatch is typed for its model classes; the objects are raw JSON here.
     const lw = new ListWatch<KubernetesObject>(

@@ -245,6 +245,44 @@ describe('computeStatus: per-start rules for hub-started servers', () => {
     assert.equal(restarting.readyPod, 'a');
   });
 
+  it('keeps the route of a pod whose node is not heard from (Ready False, ContainersReady True)', () => {
+    // What the node lifecycle controller writes after an API server outage longer than the
+    // node grace period: Ready False, the kubelet's ContainersReady left as it was.
+    const running = computeStatus(hub({ pods: [readyPod('a', '10.0.0.5')] }));
+    const unheard = readyPod('a', '10.0.0.5');
+    const conditions = [
+      { type: 'Ready', status: 'False' },
+      { type: 'ContainersReady', status: 'True' },
+    ];
+    const marked = { ...unheard, status: { ...unheard.status, conditions } };
+    const held = computeStatus(hub({ pods: [marked], previous: running, now: t1 }));
+    assert.equal(held.phase, 'Running');
+    assert.equal(held.readyAddress, '10.0.0.5:8888');
+    assert.deepEqual(
+      held.conditions?.find((c) => c.type === 'Ready'),
+      running.conditions?.find((c) => c.type === 'Ready'),
+      'no new state written',
+    );
+    // The kubelet's own "not ready" sets both: that is a restart.
+    const both = [
+      { type: 'Ready', status: 'False' },
+      { type: 'ContainersReady', status: 'False' },
+    ];
+    const restarting = computeStatus(
+      hub({
+        pods: [{ ...unheard, status: { ...unheard.status, conditions: both } }],
+        previous: running,
+      }),
+    );
+    assert.equal(restarting.readyAddress, undefined);
+    // A readiness gate not passed is not this case either.
+    const gated = {
+      ...marked,
+      spec: { ...marked.spec, containers: [], readinessGates: [{ conditionType: 'x' }] },
+    };
+    assert.equal(computeStatus(hub({ pods: [gated], previous: running })).readyAddress, undefined);
+  });
+
   it('fails a start that is not ready in time, counting from the later of request and admission', () => {
     const starting = hub({ pods: [pod({ node: 'n' })], now: new Date('2026-01-01T10:03:59.000Z') });
     assert.equal(computeStatus(starting).phase, 'Starting');

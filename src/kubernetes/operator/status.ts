@@ -42,8 +42,25 @@ export interface StatusInput {
   readonly port: number;
 }
 
+/**
+ * Whether the pod serves, as its node last reported. `Ready` is what the kubelet says, except
+ * in one case: when the node lifecycle controller stops hearing from a node it sets its pods'
+ * `Ready` to False and leaves `ContainersReady` as the kubelet last reported it. It does so
+ * after any API server outage longer than the node grace period (40-50 s): the heartbeats it
+ * missed were the API server's absence, not the machine's, and the pods never stopped
+ * answering (issue 16). The kubelet itself always sets the two together (Ready is
+ * ContainersReady plus readiness gates, which these pods have none of), so Ready False with
+ * ContainersReady True means "the node is not heard from", and the last known state holds: the
+ * server keeps its route. A node really gone ends in its pods' eviction, then a lost server.
+ */
 export function isPodReady(pod: Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  const conditions = pod.status?.conditions ?? [];
+  const ready = conditions.find((c) => c.type === 'Ready')?.status;
+  if (ready === 'True') return true;
+  const containersReady = conditions.find((c) => c.type === 'ContainersReady')?.status;
+  return (
+    ready === 'False' && containersReady === 'True' && (pod.spec?.readinessGates?.length ?? 0) === 0
+  );
 }
 
 export function isTerminating(pod: Pod): boolean {

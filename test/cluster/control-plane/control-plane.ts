@@ -15,7 +15,7 @@ import {
 import { makeCredentials, tokenFile } from './credentials.ts';
 import { httpsGet } from './https-get.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
-import { ManagedProcess } from './managed-process.ts';
+import { ManagedProcess, type SpawnOptions } from './managed-process.ts';
 import { freeLoopbackPort } from './ports.ts';
 import { waitFor } from './wait.ts';
 
@@ -40,14 +40,31 @@ export interface NodeKubeconfigs {
   readonly kubeRouter: string;
 }
 
+/** The components a fault test may stop and start again (../faults.ts). */
+export type RestartableComponent = 'etcd' | 'kube-apiserver';
+
 export interface ControlPlane {
   readonly server: string;
   readonly adminToken: string;
   readonly caPem: string;
   readonly adminKubeconfigPath: string;
+  /** The running processes; a component started again replaces its entry. */
   readonly processes: readonly ManagedProcess[];
   /** Present when started with `realNode`. */
   readonly nodeKubeconfigs?: NodeKubeconfigs;
+  /**
+   * Stops one component (SIGTERM, SIGKILL after 5 s). Its data folder, port and serving
+   * certificate stay, for `startComponent`.
+   */
+  stopComponent(name: RestartableComponent): Promise<void>;
+  /**
+   * Starts a stopped component again with the same command line (port, data, certificates,
+   * flags); resolves when it answers its health check (etcd `/health`, the API server
+   * `/readyz`, which needs etcd).
+   */
+  startComponent(name: RestartableComponent): Promise<void>;
+  /** Resolves when the API server answers `/readyz` (after etcd came back, say). */
+  apiServerReady(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,15 +94,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const ports: EtcdPorts = { client: await freeLoopbackPort(), peer: await freeLoopbackPort() };
       // A failed attempt's data dir remembers its peer URL; start clean.
       await rm(join(dir, 'etcd'), { recursive: true, force: true });
-      const proc = new ManagedProcess('etcd', {
-        command: join(binDir, 'etcd'),
-        args: etcdArgs(join(dir, 'etcd'), ports),
-        logFile: join(logs, 'etcd.log'),
-        cwd: dir,
-      });
       return {
-        proc,
-        ready: () =>
+        spawn: {
+          command: join(binDir, 'etcd'),
+          args: etcdArgs(join(dir, 'etcd'), ports),
+          logFile: join(logs, 'etcd.log'),
+          cwd: dir,
+        },
+        ready: (proc) =>
           waitFor(
             'etcd /health',
             async () => {
@@ -102,7 +118,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const certDir = join(dir, 'apiserver-certs');
     const api = await startWithFreshPorts('kube-apiserver', async () => {
       const securePort = await freeLoopbackPort();
-      const proc = new ManagedProcess('kube-apiserver', {
+      const spawn: SpawnOptions = {
         command: join(binDir, 'kube-apiserver'),
         args: apiServerArgs({
           etcdClientPort: etcd.value.client,
@@ -116,11 +132,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         }),
         logFile: join(logs, 'kube-apiserver.log'),
         cwd: dir,
-      });
+      };
       const server = `https://${host}:${securePort}`;
       return {
-        proc,
-        ready: () =>
+        spawn,
+        ready: (proc) =>
           waitFor(
             'kube-apiserver /readyz',
             async () => {
@@ -138,6 +154,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     });
     processes.push(api.proc);
     const { server, caPem } = api.value;
+    const components = { etcd, 'kube-apiserver': api } as const;
     const caPath = join(dir, 'ca.crt');
     await writeFile(caPath, caPem);
 
@@ -205,6 +222,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         ),
       };
     }
+    const indexOf = (name: RestartableComponent): number => {
+      const i = processes.findIndex((p) => p.name === name);
+      if (i < 0) throw new Error(`no ${name} in this control plane`);
+      return i;
+    };
     return {
       server,
       adminToken: credentials.adminToken,
@@ -212,6 +234,24 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       adminKubeconfigPath,
       processes,
       ...(nodeKubeconfigs ? { nodeKubeconfigs } : {}),
+      async stopComponent(name) {
+        await processes[indexOf(name)]?.stop(stopGraceMs);
+      },
+      async startComponent(name) {
+        const i = indexOf(name);
+        if (processes[i]?.exitInfo === undefined) throw new Error(`${name} is still running`);
+        const { spawn, ready } = components[name];
+        const proc = new ManagedProcess(name, spawn);
+        processes[i] = proc;
+        try {
+          await ready(proc);
+        } catch (e) {
+          throw new Error(`${name} did not start again (same port and flags)`, { cause: e });
+        }
+      },
+      async apiServerReady() {
+        await api.ready(processes[indexOf('kube-apiserver')]!);
+      },
       stop,
     };
   } catch (e) {
@@ -233,12 +273,19 @@ export function exitedReason(proc: ManagedProcess): string | undefined {
  */
 async function startWithFreshPorts<T>(
   name: string,
-  attempt: () => Promise<{ proc: ManagedProcess; ready: () => Promise<T> }>,
-): Promise<{ proc: ManagedProcess; value: T }> {
+  attempt: () => Promise<{ spawn: SpawnOptions; ready: (proc: ManagedProcess) => Promise<T> }>,
+): Promise<{
+  proc: ManagedProcess;
+  value: T;
+  /** How it was started, to start it again the same way. */
+  spawn: SpawnOptions;
+  ready: (proc: ManagedProcess) => Promise<T>;
+}> {
   for (let i = 1; ; i++) {
-    const { proc, ready } = await attempt();
+    const { spawn, ready } = await attempt();
+    const proc = new ManagedProcess(name, spawn);
     try {
-      return { proc, value: await ready() };
+      return { proc, value: await ready(proc), spawn, ready };
     } catch (e) {
       await proc.stop(stopGraceMs);
       const portTaken = /address already in use/i.test(proc.logTail(100));

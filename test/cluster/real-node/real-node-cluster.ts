@@ -13,6 +13,7 @@ import { realNodeBinaries, requiredBinaries, resolveBinaries } from '../control-
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
 import { runKubectl, waitForControllerManager } from '../control-plane/kubectl.ts';
 import { killGroup } from '../control-plane/managed-process.ts';
+import { createClusterFaults } from '../faults.ts';
 import type { TestCluster } from '../harness.ts';
 import { startNodeImages, type NodeImages } from './node-images.ts';
 import { claimNetworkIndex, type NetworkClaim } from '../network/claim.ts';
@@ -166,6 +167,7 @@ export async function startRealNodeCluster(
       binDir,
       dir,
       realNode: { nodeName, addresses: a, registry: images.registry, images },
+      faults: createClusterFaults(controlPlane, dir),
       kubectl: (args, input) => runKubectl(join(binDir, 'kubectl'), kubeconfigPath, args, input),
       stop,
     };
