@@ -221,6 +221,33 @@ describe('server service', () => {
     assert.equal((await t.store.lastRun(t.alice.id, 'new'))?.endedAt, null, 'within the grace');
     assert.deepEqual(await servers.reconcile(), { adopted: 1, markedStopped: 0 }, 'idempotent');
   });
+
+  it('at start-up records ready a run whose start the hub that died never heard end', async () => {
+    const t = await setup();
+    const backend = createFakeBackend();
+    const servers = createServerService({
+      store: t.store,
+      backend,
+      profiles: t.servers.profiles,
+      log: silentLogger,
+      now: () => new Date(5_000_000),
+    });
+    // The dead hub opened the run and asked the backend, then died before the answer.
+    await t.store.beginRun({
+      userId: t.alice.id,
+      serverName: '',
+      profile: 'small',
+      requestedAt: new Date(4_000_000),
+    });
+    const profile = t.servers.profiles[0];
+    assert.ok(profile);
+    await backend.start({ user: 'alice', server: '' }, { profile, baseUrl: '/user/alice/' });
+    assert.equal((await t.store.lastRun(t.alice.id, ''))?.readyAt, null);
+    assert.deepEqual(await servers.reconcile(), { adopted: 1, markedStopped: 0 });
+    const run = await t.store.lastRun(t.alice.id, '');
+    assert.equal(run?.readyAt?.getTime(), 5_000_000, 'recorded ready at adoption');
+    assert.equal(run.endedAt, null);
+  });
 });
 
 describe('server service: named servers', () => {

@@ -210,6 +210,67 @@ export function createServerService(options: ServerServiceOptions) {
     );
   }
 
+  /** Ends a run whose server the backend does not have: it stopped while no hub watched. */
+  async function endGone(run: ServerRun): Promise<void> {
+    await history('the end of a run', () =>
+      store.endRun(run.userId, run.serverName, now(), 'stopped', GONE_WHILE_AWAY),
+    );
+    await revokeTokens(run.userId, run.serverName);
+  }
+
+  /**
+   * A start left half done by a hub that is gone: follows the backend's progress to its end
+   * and records the outcome, as the start's own caller would have.
+   */
+  async function followAdopted(ref: ServerRef, userId: number): Promise<void> {
+    try {
+      // The progress stream ends at ready or failed; should it end sooner (a replica's
+      // follow cut short), the status is asked again a little later, for at most an hour.
+      const deadline = Date.now() + 3_600_000;
+      let status = await backend.status(ref);
+      while (status.phase === 'starting' && Date.now() < deadline) {
+        for await (const event of backend.progress(ref)) {
+          if (event.ready === true || event.failed === true) break;
+        }
+        status = await backend.status(ref);
+        if (status.phase === 'starting') {
+          // unref: following a start never keeps a closing hub (or a test) alive.
+          await new Promise((r) => setTimeout(r, 2000).unref());
+        }
+      }
+      if (status.phase === 'running') {
+        await history('a ready start', () => store.markRunReady(userId, ref.server, now()));
+      } else if (status.phase === 'failed') {
+        await history('the end of a run', () =>
+          store.endRun(userId, ref.server, now(), 'failed', status.message ?? null),
+        );
+        await revokeTokens(userId, ref.server);
+      }
+    } catch (e) {
+      log.warn({ ref, err: e }, 'following an adopted start failed');
+    }
+  }
+
+  /**
+   * Runs that were too new to judge at start-up, judged once their grace has passed: one whose
+   * server is still unknown to the backend was opened by a hub that died before asking for it.
+   */
+  async function recheckYoung(runs: readonly ServerRun[]): Promise<void> {
+    for (const run of runs) {
+      try {
+        const user = await store.getUserById(run.userId);
+        if (!user) continue;
+        const { phase } = await backend.status({ user: user.name, server: run.serverName });
+        if (phase === 'running' || phase === 'starting') continue;
+        const last = await store.lastRun(run.userId, run.serverName);
+        // Only this run, if it is still the open one (a later start opened its own).
+        if (last?.id === run.id && last.endedAt === null) await endGone(run);
+      } catch (e) {
+        log.warn({ run: run.id, err: e }, 'checking a run left by another hub failed');
+      }
+    }
+  }
+
   function fullError(): GanymedeError {
     return new GanymedeError(
       'bad_request',
@@ -551,24 +612,44 @@ export function createServerService(options: ServerServiceOptions) {
       const adopted = alive.filter(
         (s) => s.status.phase === 'running' && ids.has(s.ref.user),
       ).length;
+      // A hub that died during a start never heard how it ended: its run is finished here.
+      // Ready ones are recorded ready (a no-op for a run already ready or ended); starting ones
+      // are followed to their end, as the start itself would have.
+      for (const s of alive) {
+        const id = ids.get(s.ref.user);
+        if (id === undefined) continue;
+        if (s.status.phase === 'running') {
+          await history('a ready start', () => store.markRunReady(id, s.ref.server, now()));
+        } else {
+          void followAdopted(s.ref, id);
+        }
+      }
       const graceMs = options.reconcileGraceMs ?? 60_000;
       const at = now();
       let markedStopped = 0;
+      const young: ServerRun[] = [];
       for (let after = 0; ;) {
         const runs = await store.openRuns(after, PAGE);
         for (const run of runs) {
           if (live.has(`${String(run.userId)}\0${run.serverName}`)) continue;
-          // Another replica may have opened it a moment ago and not yet reached the backend.
-          if (run.readyAt === null && at.getTime() - run.requestedAt.getTime() < graceMs) continue;
+          // Another replica may have opened it a moment ago and not yet reached the backend:
+          // looked at again once that moment has passed.
+          if (run.readyAt === null && at.getTime() - run.requestedAt.getTime() < graceMs) {
+            young.push(run);
+            continue;
+          }
           markedStopped++;
-          await history('the end of a run', () =>
-            store.endRun(run.userId, run.serverName, at, 'stopped', GONE_WHILE_AWAY),
-          );
-          await revokeTokens(run.userId, run.serverName);
+          await endGone(run);
         }
         const last = runs.at(-1);
         if (last === undefined || runs.length < PAGE) break;
         after = last.id;
+      }
+      if (young.length > 0) {
+        const wait = Math.max(
+          ...young.map((r) => r.requestedAt.getTime() + graceMs - at.getTime()),
+        );
+        setTimeout(() => void recheckYoung(young), wait).unref();
       }
       log.info({ adopted, markedStopped }, 'reconciled servers with the backend');
       return { adopted, markedStopped };
