@@ -18,6 +18,8 @@ export class PersonClient {
   readonly #pickHub: () => string;
   readonly #cookies = new Map<string, string>();
   #xsrf: string | undefined;
+  /** The replica the last request went to (recorded with a failure). */
+  lastHub = '';
 
   constructor(name: string, pickHub: () => string) {
     this.name = name;
@@ -44,6 +46,7 @@ export class PersonClient {
     } = {},
   ): Promise<{ status: number; text: string; hub: string }> {
     const hub = init.hub ?? this.#pickHub();
+    this.lastHub = hub;
     const method = init.method ?? 'GET';
     const headers: Record<string, string> = { cookie: this.#cookieHeader(), ...init.headers };
     if (method !== 'GET') headers['origin'] ??= hub;
@@ -70,8 +73,8 @@ export class PersonClient {
     }
   }
 
-  /** Dummy sign-in (any password), then the home page's `_xsrf` for later forms. */
-  async signIn(): Promise<void> {
+  /** Dummy sign-in (any password but the admin's), then the home page's `_xsrf` for forms. */
+  async signIn(password = 'soak'): Promise<void> {
     this.#cookies.clear();
     this.#xsrf = undefined;
     const hub = this.#pickHub();
@@ -79,7 +82,7 @@ export class PersonClient {
       method: 'POST',
       hub,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ username: this.name, password: 'soak' }).toString(),
+      body: new URLSearchParams({ username: this.name, password }).toString(),
     });
     this.#expect(r, [302, 303], 'sign-in');
     await this.#loadXsrf();
@@ -165,7 +168,8 @@ export class PersonClient {
     throw new SoakError(`not stopped within ${String(timeoutMs / 1000)} s ${last}`);
   }
 
-  async openKernel(): Promise<KernelSession> {
+  /** A new kernel and its channels (the WebSocket); returns both. */
+  async openKernel(): Promise<{ id: string; session: KernelSession }> {
     const r = await this.request(`/user/${this.name}/api/kernels`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -174,9 +178,15 @@ export class PersonClient {
     });
     this.#expect(r, [201], 'new kernel');
     const id = (JSON.parse(r.text) as { id: string }).id;
+    return { id, session: await this.connectKernel(id, r.hub) };
+  }
+
+  /** The kernel's channels, through a replica (JupyterLab reconnects like this). */
+  connectKernel(id: string, hub = this.#pickHub()): Promise<KernelSession> {
+    this.lastHub = hub;
     return KernelSession.open(
-      `${r.hub.replace('http', 'ws')}/user/${this.name}/api/kernels/${id}/channels`,
-      { cookie: this.#cookieHeader(), origin: r.hub },
+      `${hub.replace('http', 'ws')}/user/${this.name}/api/kernels/${id}/channels`,
+      { cookie: this.#cookieHeader(), origin: hub },
     );
   }
 

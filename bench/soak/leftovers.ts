@@ -91,7 +91,10 @@ export async function leftovers(cluster: TestCluster, namespace: string): Promis
     counts: Object.fromEntries([...byKind].map(([k, v]) => [k, v.length])),
     notebooks: notebooks.length,
     notStopped: notebooks
-      .filter((n) => n.spec?.stopped !== true || (n.status?.phase ?? 'stopped') !== 'stopped')
+      .filter(
+        (n) =>
+          n.spec?.stopped !== true || (n.status?.phase ?? 'Stopped').toLowerCase() !== 'stopped',
+      )
       .map(
         (n) =>
           `${n.metadata.name} (spec.stopped ${String(n.spec?.stopped)}, phase ${n.status?.phase ?? '–'})`,

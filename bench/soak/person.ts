@@ -28,7 +28,13 @@ export interface PersonWorld {
   /** Milliseconds since the soak started. */
   readonly nowMs: () => number;
   readonly stopping: () => boolean;
-  readonly record: (kind: ActionKind, atMs: number, durationMs: number, error?: unknown) => void;
+  readonly record: (
+    kind: ActionKind,
+    atMs: number,
+    durationMs: number,
+    hub: string,
+    error?: unknown,
+  ) => void;
   readonly written: (file: WrittenFile) => void;
   /** A file read back during the soak whose content differed. */
   readonly corrupted: (file: WrittenFile, got: string) => void;
@@ -58,10 +64,10 @@ export class Person {
     const at = this.#w.nowMs();
     try {
       const value = await fn();
-      this.#w.record(kind, at, this.#w.nowMs() - at);
+      this.#w.record(kind, at, this.#w.nowMs() - at, this.client.lastHub);
       return value;
     } catch (e) {
-      this.#w.record(kind, at, this.#w.nowMs() - at, e);
+      this.#w.record(kind, at, this.#w.nowMs() - at, this.client.lastHub, e);
       throw e;
     }
   }
@@ -96,19 +102,32 @@ export class Person {
     // Files from earlier sessions (other pods, maybe after faults) must still be there.
     for (const f of this.#pickEarlierFiles(3)) await this.#readBack(f);
     const kernel = await this.#act('open-kernel', () => this.client.openKernel());
+    let channels = kernel.session;
     try {
-      for (let i = this.#r.int(2, 5); i > 0 && !this.#w.stopping(); i--) {
+      // A working session of a minute or a few: cells with thinking in between.
+      for (let i = this.#r.int(3, 8); i > 0 && !this.#w.stopping(); i--) {
         const text = randomBytes(this.#r.int(8, 64)).toString('hex');
+        const code = `import hashlib; hashlib.sha256(${JSON.stringify(text)}.encode()).hexdigest()`;
         await this.#act('cell', async () => {
-          const out = await kernel.execute(
-            `import hashlib; hashlib.sha256(${JSON.stringify(text)}.encode()).hexdigest()`,
-          );
+          let out: string;
+          try {
+            out = await channels.execute(code);
+          } catch (e) {
+            // The WebSocket went through a replica that died: JupyterLab connects the kernel
+            // again (through the load balancer) and the cell is run again. Only that is
+            // forgiven; a second failure is the cell's.
+            if (channels.isOpen) throw e;
+            channels = await this.#act('kernel-reconnect', () =>
+              this.client.connectKernel(kernel.id),
+            );
+            out = await channels.execute(code);
+          }
           if (out !== `'${sha256(text)}'`) throw new SoakError(`cell answered ${out}`);
         });
-        await sleep(this.#r.int(500, 4_000));
+        await sleep(this.#r.int(3_000, 30_000));
       }
     } finally {
-      kernel.close();
+      channels.close();
     }
     const content = randomBytes(this.#r.int(1_024, 48 * 1_024)).toString('base64');
     const path = `soak-${this.name}-${String(this.#sessions)}.txt`;

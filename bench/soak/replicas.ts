@@ -37,6 +37,7 @@ export class Replicas {
   readonly #dir: string;
   readonly #config: (name: string, port: number) => Record<string, unknown>;
   readonly #nowMs: () => number;
+  readonly #env: Record<string, string>;
   readonly series: ProcessSeries[] = [];
   #kills = 0;
 
@@ -44,8 +45,10 @@ export class Replicas {
     slots: Slot[],
     dir: string,
     config: (name: string, port: number) => Record<string, unknown>,
+    env: Record<string, string>,
     nowMs: () => number,
   ) {
+    this.#env = env;
     this.#slots = slots;
     this.#dir = dir;
     this.#config = config;
@@ -56,6 +59,7 @@ export class Replicas {
     names: readonly string[];
     dir: string;
     config: (name: string, port: number) => Record<string, unknown>;
+    env: Record<string, string>;
     nowMs: () => number;
   }): Promise<Replicas> {
     const slots: Slot[] = [];
@@ -69,7 +73,7 @@ export class Replicas {
         series: undefined,
       });
     }
-    const r = new Replicas(slots, input.dir, input.config, input.nowMs);
+    const r = new Replicas(slots, input.dir, input.config, input.env, input.nowMs);
     // One after the other: the first creates the schema and takes the Lease.
     for (const s of slots) await r.#start(s);
     return r;
@@ -97,7 +101,7 @@ export class Replicas {
     const proc = startProcess(process.execPath, [cliMain, 'serve', '--config', configFile], {
       logFile: join(this.#dir, `${s.name}.log`),
       cwd: this.#dir,
-      env: { ...process.env },
+      env: { ...process.env, ...this.#env },
     });
     s.proc = proc;
     const series: ProcessSeries = {

@@ -3,7 +3,7 @@ import type { FaultEvent } from './faults.ts';
 import type { Leftovers } from './leftovers.ts';
 import type { ProcessSeries } from './replicas.ts';
 import type { ScheduledFault } from './schedule.ts';
-import { growth, type ActionSummary, type Growth } from './stats.ts';
+import { growth, type ActionRecord, type ActionSummary, type Growth } from './stats.ts';
 
 export interface SoakResult {
   benchmark: string;
@@ -31,7 +31,7 @@ export interface SoakResult {
   };
   actions: ActionSummary[];
   hubs: readonly ProcessSeries[];
-  running: readonly { tMs: number; running: number; waiting: number }[];
+  running: readonly { tMs: number; running: number; waiting: number; processes: number }[];
   files: {
     written: number;
     bytes: number;
@@ -54,6 +54,7 @@ export interface SoakResult {
     leftovers: Leftovers;
     peopleWithFiles: number;
   } | null;
+  failures: readonly ActionRecord[];
   errors: string[];
 }
 
@@ -112,6 +113,7 @@ export function renderMarkdown(r: SoakResult): string {
   L.push(`Settings: \`${JSON.stringify(r.settings)}\``);
   L.push('');
 
+  L.push(...headline(r));
   L.push('## Faults');
   L.push('');
   const missing = Object.entries(r.faults.missing);
@@ -177,12 +179,12 @@ export function renderMarkdown(r: SoakResult): string {
   }
   L.push('');
   L.push(
-    'Over time (every 2 minutes; RSS MiB / open fds per replica; servers running and people waiting for a turn):',
+    "Over time (every 2 minutes; RSS MiB / open fds per replica; people holding a turn (their server starting, running or stopping), people waiting for one, and the processes under the soak other than the cluster's, PostgreSQL's and the hubs' (Jupyter servers and kernels)):",
   );
   L.push('');
   const names = [...new Set(r.hubs.map((s) => s.replica))];
-  L.push(`| t | ${names.map((n) => `${n} RSS / fds`).join(' | ')} | running | waiting |`);
-  L.push(`| ---: | ${names.map(() => '---:').join(' | ')} | ---: | ---: |`);
+  L.push(`| t | ${names.map((n) => `${n} RSS / fds`).join(' | ')} | turns | waiting | processes |`);
+  L.push(`| ---: | ${names.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`);
   for (const row of r.running.filter((_, i) => i % 12 === 0)) {
     const cells = names.map((n) => {
       const x = r.hubs
@@ -192,7 +194,7 @@ export function renderMarkdown(r: SoakResult): string {
       return x ? `${f0(x.rssMiB)} / ${f0(x.fds)}` : 'down';
     });
     L.push(
-      `| ${clock(row.tMs)} | ${cells.join(' | ')} | ${String(row.running)} | ${String(row.waiting)} |`,
+      `| ${clock(row.tMs)} | ${cells.join(' | ')} | ${String(row.running)} | ${String(row.waiting)} | ${String(row.processes)} |`,
     );
   }
   L.push('');
@@ -276,7 +278,49 @@ function expectation(kind: string): string {
       return "the Deployments' (at 0 replicas)";
     case 'secrets':
       return "the notebooks' token Secrets";
+    case 'configmaps':
+      return '1 (kube-root-ca.crt, in every namespace)';
     default:
       return '';
   }
+}
+
+/** The figures that answer the issue's questions, first. */
+function headline(r: SoakResult): string[] {
+  const L: string[] = ['## Headline', ''];
+  const total = r.actions.reduce((a, x) => a + x.n, 0);
+  const failed = r.actions.reduce((a, x) => a + x.failed, 0);
+  const outside = r.actions.reduce((a, x) => a + x.failedOutsideFaults, 0);
+  const injected = r.faults.events.map((e) => e.kind);
+  L.push(
+    `- ${String(r.settings.users)} people, ${String(r.settings.minutes)} minutes; faults injected: ${injected.length > 0 ? injected.join(', ') : 'none'}${Object.keys(r.faults.missing).length > 0 ? ` (not available: ${Object.keys(r.faults.missing).join(', ')})` : ''}.`,
+  );
+  L.push(
+    `- ${String(total)} actions, **${String(failed)} failed** (${String(failed - outside)} during a fault window, ${String(outside)} outside).`,
+  );
+  const e = r.end;
+  if (e) {
+    L.push(
+      `- Files: ${String(r.files.written)} written; on disk at the end ${String(e.disk.intact)} intact, ${String(e.disk.differ.length)} differ, ${String(e.disk.missing.length)} missing; through the API at the end ${String(e.apiReadBack.intact)} of ${String(e.apiReadBack.files)} intact; during the soak ${String(r.files.readDuringSoak.corrupted.length)} differed.`,
+    );
+    const lo = e.leftovers;
+    L.push(
+      `- Left at the end: ${String(lo.pods.length)} pods, ${String(lo.notStopped.length)} notebooks not stopped, ${String(lo.orphans.length)} orphaned objects, ${String(lo.processes.length)} stray processes.`,
+    );
+  }
+  const grown = r.hubs
+    .map((s) => ({ s, g: seriesGrowth(s, r.settings.warmUpMs) }))
+    .filter((x) => x.g.rss !== undefined);
+  if (grown.length > 0) {
+    L.push(
+      `- Hub processes after warm-up (those that lived long enough to judge): ${grown
+        .map(
+          ({ s, g }) =>
+            `${s.replica} (pid ${String(s.pid)}) RSS ${f1(g.rss?.firstMedian)} → ${f1(g.rss?.lastMedian)} MiB, fds ${f0(g.fds?.firstMedian)} → ${f0(g.fds?.lastMedian)}`,
+        )
+        .join('; ')}.`,
+    );
+  }
+  L.push('');
+  return L;
 }

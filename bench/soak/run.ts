@@ -9,7 +9,7 @@
  *          [--verify-minutes 4] [--out bench/results] [--name soak]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,7 @@ import { installCrd, restrictedNamespace } from '../../test/integration/operator
 import { machineInfo } from '../machine.ts';
 import { PersonClient } from './client.ts';
 import { availableFaults, faultWindows, runFaults, type FaultEvent } from './faults.ts';
-import { leftovers, filesOnDisk, type Leftovers } from './leftovers.ts';
+import { leftovers, filesOnDisk, strayProcesses, type Leftovers } from './leftovers.ts';
 import { Person, type WrittenFile } from './person.ts';
 import { seeded } from './random.ts';
 import { Replicas } from './replicas.ts';
@@ -46,6 +46,7 @@ const { values: raw } = parseArgs({
     'verify-minutes': { type: 'string', default: '4' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
     name: { type: 'string', default: 'soak' },
+    'keep-logs': { type: 'boolean', default: false },
   },
 });
 const num = z.coerce.number().positive();
@@ -65,9 +66,11 @@ const settings = z
     'verify-minutes': z.coerce.number().min(0),
     out: z.string(),
     name: z.string().regex(/^[\w.-]+$/),
+    'keep-logs': z.boolean(),
   })
   .parse(raw);
 const cullerIntervalSeconds = 10;
+const adminPassword = 'soak-admin-password';
 const startTimeoutSeconds = 600;
 
 function log(message: string): void {
@@ -104,7 +107,7 @@ const records: ActionRecord[] = [];
 const written: WrittenFile[] = [];
 const corrupted: { path: string; expected: string; got: string }[] = [];
 const faultEvents: FaultEvent[] = [];
-const running: { tMs: number; running: number; waiting: number }[] = [];
+const running: { tMs: number; running: number; waiting: number; processes: number }[] = [];
 const errors: string[] = [];
 const { warmUpMs, coolDownMs } = phases(settings.minutes * 60_000);
 const graceMs = 60_000;
@@ -155,6 +158,7 @@ function write(final: boolean): void {
     },
     soakEndedMs,
     end,
+    failures: records.filter((x) => !x.ok).slice(0, 3000),
     errors,
   };
   mkdirSync(settings.out, { recursive: true });
@@ -182,6 +186,7 @@ try {
     names: ['replica-a', 'replica-b'],
     dir: workDir,
     nowMs,
+    env: { GANYMEDE_ADMIN_PASSWORD: adminPassword },
     config: (name, port) => ({
       hub: { host: '127.0.0.1', port, dataDir: join(workDir, name) },
       auth: { type: 'dummy' },
@@ -218,6 +223,7 @@ try {
     }),
   });
   const reps = replicas;
+  const hubNames = new Map(reps.urls.map((u, i) => [u, i === 0 ? 'replica-a' : 'replica-b']));
   const { faults, missing } = availableFaults({
     cluster: c,
     postgres: pg,
@@ -238,9 +244,9 @@ try {
     `faults: ${kinds.join(', ') || 'none'}; missing: ${[...missing.keys()].join(', ') || 'none'}`,
   );
 
-  // The admin's token for the final sweep (dummy sign-in as the admin user).
+  // The admin, for the final sweep (the admin account keeps its own password under dummy sign-in).
   const admin = new PersonClient('admin', () => reps.first);
-  await admin.signIn();
+  await admin.signIn(adminPassword);
 
   const random = seeded(settings.seed);
   const pickRandom = random.fork();
@@ -252,11 +258,12 @@ try {
     slots,
     nowMs,
     stopping: () => stopping,
-    record: (kind: ActionKind, atMs: number, durationMs: number, error?: unknown) => {
+    record: (kind: ActionKind, atMs: number, durationMs: number, hub: string, error?: unknown) => {
       records.push({
         kind,
         atMs,
         durationMs,
+        hub: hubNames.get(hub) ?? hub,
         ok: error === undefined,
         ...(error === undefined
           ? {}
@@ -281,7 +288,12 @@ try {
   );
   const sampler = setInterval(() => {
     reps.sample();
-    running.push({ tMs: nowMs(), running: slots.used, waiting: slots.waiting });
+    running.push({
+      tMs: nowMs(),
+      running: slots.used,
+      waiting: slots.waiting,
+      processes: strayProcesses().length,
+    });
   }, 10_000);
   const progress = setInterval(() => {
     write(false);
@@ -366,6 +378,13 @@ try {
   log(`ERROR ${(e as Error).message}`);
 } finally {
   await replicas?.stopAll().catch(() => undefined);
+  if (settings['keep-logs']) {
+    const logs = join(settings.out, `${settings.name}-logs`);
+    mkdirSync(logs, { recursive: true });
+    for (const f of readdirSync(workDir).filter((x) => x.endsWith('.log'))) {
+      copyFileSync(join(workDir, f), join(logs, f));
+    }
+  }
   write(true);
   await cluster?.stop().catch(() => undefined);
   await pg?.stop().catch(() => undefined);

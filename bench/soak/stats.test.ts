@@ -24,8 +24,9 @@ describe('soak statistics', () => {
     assert.equal(cell.p99Ms, 30);
     assert.deepEqual(cell.errors, [{ message: 'HTTP N for <user>', count: 2 }]);
     const start = summarizeActions(records, windows).find((a) => a.kind === 'start');
-    assert.equal(start?.failedDuringFault['postgres-down'], 1, 'overlapping the window counts');
-    assert.ok(Number.isNaN(start?.p50Ms));
+    assert.ok(start);
+    assert.equal(start.failedDuringFault['postgres-down'], 1, 'overlapping the window counts');
+    assert.ok(Number.isNaN(start.p50Ms));
   });
 
   it('finds the window an action overlaps', () => {

@@ -12,6 +12,7 @@ export const actionKinds = [
   'read-file',
   'open-kernel',
   'cell',
+  'kernel-reconnect',
   'write-file',
   'stop',
   'culled',
@@ -25,6 +26,8 @@ export interface ActionRecord {
   readonly durationMs: number;
   readonly ok: boolean;
   readonly error?: string;
+  /** The replica the action's last request went to. */
+  readonly hub?: string;
 }
 
 /** From injection until recovered, plus a grace period for the system to settle. */
