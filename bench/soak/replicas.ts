@@ -30,6 +30,8 @@ interface Slot {
   readonly url: string;
   proc: HubProcess | undefined;
   series: ProcessSeries | undefined;
+  /** Answering: killed → false; started again → true once `/health` answers. */
+  up: boolean;
 }
 
 export class Replicas {
@@ -71,6 +73,7 @@ export class Replicas {
         url: `http://127.0.0.1:${String(port)}`,
         proc: undefined,
         series: undefined,
+        up: false,
       });
     }
     const r = new Replicas(slots, input.dir, input.config, input.env, input.nowMs);
@@ -89,9 +92,8 @@ export class Replicas {
 
   /** The load balancer: a replica that is up, at random (both down: the first, and fail). */
   pick(random: Random): string {
-    const up = this.#slots.filter(
-      (s) => s.proc?.child.exitCode === null && s.proc.child.signalCode === null,
-    );
+    // As a Service's endpoints: a replica is left out once killed, back once it answers.
+    const up = this.#slots.filter((s) => s.up);
     return up.length > 0 ? random.pick(up).url : this.first;
   }
 
@@ -122,12 +124,14 @@ export class Replicas {
       },
       { timeoutMs: 180_000, process: proc },
     );
+    s.up = true;
   }
 
   /** SIGKILL one replica (in turn), and start it again after `downMs` on the same port. */
   async killAndRestart(downMs: number): Promise<string> {
     const s = this.#slots[this.#kills++ % this.#slots.length]!;
     const proc = s.proc;
+    s.up = false;
     if (proc?.child.pid !== undefined && proc.child.exitCode === null) {
       const exited = new Promise((r) => proc.child.once('exit', r));
       process.kill(proc.child.pid, 'SIGKILL');

@@ -119,7 +119,7 @@ export function renderMarkdown(r: SoakResult): string {
   const missing = Object.entries(r.faults.missing);
   if (st['no-faults'] === true) L.push('Run with `--no-faults`: none injected.');
   if (missing.length > 0) {
-    L.push('Not injected (not available in this build):');
+    L.push('Not injected (not available in this build; their turns in the schedule stay empty):');
     L.push('');
     for (const [k, why] of missing) L.push(`- ${k}: ${why}`);
   }
