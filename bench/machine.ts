@@ -15,3 +15,35 @@ export function machineInfo(loadAtStart: number[]) {
     loadAtEnd: os.loadavg(),
   };
 }
+
+/** What every result file opens with: title, how it was made, the machine, versions, settings. */
+export function resultPreamble(
+  title: string,
+  script: string,
+  method: string,
+  r: {
+    date: string;
+    finished: string | null;
+    machine: ReturnType<typeof machineInfo>;
+    versions: Record<string, string>;
+    settings: unknown;
+  },
+): string[] {
+  const m = r.machine;
+  return [
+    `# ${title}: ${r.date.slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `Made by \`${script}\` (method: ${method}). ` +
+      (r.finished === null
+        ? '**Unfinished run** (partial results).'
+        : `Finished ${r.finished.slice(11, 19)} UTC.`),
+    '',
+    `Machine: ${String(m.cpus)} × ${m.cpuModel}, ${String(m.memoryGiB)} GiB, Linux ${m.kernel}; load average at start ${m.loadAtStart.map((l) => l.toFixed(1)).join(' ')}, at end ${m.loadAtEnd.map((l) => l.toFixed(1)).join(' ')}. ` +
+      `Versions: ${Object.entries(r.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
+    '',
+    `Settings: \`${JSON.stringify(r.settings)}\``,
+    '',
+  ];
+}

@@ -1,4 +1,5 @@
 /** The Markdown page of a run (bench/results/<name>.md), from the same object as the JSON. */
+import { resultPreamble } from '../machine.ts';
 import type { ServersPartResult } from './servers.ts';
 import type { UsersPartResult } from './users.ts';
 
@@ -91,25 +92,14 @@ export function targets(r: Pick<RunResult, 'users' | 'servers'>): Target[] {
 
 export function renderMarkdown(r: RunResult): string {
   const lines: string[] = [];
-  const m = r.machine;
-  lines.push(`# Scale benchmark: ${r.date.slice(0, 16).replace('T', ' ')} UTC`);
-  lines.push('');
   lines.push(
-    'Made by `node bench/scale/run.ts` (method: [bench/scale/README.md](../scale/README.md)). ' +
-      (r.finished === null
-        ? '**Unfinished run** (partial results).'
-        : `Finished ${r.finished.slice(11, 19)} UTC.`),
+    ...resultPreamble(
+      'Scale benchmark',
+      'node bench/scale/run.ts',
+      '[bench/scale/README.md](../scale/README.md)',
+      r,
+    ),
   );
-  lines.push('');
-  lines.push(
-    `Machine: ${String(m.cpus)} × ${m.cpuModel}, ${String(m.memoryGiB)} GiB, Linux ${m.kernel}; load average at start ${m.loadAtStart.map((l) => l.toFixed(1)).join(' ')}, at end ${m.loadAtEnd.map((l) => l.toFixed(1)).join(' ')}. ` +
-      `Versions: ${Object.entries(r.versions)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}.`,
-  );
-  lines.push('');
-  lines.push(`Settings: \`${JSON.stringify(r.settings)}\``);
-  lines.push('');
   lines.push('## Targets');
   lines.push('');
   lines.push('| target | measured | met? |');

@@ -1,4 +1,5 @@
 /** The soak's result (bench/results/soak.json) and its Markdown page, from the same object. */
+import { resultPreamble } from '../machine.ts';
 import type { FaultEvent } from './faults.ts';
 import type { Leftovers } from './leftovers.ts';
 import type { ProcessSeries } from './replicas.ts';
@@ -92,26 +93,15 @@ export function seriesGrowth(
 
 export function renderMarkdown(r: SoakResult): string {
   const L: string[] = [];
-  const m = r.machine;
   const st = r.settings;
-  L.push(`# Soak: ${r.date.slice(0, 16).replace('T', ' ')} UTC`);
-  L.push('');
   L.push(
-    'Made by `node bench/soak/run.ts` (method: [bench/soak/README.md](../soak/README.md)). ' +
-      (r.finished === null
-        ? '**Unfinished run** (partial results).'
-        : `Finished ${r.finished.slice(11, 19)} UTC.`),
+    ...resultPreamble(
+      'Soak',
+      'node bench/soak/run.ts',
+      '[bench/soak/README.md](../soak/README.md)',
+      r,
+    ),
   );
-  L.push('');
-  L.push(
-    `Machine: ${String(m.cpus)} × ${m.cpuModel}, ${String(m.memoryGiB)} GiB, Linux ${m.kernel}; load average at start ${m.loadAtStart.map((l) => l.toFixed(1)).join(' ')}, at end ${m.loadAtEnd.map((l) => l.toFixed(1)).join(' ')}. ` +
-      `Versions: ${Object.entries(r.versions)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}.`,
-  );
-  L.push('');
-  L.push(`Settings: \`${JSON.stringify(r.settings)}\``);
-  L.push('');
 
   L.push(...headline(r));
   L.push('## Faults');
