@@ -603,27 +603,15 @@ export function createServerService(options: ServerServiceOptions) {
       for (let i = 0; i < names.length; i += PAGE) {
         for (const u of await store.getUsersByName(names.slice(i, i + PAGE))) ids.set(u.name, u.id);
       }
-      const live = new Set(
+      const live = new Map(
         alive.flatMap((s) => {
           const id = ids.get(s.ref.user);
-          return id === undefined ? [] : [`${String(id)}\0${s.ref.server}`];
+          return id === undefined ? [] : [[`${String(id)}\0${s.ref.server}`, s] as const];
         }),
       );
       const adopted = alive.filter(
         (s) => s.status.phase === 'running' && ids.has(s.ref.user),
       ).length;
-      // A hub that died during a start never heard how it ended: its run is finished here.
-      // Ready ones are recorded ready (a no-op for a run already ready or ended); starting ones
-      // are followed to their end, as the start itself would have.
-      for (const s of alive) {
-        const id = ids.get(s.ref.user);
-        if (id === undefined) continue;
-        if (s.status.phase === 'running') {
-          await history('a ready start', () => store.markRunReady(id, s.ref.server, now()));
-        } else {
-          void followAdopted(s.ref, id);
-        }
-      }
       const graceMs = options.reconcileGraceMs ?? 60_000;
       const at = now();
       let markedStopped = 0;
@@ -631,7 +619,21 @@ export function createServerService(options: ServerServiceOptions) {
       for (let after = 0; ;) {
         const runs = await store.openRuns(after, PAGE);
         for (const run of runs) {
-          if (live.has(`${String(run.userId)}\0${run.serverName}`)) continue;
+          const server = live.get(`${String(run.userId)}\0${run.serverName}`);
+          if (server) {
+            // A hub that died during this start never heard how it ended: it is finished
+            // here, only for runs not yet ready (so a restart writes nothing for the rest).
+            if (run.readyAt === null) {
+              if (server.status.phase === 'running') {
+                await history('a ready start', () =>
+                  store.markRunReady(run.userId, run.serverName, now()),
+                );
+              } else {
+                void followAdopted(server.ref, run.userId);
+              }
+            }
+            continue;
+          }
           // Another replica may have opened it a moment ago and not yet reached the backend:
           // looked at again once that moment has passed.
           if (run.readyAt === null && at.getTime() - run.requestedAt.getTime() < graceMs) {
