@@ -25,7 +25,7 @@ import { startControlPlane, type ControlPlane } from './control-plane/control-pl
 import { createClusterFaults, type ClusterFaults } from './faults.ts';
 import { runKubectl, waitForControllerManager } from './control-plane/kubectl.ts';
 import { killGroup } from './control-plane/managed-process.ts';
-import { NodeAgent } from './node-agent/agent.ts';
+import { AgentHolder, type NodeFaults } from './node-agent/node-faults.ts';
 import {
   defaultImageRules,
   jupyterCommand,
@@ -45,6 +45,7 @@ import { startRealNodeCluster } from './real-node/real-node-cluster.ts';
 import { sweepStaleHarnessDirs, writeOwner } from './stale.ts';
 
 export type { ImageRule } from './node-agent/images.ts';
+export type { NodeFaults } from './node-agent/node-faults.ts';
 
 export type NodeKind = 'agent' | 'kubelet' | 'none';
 
@@ -62,6 +63,8 @@ export interface TestCluster {
   readonly realNode?: RealNodeInfo;
   /** The API server stopped and started, etcd restarted, a stalled watch (./faults.ts). */
   readonly faults: ClusterFaults;
+  /** The node agent only: lose the node (agent and pods SIGKILLed) and bring it back. */
+  readonly nodeFaults?: NodeFaults;
   /** Runs the built kubectl with this cluster's kubeconfig. */
   kubectl(
     args: readonly string[],
@@ -110,7 +113,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
   await chmod(dir, 0o755);
   let controlPlane: ControlPlane | undefined;
   let network: PodNetwork | undefined;
-  let agent: NodeAgent | undefined;
+  let agent: AgentHolder | undefined;
   let provisioner: LocalProvisioner | undefined;
   let stopping: Promise<void> | undefined;
   const keep = process.env['GANYMEDE_CLUSTER_KEEP'] === '1';
@@ -166,7 +169,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
           jupyterConfigDir: writeJupyterImageConfig(dir),
         }),
       ];
-      agent = await NodeAgent.start({
+      agent = await AgentHolder.start({
         kubeConfig,
         network,
         images,
@@ -185,6 +188,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
       binDir,
       dir,
       faults: createClusterFaults(controlPlane, dir),
+      ...(agent ? { nodeFaults: agent } : {}),
       kubectl: (args, input) => runKubectl(join(binDir, 'kubectl'), kubeconfigPath, args, input),
       stop,
     };
