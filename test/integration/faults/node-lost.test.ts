@@ -1,8 +1,9 @@
 /**
  * Issue 16 point 4, the cluster half: the node lost. killNode SIGKILLs the node agent and its
  * pods with nothing written; the real controller manager (node lifecycle controller, flags in
- * component-args.ts) marks the Node's Ready condition Unknown and evicts its pods; startNode
- * brings the node back and a Deployment's pod is placed and runs again.
+ * component-args.ts) marks the Node's Ready condition Unknown and its pods not Ready; startNode
+ * brings the node back and the pod still bound to it runs again. With one node the controller
+ * is in full-disruption mode and evicts nothing (see the test).
  * (The operator/hub half — a notebook reported stopped with "the machine running your
  * notebook went away; your files are kept" — is not built yet.)
  */
@@ -25,7 +26,7 @@ const labelSelector = 'app=sleeper';
 const isReady = (node: V1Node): string | undefined =>
   node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
 
-test('a lost node: Node turns Unknown, its pod is evicted; back, the pod runs again', async () => {
+test('a lost node: Node turns Unknown, its pod not Ready; back, the pod runs again', async () => {
   const faults = cluster.nodeFaults;
   assert.ok(faults, 'the node-agent cluster exposes nodeFaults');
   const created = await cluster.kubectl(
@@ -68,38 +69,26 @@ test('a lost node: Node turns Unknown, its pod is evicted; back, the pod runs ag
   );
   const unknownAfterMs = Date.now() - killedAt;
   process.stderr.write(`node lost: Ready=Unknown after ${unknownAfterMs} ms\n`);
-  // Evicted: the lost pod marked for deletion (the node lifecycle controller's taint manager).
+  // One node only: every node in the zone is down, so the node lifecycle controller enters
+  // full-disruption mode and evicts nothing; it marks the lost pod Ready=False and leaves it
+  // bound. The operator must therefore judge the Node itself, not wait for an eviction.
   await watchUntil<V1Pod>(
     cluster.kubeConfig,
     podsPath,
-    (t, p) =>
-      p.metadata?.uid === firstUid && (t === 'DELETED' || Boolean(p.metadata?.deletionTimestamp)),
-    { labelSelector, timeoutMs: 90_000 },
+    (_t, p) =>
+      p.metadata?.uid === firstUid &&
+      p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'False',
+    { labelSelector, timeoutMs: 25_000 },
   );
-  const evictedAfterMs = Date.now() - killedAt;
-  process.stderr.write(
-    `node lost: Ready=Unknown after ${unknownAfterMs} ms, pod evicted after ${evictedAfterMs} ms\n`,
-  );
-
   await faults.startNode();
   await watchUntil<V1Node>(cluster.kubeConfig, '/api/v1/nodes', (_t, n) => isReady(n) === 'True', {
     timeoutMs: 60_000,
   });
-  const again = await watchUntil<V1Pod>(
-    cluster.kubeConfig,
-    podsPath,
-    (_t, p) => p.metadata?.uid !== firstUid && p.status?.phase === 'Running',
-    { labelSelector, timeoutMs: 90_000 },
-  );
-  assert.notEqual(again.metadata?.uid, firstUid);
-  // The lost pod is finished off by the returning node: no orphan left bound to it.
+  // The returning node runs what is still bound to it, as a restarted kubelet does.
   await watchUntil<V1Pod>(
     cluster.kubeConfig,
     podsPath,
-    (t, p) => p.metadata?.uid === firstUid && t === 'DELETED',
-    { labelSelector, timeoutMs: 60_000 },
-  ).catch(async () => {
-    const pods = await cluster.kubectl(['get', 'pods', '-n', ns, '-o', 'wide']);
-    assert.fail(`the lost pod was never removed:\n${pods.stdout}`);
-  });
+    (_t, p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True',
+    { labelSelector, timeoutMs: 25_000 },
+  );
 });
