@@ -118,6 +118,7 @@ export type OidcConfig = z.infer<typeof oidcSchema>;
 const kubernetesBackendDefaults = {
   namespace: 'default',
   startTimeoutSeconds: 300,
+  nodeLostSeconds: 60,
   runOperator: false,
   maxStartingServers: 'auto' as const,
   leaderElection: {
@@ -141,6 +142,9 @@ export const kubernetesBackendSchema = z.strictObject({
   kubeconfig: z.string().min(1).optional(),
   /** How long a server may take to become ready before its start fails. */
   startTimeoutSeconds: z.int().min(1).default(300),
+  /** A server whose node has not reported for this long is reported stopped ("the machine
+   * running your notebook went away"); needs list on nodes (src/kubernetes/operator/node-health.ts). */
+  nodeLostSeconds: z.int().min(5).max(86_400).default(60),
   /** Run the JupyterNotebook operator inside the hub (in the Lease holder only). */
   runOperator: z.boolean().default(false),
   /** Servers that may be starting at once; the rest wait their turn, first come first served,
@@ -434,6 +438,7 @@ export const configExamples: Record<string, string> = {
   'backend.kubernetes.namespace': 'notebooks',
   'backend.kubernetes.kubeconfig': '/etc/ganymede/kubeconfig (unset: in-cluster)',
   'backend.kubernetes.startTimeoutSeconds': '300',
+  'backend.kubernetes.nodeLostSeconds': '60',
   'backend.kubernetes.runOperator': 'true',
   'backend.kubernetes.maxStartingServers': 'auto (or a number such as 12; 0 for no limit)',
   'backend.kubernetes.leaderElection.leaseName': 'ganymede-hub',

@@ -22,6 +22,8 @@ export interface K8sHubOptions {
   readonly runOperator?: boolean;
   /** Profiles (default: the schema's) and any other configuration keys. */
   readonly config?: Record<string, unknown>;
+  /** More `backend.kubernetes` keys (e.g. `nodeLostSeconds`). */
+  readonly kubernetes?: Record<string, unknown>;
   readonly log?: Logger;
 }
 
@@ -37,6 +39,7 @@ export async function startK8sHub(options: K8sHubOptions) {
         kubeconfig: options.kubeconfigPath,
         runOperator: options.runOperator ?? false,
         startTimeoutSeconds: 240,
+        ...options.kubernetes,
       },
     },
     ...options.config,

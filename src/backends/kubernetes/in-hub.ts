@@ -109,6 +109,7 @@ export async function startKubernetesHubParts(input: {
       startTimeoutMs: config.startTimeoutSeconds * 1000,
       settings: { ...defaultBuildSettings, hubNamespace: env['POD_NAMESPACE'] },
       maxStarting: config.maxStartingServers,
+      nodeLostAfterMs: config.nodeLostSeconds * 1000,
       leaderElection: { namespace: leaseNamespace, leaseName: le.leaseName, identity, timing },
       // The elector keeps campaigning: this replica may lead again later.
       onLostLeadership: () => {

@@ -411,7 +411,8 @@ export async function createKubernetesBackend(
             request = requestAt(now());
             startedAt = request.metadata.annotations[hubAnnotations.startedAt] ?? '';
           }
-          const existingUid = notebookOf(name)?.metadata?.uid;
+          const existing = notebookOf(name)?.metadata;
+          const existingUid = existing?.uid;
           await writeToken(existingUid);
           // Server-side apply (https://kubernetes.io/docs/reference/using-api/server-side-apply/):
           // create or update in one idempotent request; force takes over fields a stop patched.
@@ -419,7 +420,11 @@ export async function createKubernetesBackend(
           // spec is the same as the last (failed or lost) one's.
           const applied = await api.apply(request, HUB_FIELD_MANAGER);
           const meta = (applied as { metadata?: { generation?: number; uid?: string } }).metadata;
-          appliedGeneration = meta?.generation;
+          // Only a generation this apply made identifies this start: a start again with the
+          // same spec (after a lost server) keeps the generation, and the last start's status
+          // matches it until the operator has seen the new request.
+          appliedGeneration =
+            meta?.generation === existing?.generation ? undefined : meta?.generation;
           // A new resource: now that it exists, the Secret is made its own, to go with it.
           if (existingUid === undefined && meta?.uid !== undefined) await writeToken(meta.uid);
         },

@@ -10,6 +10,7 @@
 import { annotationKeys, startRequestOf } from '../../kubernetes/labels.ts';
 import {
   LOST_REASON,
+  NODE_LOST_REASON,
   PULLING_REASON,
   QUEUED_REASON,
   RESTARTING_REASON,
@@ -149,7 +150,7 @@ export function observe(input: ObserveInput): Observation {
     }
     case 'Stopped':
       // Stopped while asked to run: the operator saw the server's pod go (./status.ts).
-      return readyReason(status) === LOST_REASON
+      return readyReason(status) === LOST_REASON || readyReason(status) === NODE_LOST_REASON
         ? { status: { phase: 'stopped', message: status.message } }
         : { status: { phase: 'stopped' } };
     case 'Stopping':

@@ -27,13 +27,14 @@ export interface Cache<T> {
 
 /**
  * - `notebook`: pods by `<namespace>/<notebook base name>` (the `ganymede.dev/notebook` label).
+ * - `node`: pods by the node they are bound to (a lost node's servers, ./node-health.ts).
  * - `involved`: events by the uid of the object they are about.
  * - `user`: notebooks by `<namespace>/<user>` (the hub's `ganymede.dev/user` annotation).
  * - `queued`: notebooks waiting for a turn to start, all under the value `queued`.
  * - `unsettled`: notebooks asked to run whose status is not Running (yet), under `unsettled`:
  *   the ones start admission weighs.
  */
-export type IndexName = 'notebook' | 'involved' | 'user' | 'queued' | 'unsettled';
+export type IndexName = 'notebook' | 'node' | 'involved' | 'user' | 'queued' | 'unsettled';
 
 export interface Caches {
   readonly notebooks: Cache<KubeObject & { spec?: unknown; status?: unknown }>;
@@ -279,7 +280,7 @@ export function createInformers(options: InformerOptions): InformerSet {
       const key = notebookKeyOfOwned(p);
       return key === undefined ? undefined : { key, urgent: becameReady };
     },
-    ['notebook'],
+    ['notebook', 'node'],
   );
   const claims = make<PersistentVolumeClaim>('claims', owned, notebookKeyOfOwned);
   const caches: Caches = {
@@ -361,6 +362,7 @@ export function createInformers(options: InformerOptions): InformerSet {
 /** The value an object is filed under in each index (undefined: not filed). */
 export const indexers: Record<IndexName, (o: never) => string | undefined> = {
   notebook: (p: Pod) => inNamespace(p, p.metadata?.labels?.[labelKeys.notebook]),
+  node: (p: Pod) => p.spec?.nodeName,
   involved: (e: CoreEvent) => e.involvedObject.uid,
   user: (o: KubeObject) => inNamespace(o, o.metadata?.annotations?.[annotationKeys.user]),
   queued: (o: KubeObject & { status?: unknown }) => (isQueued(o.status) ? 'queued' : undefined),

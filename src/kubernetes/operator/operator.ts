@@ -14,7 +14,13 @@ import { silentLogger, type Logger } from '../../logging/logger.ts';
 import { createKubeApi, type KubeApi } from '../client/kube-api.ts';
 import { newToken } from '../resources/secret.ts';
 import { defaultBuildSettings, type BuildSettings } from '../resources/settings.ts';
-import { createInformers, keyOf, splitKey, type InformerSet } from './informers.ts';
+import {
+  createInformers,
+  keyOf,
+  notebookKeyOfOwned,
+  splitKey,
+  type InformerSet,
+} from './informers.ts';
 import {
   startLeaderElection,
   type LeaderElectionTiming,
@@ -28,6 +34,8 @@ import { WorkQueue, realTimers, type Timers } from './work-queue.ts';
 /** How long a routine change waits for others to the same notebook (see onChange below). */
 const COALESCE_MS = 150;
 
+/** The hub's own default (`backend.kubernetes.nodeLostSeconds`). */
+export const DEFAULT_NODE_LOST_AFTER_MS = 60_000;
 /** The hub's own default (`backend.kubernetes.startTimeoutSeconds`). */
 export const DEFAULT_START_TIMEOUT_MS = 300_000;
 
@@ -65,6 +73,9 @@ export interface OperatorOptions {
   /** A hub-started server not ready this long after its start (or admission) fails. Default
    * 300 s; 0 turns the time-out off. */
   readonly startTimeoutMs?: number;
+  /** A hub-started server whose node has not been heard from this long is reported stopped
+   * (./node-health.ts). Default 60 s. Needs permission to list nodes. */
+  readonly nodeLostAfterMs?: number;
   /**
    * The process's one informer set (./informers.ts), when the operator runs inside the hub: the
    * hub's backend and culler read the same caches, so every object is watched once. Started
@@ -175,18 +186,33 @@ export function startOperator(options: OperatorOptions): RunningOperator {
       if (nb.metadata?.namespace && nb.metadata.name)
         q.add(keyOf(nb.metadata.namespace, nb.metadata.name));
     }
-    const capacity =
-      typeof options.maxStarting === 'number'
-        ? undefined
-        : startCapacityWatch({ api: kubeApi, log, timers: options.timers ?? realTimers });
-    stopCapacity = () => capacity?.stop();
-    await capacity?.ready;
+    const now = options.now ?? (() => new Date());
+    // Listed whatever maxStarting says: the same list tells which nodes are lost.
+    const capacity = startCapacityWatch({
+      api: kubeApi,
+      log,
+      timers: options.timers ?? realTimers,
+      nodeLostAfterMs: options.nodeLostAfterMs ?? DEFAULT_NODE_LOST_AFTER_MS,
+      now: () => now().getTime(),
+      onNodesChanged: (names) => {
+        for (const node of names) {
+          for (const pod of inf.caches.pods.byIndex('node', node)) {
+            const key = notebookKeyOfOwned(pod);
+            if (key !== undefined) q.add(key);
+          }
+        }
+      },
+    });
+    stopCapacity = () => {
+      capacity.stop();
+    };
+    await capacity.ready;
     const fixed = typeof options.maxStarting === 'number' ? options.maxStarting : undefined;
     const deps: ReconcileDeps = {
       api: kubeApi,
       caches: inf.caches,
       settings: options.settings ?? defaultBuildSettings,
-      now: options.now ?? (() => new Date()),
+      now,
       newToken,
       applied: new Map(),
       logTails: new Map(),
@@ -196,10 +222,11 @@ export function startOperator(options: OperatorOptions): RunningOperator {
         ? {}
         : { startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS }),
       admission: new Admission({
-        limit: () => fixed ?? capacity?.limit() ?? FALLBACK_MAX_STARTING,
-        now: options.now ?? (() => new Date()),
+        limit: () => fixed ?? capacity.limit() ?? FALLBACK_MAX_STARTING,
+        now,
       }),
       ...(options.onRunning ? { onRunning: options.onRunning } : {}),
+      nodes: { state: (n) => capacity.nodeState(n), lostAt: (n) => capacity.nodeLostAt(n) },
     };
     running = Array.from({ length: workers }, () => worker(q, deps));
     // A turn can also come free without an event (a start gone stale): look again now and then.

@@ -24,6 +24,7 @@ import { notebookUrl } from '../resources/service.ts';
 import { CONTAINER_NAME, NOTEBOOK_PORT, type BuildSettings } from '../resources/settings.ts';
 import type { Admission } from './admission.ts';
 import { diagnose } from './diagnose.ts';
+import type { NodeState } from './node-health.ts';
 import { keyOf, splitKey, type Caches } from './informers.ts';
 import {
   computeStatus,
@@ -55,6 +56,12 @@ export interface ReconcileDeps {
   readonly admission?: Admission;
   /** A hub-started server not ready this long after its start (or admission) fails (./status.ts). */
   readonly startTimeoutMs?: number | undefined;
+  /** Which nodes are lost (./node-health.ts); undefined: none ever is. */
+  readonly nodes?: {
+    state(name: string): NodeState;
+    /** When a silent node turns lost (ms since the epoch). */
+    lostAt(name: string): number | undefined;
+  };
 }
 
 export interface RunningEvent {
@@ -338,7 +345,20 @@ export async function reconcileNotebook(
         Date.parse(b.metadata?.creationTimestamp ?? '') -
         Date.parse(a.metadata?.creationTimestamp ?? ''),
     );
-  const pod = pods.find((p) => !isTerminating(p));
+  const podsOnLostNodes = new Set<string>();
+  // A live pod's node gone silent: look again when it would count as lost (no event says so).
+  let nodeLostAt: number | undefined;
+  for (const p of pods) {
+    const node = p.spec?.nodeName;
+    if (node === undefined || isTerminating(p) || !deps.nodes) continue;
+    const state = deps.nodes.state(node);
+    if (state === 'lost' && p.metadata?.uid) podsOnLostNodes.add(p.metadata.uid);
+    if (state === 'silent') {
+      const at = deps.nodes.lostAt(node);
+      if (at !== undefined) nodeLostAt = Math.min(nodeLostAt ?? at, at);
+    }
+  }
+  const pod = pods.find((p) => !isTerminating(p) && !podsOnLostNodes.has(p.metadata?.uid ?? ''));
   const claimExpected = parsed.data.storage.existingClaim === undefined;
   const claim = claimExpected ? deps.caches.claims.get(names.claim, namespace) : undefined;
   const diagnosis = diagnose({
@@ -366,6 +386,7 @@ export async function reconcileNotebook(
     startRequestedAt,
     startTimeoutMs: deps.startTimeoutMs,
     port: NOTEBOOK_PORT,
+    podsOnLostNodes,
   });
   try {
     const writeStarted = performance.now();
@@ -399,12 +420,20 @@ export async function reconcileNotebook(
           startTimeoutMs: deps.startTimeoutMs,
         })
       : undefined;
-  const retryInMs =
+  const startRetryInMs =
     admission?.admit === false
       ? admission.retryInMs
       : timeLeft === undefined
         ? undefined
         : Math.max(0, timeLeft) + 50;
+  const nodeRetryInMs =
+    nodeLostAt === undefined || next.phase !== 'Running'
+      ? undefined
+      : Math.max(0, nodeLostAt - deps.now().getTime()) + 50;
+  const retryInMs =
+    startRetryInMs === undefined || nodeRetryInMs === undefined
+      ? (startRetryInMs ?? nodeRetryInMs)
+      : Math.min(startRetryInMs, nodeRetryInMs);
   return failure === undefined
     ? { outcome: 'done', phase: next.phase, ...(retryInMs === undefined ? {} : { retryInMs }) }
     : { outcome: 'retry', error: failure };

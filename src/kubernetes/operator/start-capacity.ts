@@ -13,25 +13,21 @@
  *
  * Nodes are listed every 30 s rather than watched: the figure only needs to follow nodes
  * being added and removed, and a watch on every node's frequent status updates would cost
- * more than it tells. Without permission to list nodes (a namespace-only installation) the
- * fallback applies, and the log says so once.
+ * more than it tells. The same list tells which nodes are lost (./node-health.ts); the poll
+ * then runs often enough to notice one within a third of the lost-node wait. Without
+ * permission to list nodes (a namespace-only installation) the fallback applies, no node is
+ * judged lost (a lost server is noticed when Kubernetes evicts its pod), and the log says so
+ * once.
  */
 import type { KubeApi } from '../client/kube-api.ts';
 import type { Logger } from '../../logging/logger.ts';
+import { NodeHealth, type NodeLike, type NodeState } from './node-health.ts';
 import type { Timers } from './work-queue.ts';
 
 export const FALLBACK_MAX_STARTING = 16;
 export const STARTING_PER_CPU = 2;
 export const MIN_MAX_STARTING = 2;
 const POLL_MS = 30_000;
-
-interface NodeLike {
-  readonly spec?: { readonly unschedulable?: boolean };
-  readonly status?: {
-    readonly allocatable?: Readonly<Record<string, string>>;
-    readonly conditions?: readonly { readonly type: string; readonly status: string }[];
-  };
-}
 
 /** CPUs from a Kubernetes CPU quantity ("2", "1500m", "0.5"); 0 when unreadable. */
 export function cpuOf(quantity: string | undefined): number {
@@ -57,6 +53,10 @@ export function startCapacity(nodes: readonly NodeLike[]): number {
 export interface CapacityWatch {
   /** The current limit; undefined until the nodes were read (or when they cannot be). */
   limit(): number | undefined;
+  /** A node's state for lost-node judgement ('unknown' when nodes cannot be listed). */
+  nodeState(name: string): NodeState;
+  /** When a silent node turns lost (ms since the epoch), if it is silent. */
+  nodeLostAt(name: string): number | undefined;
   /** Settles after the first reading of the nodes, successful or not. */
   readonly ready: Promise<void>;
   stop(): void;
@@ -67,14 +67,23 @@ export function startCapacityWatch(input: {
   readonly log: Logger;
   readonly timers: Timers;
   readonly pollMs?: number;
+  /** How long a node may be silent before its servers are reported lost (./node-health.ts). */
+  readonly nodeLostAfterMs: number;
+  readonly now: () => number;
+  /** Nodes whose state changed since the last list: their pods' notebooks are looked at again. */
+  readonly onNodesChanged?: (names: readonly string[]) => void;
 }): CapacityWatch {
   let current: number | undefined;
+  const health = new NodeHealth(input.nodeLostAfterMs);
+  const pollMs = Math.min(input.pollMs ?? POLL_MS, Math.max(1_000, input.nodeLostAfterMs / 3));
   let stopped = false;
   let handle: unknown;
   let warned = false;
   const poll = async (): Promise<void> => {
     try {
       const list = (await input.api.list('/api/v1/nodes')) as { items?: NodeLike[] };
+      const changed = health.update(list.items ?? [], input.now());
+      if (changed.length > 0) input.onNodesChanged?.(changed);
       const next = startCapacity(list.items ?? []);
       if (next !== current) input.log.info({ maxStarting: next }, 'servers starting at once');
       current = next;
@@ -88,13 +97,15 @@ export function startCapacityWatch(input: {
       }
     }
     if (!stopped) {
-      handle = input.timers.setTimeout(() => void poll(), input.pollMs ?? POLL_MS);
+      handle = input.timers.setTimeout(() => void poll(), pollMs);
     }
   };
   const ready = poll();
   return {
     ready,
     limit: () => current,
+    nodeState: (name) => health.state(name, input.now()),
+    nodeLostAt: (name) => health.lostAt(name),
     stop() {
       stopped = true;
       if (handle !== undefined) input.timers.clearTimeout(handle);

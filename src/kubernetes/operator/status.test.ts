@@ -9,6 +9,9 @@ import {
   heldEnded,
   LOST_MESSAGE,
   LOST_REASON,
+  NODE_LOST_MESSAGE,
+  NODE_LOST_REASON,
+  isTerminal,
   timedOutMessage,
   timeoutLeftMs,
   PULLING_MESSAGE,
@@ -233,6 +236,41 @@ describe('computeStatus: per-start rules for hub-started servers', () => {
       !heldEnded(hub({ previous: replaced, startRequestedAt: '2026-01-01T11:00:00.000Z' })),
     );
     assert.ok(!heldEnded(hub({ previous: replaced, generation: 3 })), 'a new spec is a new start');
+  });
+
+  it('reports the server stopped when the node of its pod is lost, and holds that until the next start', () => {
+    const running = computeStatus(hub({ pods: [readyPod('a', '10.0.0.5')] }));
+    // The node controller marks a silent node's pods Ready=False, ContainersReady stays True.
+    const marked = {
+      ...readyPod('a', '10.0.0.5'),
+      status: {
+        phase: 'Running',
+        podIP: '10.0.0.5',
+        conditions: [
+          { type: 'Ready', status: 'False' },
+          { type: 'ContainersReady', status: 'True' },
+        ],
+      },
+    };
+    const silent = computeStatus(hub({ pods: [marked], previous: running, now: t1 }));
+    assert.equal(silent.phase, 'Running', 'a silent node keeps its servers for the wait');
+    assert.equal(silent.readyAddress, '10.0.0.5:8888');
+    const lost = computeStatus(
+      hub({ pods: [marked], previous: silent, now: t1, podsOnLostNodes: new Set(['a']) }),
+    );
+    assert.equal(lost.phase, 'Stopped');
+    assert.equal(lost.conditions?.find((c) => c.type === 'Ready')?.reason, NODE_LOST_REASON);
+    assert.equal(lost.message, NODE_LOST_MESSAGE);
+    assert.match(lost.message, /the machine running your notebook went away; your files are kept/);
+    assert.equal(lost.readyAddress, undefined, 'no route to a pod on a lost node');
+    assert.ok(isTerminal(lost));
+    assert.ok(heldEnded(hub({ previous: lost })), 'no pod is placed behind the back of the person');
+    const back = computeStatus(hub({ pods: [marked], previous: lost, now: t1 }));
+    assert.equal(back.phase, 'Stopped', 'held even once the node is back');
+    assert.ok(
+      !heldEnded(hub({ previous: lost, startRequestedAt: '2026-01-01T11:00:00.000Z' })),
+      'a new start places it again',
+    );
   });
 
   it('says restarting (no address) while the same pod is not ready, e.g. after a container restart', () => {

@@ -40,6 +40,8 @@ export interface StatusInput {
   readonly startTimeoutMs?: number | undefined;
   /** The port the notebook server listens on in its pod. */
   readonly port: number;
+  /** Uids of the pods bound to a lost node (./node-health.ts): they serve no one. */
+  readonly podsOnLostNodes?: ReadonlySet<string>;
 }
 
 /**
@@ -91,6 +93,9 @@ export const QUEUED_REASON = 'Queued';
 export const LOST_REASON = 'PodLost';
 export const LOST_MESSAGE =
   'The notebook server stopped unexpectedly: the machine running it went away (or its pod was removed). Your files are kept; start it again to continue.';
+export const NODE_LOST_REASON = 'NodeLost';
+export const NODE_LOST_MESSAGE =
+  'The notebook server stopped: the machine running your notebook went away; your files are kept. Start it again to continue.';
 export const TIMED_OUT_REASON = 'TimedOut';
 export const timedOutMessage = (seconds: number): string =>
   `The notebook server did not become ready within ${String(seconds)} seconds. Your files are kept; try again, or ask your administrator.`;
@@ -109,8 +114,13 @@ interface PhaseAndMessage {
   readonly message: string;
 }
 
+function onLostNode(input: StatusInput, pod: Pod): boolean {
+  const uid = pod.metadata?.uid;
+  return uid !== undefined && (input.podsOnLostNodes?.has(uid) ?? false);
+}
+
 function phaseOf(input: StatusInput): PhaseAndMessage {
-  const live = input.pods.filter((p) => !isTerminating(p));
+  const live = input.pods.filter((p) => !isTerminating(p) && !onLostNode(input, p));
   if (input.applyError?.permanent) {
     return {
       phase: 'Failed',
@@ -191,7 +201,8 @@ function sameStart(input: StartInput): boolean {
 export function isTerminal(status: NotebookStatus | undefined): boolean {
   return (
     status?.phase === 'Failed' ||
-    (status?.phase === 'Stopped' && readyReasonOf(status) === LOST_REASON)
+    (status?.phase === 'Stopped' &&
+      (readyReasonOf(status) === LOST_REASON || readyReasonOf(status) === NODE_LOST_REASON))
   );
 }
 
@@ -243,6 +254,9 @@ function judgedStart(input: StatusInput, seen: PhaseAndMessage): PhaseAndMessage
   const first = sameStart(input) ? previous?.readyPod : undefined;
   if (first !== undefined) {
     const pod = input.pods.find((p) => p.metadata?.uid === first);
+    if (pod !== undefined && onLostNode(input, pod)) {
+      return { phase: 'Stopped', reason: NODE_LOST_REASON, message: NODE_LOST_MESSAGE };
+    }
     if (pod === undefined || isTerminating(pod) || pod.status?.phase === 'Failed') {
       return { phase: 'Stopped', reason: LOST_REASON, message: LOST_MESSAGE };
     }
@@ -270,7 +284,9 @@ function judgedStart(input: StatusInput, seen: PhaseAndMessage): PhaseAndMessage
 export function computeStatus(input: StatusInput): NotebookStatus {
   const { previous, now, generation } = input;
   const pm = judgedStart(input, phaseOf(input));
-  const readyPod = input.pods.find((p) => !isTerminating(p) && isPodReady(p) && p.status?.podIP);
+  const readyPod = input.pods.find(
+    (p) => !isTerminating(p) && !onLostNode(input, p) && isPodReady(p) && p.status?.podIP,
+  );
   // The first ready pod of this start: kept while the start lasts, so its loss can be told.
   const firstReady =
     input.startRequestedAt === undefined || input.spec.stopped

@@ -67,11 +67,6 @@ export function apiServerArgs(input: ApiServerInput): string[] {
     // The default admission plugins stay on (PodSecurity, ServiceAccount, DefaultStorageClass…).
     // Reach the node agent's log endpoint by its InternalIP; its Hostname does not resolve.
     '--kubelet-preferred-address-types=InternalIP',
-    // A lost node's pods are evicted 10 s after its Node turns NotReady/unreachable, not the
-    // default 300 s (DefaultTolerationSeconds admission), so node-loss tests (issue 16
-    // point 4, test/integration/faults/node-lost.test.ts) finish in bounded time.
-    '--default-not-ready-toleration-seconds=10',
-    '--default-unreachable-toleration-seconds=10',
     '--profiling=false',
     '--v=1',
   ];
@@ -112,7 +107,8 @@ export function controllerManagerArgs(input: ControllerManagerInput): string[] {
     '--enable-hostpath-provisioner=true',
     // The node lifecycle controller marks a node whose Lease went stale for 20 s Unknown
     // (default 50 s; the node agent renews every 10 s), checking every 2 s (default 5 s):
-    // node-loss tests (issue 16 point 4) then run in bounded time.
+    // node-loss tests (issue 16 point 4, test/integration/faults/node-lost.test.ts) then run
+    // in bounded time. (No eviction flags: one node is full disruption, which evicts nothing.)
     '--node-monitor-grace-period=20s',
     '--node-monitor-period=2s',
     '--v=1',

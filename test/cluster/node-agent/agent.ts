@@ -106,11 +106,26 @@ export class NodeAgent {
     );
     await this.#api.createLease(leaseObject(this.nodeName, uid, leaseDurationSeconds, new Date()));
     this.#leaseTimer = setInterval(() => {
-      this.#api.renewLease(microTime(new Date())).catch((e: unknown) => {
-        this.#log(`lease renewal failed: ${describeError(e)}`);
-      });
+      void this.#heartbeat();
     }, leaseRenewMs);
     this.#leaseTimer.unref();
+  }
+
+  /**
+   * Renews the Lease and, like the kubelet's node status loop, reports Ready again when the
+   * node lifecycle controller marked the Node Unknown (it does so after an API server outage
+   * longer than its grace period: it missed the heartbeats, the node never stopped).
+   */
+  async #heartbeat(): Promise<void> {
+    try {
+      await this.#api.renewLease(microTime(new Date()));
+      if (!(await this.#api.nodeIsReady())) {
+        await this.#api.patchNodeStatus(nodeStatus(this.#facts, new Date()));
+        this.#log('node reported Ready again');
+      }
+    } catch (e) {
+      this.#log(`heartbeat failed: ${describeError(e)}`);
+    }
   }
 
   async #watchPods(): Promise<void> {

@@ -90,6 +90,17 @@ export class NodeAgentApi {
     return updated.metadata?.uid ?? '';
   }
 
+  /** Whether the Node's Ready condition is True now (the node controller sets it Unknown when
+   * it stops hearing from the node, e.g. through an API server outage). */
+  async nodeIsReady(): Promise<boolean> {
+    const node = await this.core.readNode({ name: this.nodeName });
+    return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  }
+
+  async patchNodeStatus(status: Record<string, unknown>): Promise<void> {
+    await this.core.patchNodeStatus({ name: this.nodeName, body: { status } }, mergePatch);
+  }
+
   async createLease(lease: Record<string, unknown>): Promise<void> {
     try {
       await this.objects.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease });

@@ -4,8 +4,9 @@
  * killNode is what a machine losing power looks like to the control plane: the agent and every
  * pod process die at once (SIGKILL, no graceful deletion) and nothing more is written — no pod
  * status, no Node status, no Lease renewal. The controller manager's node lifecycle controller
- * then notices the stale Lease, marks the Node's Ready condition Unknown, taints it and evicts
- * its pods after its timeouts (component-args.ts).
+ * then notices the stale Lease (grace in component-args.ts), marks the Node's Ready condition
+ * Unknown and its pods not Ready, and taints it. With one node it evicts nothing (full
+ * disruption); the operator judges the node itself (src/kubernetes/operator/node-health.ts).
  *
  * startNode starts a fresh agent under the same node name (as a machine rebooting or replaced
  * under the same name would): it re-registers the Node, renews its Lease, and — like a kubelet

@@ -66,7 +66,11 @@ export async function startFaultCluster(prefix: string): Promise<FaultSetup> {
 
 export async function startFaultHub(
   setup: FaultSetup,
-  options: { readonly kubeconfigPath?: string; readonly log?: Logger } = {},
+  options: {
+    readonly kubeconfigPath?: string;
+    readonly log?: Logger;
+    readonly kubernetes?: Record<string, unknown>;
+  } = {},
 ): Promise<FaultHub> {
   return startK8sHub({
     kubeconfigPath: options.kubeconfigPath ?? setup.cluster.kubeconfigPath,
@@ -75,6 +79,7 @@ export async function startFaultHub(
     storeUrl: setup.storeUrl,
     config: { profiles: [jupyterProfile] },
     ...(options.log ? { log: options.log } : {}),
+    ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
   });
 }
 
