@@ -19,6 +19,12 @@ describe('ganymede operator', () => {
         (e: unknown) => isGanymedeError(e) && e.field === 'max-starting',
       );
     }
+    for (const bad of ['4', '2.5', 'soon']) {
+      await assert.rejects(
+        operatorCommand.run([`--node-lost=${bad}`]),
+        (e: unknown) => isGanymedeError(e) && e.field === 'node-lost',
+      );
+    }
     await assert.rejects(operatorCommand.run(['--frobnicate']), /Unknown option/);
   });
 });

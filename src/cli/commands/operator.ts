@@ -26,7 +26,10 @@ Options:
       --hub-namespace NS     namespace of the hub, admitted by each notebook's NetworkPolicy
                              (default: the notebook's own namespace)
       --start-timeout S      a server the hub started that is not ready S seconds after its
-                             start (or its turn) is reported failed (default 300; 0: never)`;
+                             start (or its turn) is reported failed (default 300; 0: never)
+      --node-lost S          a server the hub started whose node has not reported for S
+                             seconds is reported stopped, files kept (default 60; needs
+                             list on nodes)`;
 
 export const operatorCommand: CliCommand = {
   name: 'operator',
@@ -45,6 +48,7 @@ export const operatorCommand: CliCommand = {
         'max-starting': { type: 'string', default: 'auto' },
         'hub-namespace': { type: 'string' },
         'start-timeout': { type: 'string', default: '300' },
+        'node-lost': { type: 'string', default: '60' },
       },
     });
     const startTimeout = Number(values['start-timeout']);
@@ -53,6 +57,14 @@ export const operatorCommand: CliCommand = {
         'bad_request',
         '--start-timeout must be a whole number of seconds from 0 (never) to 86400.',
         { field: 'start-timeout' },
+      );
+    }
+    const nodeLost = Number(values['node-lost']);
+    if (!Number.isInteger(nodeLost) || nodeLost < 5 || nodeLost > 86_400) {
+      throw new GanymedeError(
+        'bad_request',
+        '--node-lost must be a whole number of seconds from 5 to 86400.',
+        { field: 'node-lost' },
       );
     }
     const workers = Number(values.workers);
@@ -92,6 +104,7 @@ export const operatorCommand: CliCommand = {
       workers,
       maxStarting: maxStarting.data,
       startTimeoutMs: startTimeout * 1000,
+      nodeLostAfterMs: nodeLost * 1000,
       settings: { ...defaultBuildSettings, hubNamespace: values['hub-namespace'] },
       leaderElection: values['leader-elect']
         ? {
