@@ -72,6 +72,9 @@ const settings = z
 const cullerIntervalSeconds = 10;
 const adminPassword = 'soak-admin-password';
 const startTimeoutSeconds = 600;
+/** Shorter than the node-lost fault's minute, so a lost node's servers are reported stopped
+ * (the default 60 s would outlast the fault: the node would come back first, a reboot). */
+const nodeLostSeconds = 20;
 
 function log(message: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -140,6 +143,7 @@ function write(final: boolean): void {
       ...settings,
       cullerIntervalSeconds,
       startTimeoutSeconds,
+      nodeLostSeconds,
       warmUpMs,
       coolDownMs,
       graceMs,
@@ -198,6 +202,7 @@ try {
           kubeconfig: c.kubeconfigPath,
           runOperator: true,
           startTimeoutSeconds,
+          nodeLostSeconds,
           leaderElection: {
             leaseName: 'ganymede-hub',
             identity: name,
