@@ -122,6 +122,8 @@ export async function createKubernetesBackend(
   const byPhase = new Map<ServerPhase, Map<string, ServerRef>>();
   const phaseOf = new Map<string, ServerPhase>();
   let closed = false;
+  /** Aborted on close: ends a stop still waiting for the cluster to answer. */
+  const closing = new AbortController();
 
   const wake = (name: string): void => {
     routes.delete(name);
@@ -494,7 +496,22 @@ export async function createKubernetesBackend(
     await entry.start.cancel('stopped');
     const nb = notebookOf(name);
     const stopped = (nb?.spec as { stopped?: boolean } | undefined)?.stopped === true;
-    if (nb && !stopped) await patchNotebook(name, STOP_PATCH);
+    if (nb && !stopped) {
+      // As a start does: while the cluster does not answer (its API server restarting), the
+      // stop is sent again, up to the stop's wait, instead of failing at once.
+      await retryWhileUnreachable(() => patchNotebook(name, STOP_PATCH), {
+        signal: closing.signal,
+        // As long as a start would wait: an outage is the cluster's, the stop is still wanted.
+        deadline: now().getTime() + Math.max(settings.stopWaitMs, settings.startTimeoutMs),
+        now: () => now().getTime(),
+        onUnreachable: (err, attempt) => {
+          log.warn(
+            { notebook: name, err, attempt },
+            'the API server did not answer a stop; retrying',
+          );
+        },
+      });
+    }
     entry.start.progress = undefined;
     // Wait for the operator to report it stopped (its pod gone), so a start right after never
     // meets the old server.
@@ -549,6 +566,10 @@ export async function createKubernetesBackend(
   const status = (ref: ServerRef): Promise<ServerStatus> => {
     const entry = entries.get(refKey(ref));
     const observed = observeName(resourceNameOf(ref)).status;
+    if (entry?.stopping && (observed.phase === 'running' || observed.phase === 'starting')) {
+      // Asked to stop, and the cluster has not heard yet (its API server restarting, say).
+      return Promise.resolve({ phase: 'stopping', message: K8S_MESSAGES.stopping });
+    }
     if (entry?.start.current) {
       return Promise.resolve(
         observed.phase === 'starting'
@@ -635,6 +656,7 @@ export async function createKubernetesBackend(
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    closing.abort();
     await Promise.allSettled([...entries.values()].map((e) => e.start.cancel('closed')));
     await view.stop();
     api.close();

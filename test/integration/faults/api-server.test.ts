@@ -3,7 +3,8 @@
  * started again on the same port with the same certificates and flags) under a hub running the
  * operator, with PostgreSQL as its store. Throughout, a running notebook answers through the
  * hub's proxy every second and the hub's API keeps it ready; a start asked for meanwhile waits
- * with "The cluster is not answering, retrying" and completes once the API server is back; the
+ * with "The cluster is not answering, retrying" and completes once the API server is back; a
+ * stop asked for meanwhile is accepted (202, pending "stop") and carried out after; the
  * operator never writes a stopped status; the watches resume without a hub restart.
  *
  * GANYMEDE_FAULT_API_OUTAGE_SECONDS shortens (or lengthens) the outage; default 120.
@@ -38,25 +39,31 @@ describe('the API server down for a while', { timeout: 900_000 }, () => {
   let hub: FaultHub | undefined;
   let alice: Browser;
   let bob: Browser;
+  let carol: Browser;
   const { log, records } = recordingLogger();
 
   before(async () => {
     setup = await startFaultCluster('faults-api');
     hub = await startFaultHub(setup, { log });
-    [alice, bob] = (await signInPeople(hub.hub.url, ['alice', 'bob'])) as [Browser, Browser];
-    const start = await pressStart(alice);
-    const events = await start.done;
-    assert.ok(
-      events.some((e) => e.ready === true),
-      JSON.stringify(events),
-    );
+    [alice, bob, carol] = (await signInPeople(hub.hub.url, ['alice', 'bob', 'carol'])) as [
+      Browser,
+      Browser,
+      Browser,
+    ];
+    for (const person of [alice, carol]) {
+      const events = await (await pressStart(person)).done;
+      assert.ok(
+        events.some((e) => e.ready === true),
+        JSON.stringify(events),
+      );
+    }
   });
 
   after(async () => {
     await stopAll({ hub, setup });
   });
 
-  it('notebooks keep answering, nothing is reported stopped, a start waits and completes', async () => {
+  it('notebooks keep answering, nothing is reported stopped, a start and a stop wait and complete', async () => {
     assert.ok(setup && hub);
     const { cluster, namespace } = setup;
     const aliceNotebook = resourceNameOf({ user: 'alice', server: '' });
@@ -76,6 +83,13 @@ describe('the API server down for a while', { timeout: 900_000 }, () => {
     // A start asked for while the cluster does not answer.
     await new Promise((r) => setTimeout(r, 2000));
     const bobStart = await pressStart(bob);
+    // A stop asked for meanwhile: accepted, told as pending, carried out once it answers.
+    const carolStop = await carol.fetch('/hub/api/users/carol/server', {
+      method: 'DELETE',
+      headers: { 'x-xsrftoken': await carol.xsrf() },
+    });
+    assert.equal(carolStop.status, 202, await carolStop.text());
+    assert.equal((await apiServer(carol))?.pending, 'stop');
     await new Promise((r) => setTimeout(r, Math.max(0, downAt + outageMs - Date.now())));
     // Still down: the start waits, and says why in plain words.
     const waiting = bobStart.events.map((e) => e.message);
@@ -140,6 +154,20 @@ describe('the API server down for a while', { timeout: 900_000 }, () => {
       assert.ok(Date.now() < stopDeadline, 'alice never reported stopped');
       await new Promise((r) => setTimeout(r, 500));
     }
+    // Carol's stop, asked for during the outage, was carried out after it.
+    const carolDeadline = Date.now() + 120_000;
+    while ((await apiServer(carol)) !== undefined) {
+      assert.ok(Date.now() < carolDeadline, 'carol never reported stopped');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const carolNotebook = await getJson<{ spec: { stopped?: boolean } }>(cluster, [
+      'get',
+      'jupyternotebook',
+      '-n',
+      namespace,
+      resourceNameOf({ user: 'carol', server: '' }),
+    ]);
+    assert.equal(carolNotebook.spec.stopped, true);
     const watchErrors = records.filter((r) => r.msg?.startsWith('watch failed') === true);
     console.log(
       `outage ${String(Math.round((apiBackAt - downAt) / 1000))} s; ${String(whileDown.length)} proxied requests during it, all 200; ` +
