@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openSqliteStore } from '../store/sqlite-store.ts';
-import { createAuthService } from './auth-service.ts';
+import { GanymedeError } from '../errors/ganymede-error.ts';
+import { MAX_REMEMBERED, OUTAGE_GRACE_MS, createAuthService } from './auth-service.ts';
 
 function setup(now = () => 1_000_000) {
   const store = openSqliteStore(':memory:');
@@ -148,5 +149,99 @@ describe('dummy authenticator', () => {
     await assert.rejects(auth.login('admin', 'anything', '1.2.3.4'), { code: 'unauthorized' });
     const admin = await auth.login('admin', 'the-admin-password', '1.2.3.4');
     assert.equal(admin.user.admin, true);
+  });
+});
+
+describe('a database outage', () => {
+  /** The store, with every read failing as PostgreSQL's store fails when it cannot connect. */
+  function flaky() {
+    let clock = 1_000_000;
+    const base = openSqliteStore(':memory:');
+    const state = { down: false };
+    const store = new Proxy(base, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (state.down) {
+            return Promise.reject(
+              new GanymedeError('unavailable', 'The database is not available.'),
+            );
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const auth = createAuthService({
+      store,
+      sessionHours: 1,
+      maxFailuresPerUser: 3,
+      maxFailuresPerAddress: 50,
+      windowMinutes: 1,
+      cacheMs: 2000,
+      now: () => clock,
+    });
+    return {
+      auth,
+      state,
+      tick: (ms: number) => {
+        clock += ms;
+      },
+    };
+  }
+
+  it('a session or token seen valid keeps its owner for OUTAGE_GRACE_MS, and only then', async () => {
+    const { auth, state, tick } = flaky();
+    const ann = await auth.createUser('ann', 'ann-password', false);
+    const { sessionId } = await auth.login('ann', 'ann-password', '1.2.3.4');
+    const { token } = await auth.createToken(ann.id, 'for the test');
+    assert.equal((await auth.fromSession(sessionId))?.user, 'ann');
+    assert.equal((await auth.fromToken(token))?.user, 'ann');
+    const { sessionId: never } = await auth.login('ann', 'ann-password', '1.2.3.4');
+
+    state.down = true;
+    tick(60_000);
+    assert.equal((await auth.fromSession(sessionId))?.user, 'ann', 'known: still ann');
+    assert.equal((await auth.fromToken(token))?.user, 'ann');
+    await assert.rejects(auth.fromSession(never), { code: 'unavailable' }, 'never checked');
+    await assert.rejects(auth.fromToken('not-a-token'), { code: 'unavailable' });
+    tick(OUTAGE_GRACE_MS);
+    await assert.rejects(auth.fromSession(sessionId), { code: 'unavailable' }, 'grace over');
+    await assert.rejects(auth.fromToken(token), { code: 'unavailable' });
+
+    state.down = false;
+    assert.equal((await auth.fromSession(sessionId))?.user, 'ann', 'the store decides again');
+  });
+
+  it('a credential refused while the store answered is not let in during an outage', async () => {
+    const { auth, state, tick } = flaky();
+    const ann = await auth.createUser('ann', 'ann-password', false);
+    const { sessionId } = await auth.login('ann', 'ann-password', '1.2.3.4');
+    const { token } = await auth.createToken(ann.id, 'revoked soon');
+    assert.equal((await auth.fromToken(token))?.user, 'ann');
+    assert.equal((await auth.fromSession(sessionId))?.user, 'ann');
+    await auth.logout(sessionId);
+    auth.forget(); // as every revocation does
+    state.down = true;
+    tick(3000);
+    await assert.rejects(auth.fromSession(sessionId), { code: 'unavailable' });
+    await assert.rejects(auth.fromToken(token), { code: 'unavailable' });
+  });
+
+  it('remembers at most MAX_REMEMBERED credentials, the most recently confirmed', async () => {
+    const { auth, state, tick } = flaky();
+    const ann = await auth.createUser('ann', 'ann-password', false);
+    const first = await auth.openSession(ann);
+    assert.ok(await auth.fromSession(first.sessionId));
+    const later: string[] = [];
+    for (let i = 0; i < MAX_REMEMBERED; i++) {
+      const { sessionId } = await auth.openSession(ann);
+      assert.ok(await auth.fromSession(sessionId));
+      later.push(sessionId);
+    }
+    state.down = true;
+    tick(3000);
+    assert.equal((await auth.fromSession(later[0] ?? ''))?.user, 'ann');
+    await assert.rejects(auth.fromSession(first.sessionId), { code: 'unavailable' }, 'pushed out');
   });
 });

@@ -12,6 +12,11 @@
  * - Sessions live server-side; the cookie holds a random id, the store its hash. Signing out
  *   deletes the row. A short in-memory cache (`cacheMs`) spares the store on proxied requests;
  *   signing out on this replica evicts at once, another replica sees it within `cacheMs`.
+ * - While the store does not answer (a database outage: `unavailable`), a session or token
+ *   this replica found valid in the last `OUTAGE_GRACE_MS` still identifies its owner, so open
+ *   notebooks keep working through the proxy (docs/security.md, "When the database is down").
+ *   Only then: while the store answers it decides, so a revoked credential is refused within
+ *   `cacheMs`. Bounded to the `MAX_REMEMBERED` most recently used credentials.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { GanymedeError, isGanymedeError } from '../errors/ganymede-error.ts';
@@ -20,6 +25,15 @@ import type { Store, User } from '../store/types.ts';
 import { dummyHash, generatePassword, hashPassword, verifyPassword } from './passwords.ts';
 import { FailureLimiter } from './rate-limit.ts';
 import { hashSecret, newSecret } from './secrets.ts';
+
+/** How long a credential last seen valid keeps working while the store does not answer. */
+export const OUTAGE_GRACE_MS = 5 * 60_000;
+/** Credentials remembered for an outage (the most recently used; about 200 bytes each). */
+export const MAX_REMEMBERED = 10_000;
+
+function isOutage(e: unknown): boolean {
+  return isGanymedeError(e) && e.code === 'unavailable';
+}
 
 export interface Identity {
   readonly user: string;
@@ -82,10 +96,32 @@ export function createAuthService(options: AuthOptions) {
     ...(session ? { session } : {}),
   });
 
-  function remember(key: string, identity: Identity | undefined): Identity | undefined {
+  /** Last answer the store gave for each credential that was valid, for an outage (above). */
+  const lastGood = new Map<string, { identity: Identity; at: number; expiresAt: number }>();
+
+  function remember(
+    key: string,
+    identity: Identity | undefined,
+    expiresAt = Number.POSITIVE_INFINITY,
+  ): Identity | undefined {
     if (cache.size > 10_000) cache.clear(); // bounded: a flood of bogus cookies cannot grow it
     cache.set(key, { identity, until: now() + cacheMs });
+    lastGood.delete(key); // re-inserted last: the Map's order is least recently confirmed first
+    if (identity) {
+      lastGood.set(key, { identity, at: now(), expiresAt });
+      if (lastGood.size > MAX_REMEMBERED) {
+        const oldest = lastGood.keys().next();
+        if (oldest.done !== true) lastGood.delete(oldest.value);
+      }
+    }
     return identity;
+  }
+
+  /** The store did not answer: the credential's last known identity, if recent, else `e`. */
+  function duringOutage(key: string, e: unknown): Identity {
+    const good = isOutage(e) ? lastGood.get(key) : undefined;
+    if (good && now() - good.at <= OUTAGE_GRACE_MS && now() < good.expiresAt) return good.identity;
+    throw e;
   }
 
   async function createUser(rawName: unknown, password: string | null, admin: boolean) {
@@ -226,35 +262,50 @@ export function createAuthService(options: AuthOptions) {
     async logout(sessionId: string): Promise<void> {
       const hash = hashSecret(sessionId);
       cache.delete(`s:${hash}`);
+      lastGood.delete(`s:${hash}`);
       await store.deleteSession(hash);
     },
 
     async fromSession(sessionId: string | undefined): Promise<Identity | undefined> {
       if (!sessionId || sessionId.length > 100) return undefined;
       const hash = hashSecret(sessionId);
-      const hit = cache.get(`s:${hash}`);
+      const key = `s:${hash}`;
+      const hit = cache.get(key);
       if (hit && hit.until > now()) return hit.identity;
-      const session = await store.getSession(hash);
-      if (!session || session.expiresAt.getTime() <= now()) return remember(`s:${hash}`, undefined);
-      const user = await store.getUserById(session.userId);
-      return remember(`s:${hash}`, user ? identityOf(user, hash) : undefined);
+      try {
+        const session = await store.getSession(hash);
+        if (!session || session.expiresAt.getTime() <= now()) return remember(key, undefined);
+        const user = await store.getUserById(session.userId);
+        return remember(
+          key,
+          user ? identityOf(user, hash) : undefined,
+          session.expiresAt.getTime(),
+        );
+      } catch (e) {
+        return duringOutage(key, e);
+      }
     },
 
     async fromToken(token: string | undefined): Promise<Identity | undefined> {
       if (!token || token.length > 200) return undefined;
       const hash = hashSecret(token);
-      const hit = cache.get(`t:${hash}`);
+      const key = `t:${hash}`;
+      const hit = cache.get(key);
       if (hit && hit.until > now()) return hit.identity;
-      const record = await store.getApiTokenByHash(hash);
-      if (!record || (record.expiresAt && record.expiresAt.getTime() <= now())) {
-        return remember(`t:${hash}`, undefined);
+      try {
+        const record = await store.getApiTokenByHash(hash);
+        if (!record || (record.expiresAt && record.expiresAt.getTime() <= now())) {
+          return remember(key, undefined);
+        }
+        const user = await store.getUserById(record.userId);
+        await store.touchApiToken(record.id, new Date(now()));
+        const identity = user
+          ? { ...identityOf(user), token: { id: record.id, scopes: record.scopes } }
+          : undefined;
+        return remember(key, identity, record.expiresAt?.getTime());
+      } catch (e) {
+        return duringOutage(key, e);
       }
-      const user = await store.getUserById(record.userId);
-      await store.touchApiToken(record.id, new Date(now()));
-      const identity = user
-        ? { ...identityOf(user), token: { id: record.id, scopes: record.scopes } }
-        : undefined;
-      return remember(`t:${hash}`, identity);
     },
 
     async createToken(userId: number, note: string, options: NewTokenOptions = {}) {
@@ -299,7 +350,10 @@ export function createAuthService(options: AuthOptions) {
       const count = await store.deleteServerTokens(userId, serverName);
       // This replica forgets them at once (the cache is keyed by hashes we no longer have);
       // other replicas within `cacheMs`, as for a signed-out session.
-      if (count > 0) cache.clear();
+      if (count > 0) {
+        cache.clear();
+        lastGood.clear();
+      }
       return count;
     },
 
@@ -318,6 +372,7 @@ export function createAuthService(options: AuthOptions) {
 
     forget(): void {
       cache.clear();
+      lastGood.clear();
     },
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkReadiness } from './readiness.ts';
+import { checkReadiness, toleratingOutage } from './readiness.ts';
 
 describe('checkReadiness', () => {
   it('is ready when every check answers', async () => {
@@ -35,5 +35,23 @@ describe('checkReadiness', () => {
     await Promise.resolve();
     t.mock.timers.tick(1);
     assert.deepEqual(await pending, { ready: false, checks: { backend: 'failed' } });
+  });
+
+  it('a store outage is tolerated for a while after a success, never before one', async () => {
+    let clock = 0;
+    let up = false;
+    const store = toleratingOutage(
+      () => (up ? Promise.resolve() : Promise.reject(new Error('connection refused'))),
+      { toleratedMs: 300_000, timeoutMs: 1000, now: () => clock },
+    );
+    const check = () => checkReadiness({ store }, { timeoutMs: 2000 });
+    assert.deepEqual(await check(), { ready: false, checks: { store: 'failed' } }, 'never up');
+    up = true;
+    assert.deepEqual(await check(), { ready: true, checks: { store: 'ok' } });
+    up = false;
+    clock = 300_000;
+    assert.deepEqual(await check(), { ready: true, checks: { store: 'degraded' } });
+    clock = 300_001;
+    assert.deepEqual(await check(), { ready: false, checks: { store: 'failed' } });
   });
 });

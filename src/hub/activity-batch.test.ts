@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ActivityRecord } from '../store/types.ts';
+import { GanymedeError } from '../errors/ganymede-error.ts';
 import { createActivityBatch } from './activity-batch.ts';
 
 const ids: Record<string, number> = { ann: 1, bob: 2 };
@@ -56,4 +57,36 @@ test('a failed write is reported and the next batch is still written', async () 
   await batch.flush();
   assert.equal(calls, 2);
   assert.equal(errors.length, 1);
+});
+
+test('a batch the database could not take is kept (one entry per server) and written after', async () => {
+  const writes: ActivityRecord[][] = [];
+  const state = { down: true };
+  const batch = createActivityBatch({
+    flushMs: 60_000,
+    userIdOf: (name) => Promise.resolve(ids[name]),
+    write: (records) => {
+      if (state.down) {
+        return Promise.reject(new GanymedeError('unavailable', 'The database is not available.'));
+      }
+      writes.push([...records]);
+      return Promise.resolve();
+    },
+    onError: () => undefined,
+  });
+  batch.add('ann', '', new Date(1));
+  batch.add('bob', '', new Date(2));
+  await batch.flush();
+  batch.add('ann', '', new Date(3)); // later than the kept one: replaces it
+  await batch.flush();
+  state.down = false;
+  await batch.flush();
+  assert.deepEqual(writes, [
+    [
+      { userId: 1, name: '', at: new Date(3) },
+      { userId: 2, name: '', at: new Date(2) },
+    ],
+  ]);
+  await batch.flush();
+  assert.equal(writes.length, 1, 'nothing left over');
 });

@@ -9,7 +9,8 @@ import { createActivityBatch } from './activity-batch.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { createAuthService, type AuthService } from '../auth/auth-service.ts';
+import { OUTAGE_GRACE_MS, createAuthService, type AuthService } from '../auth/auth-service.ts';
+import { toleratingOutage } from '../health/readiness.ts';
 import type { Backend } from '../backends/types.ts';
 import type { Config } from '../config/schema.ts';
 import { createCuller, type Culler } from '../culler/culler.ts';
@@ -238,7 +239,13 @@ export async function startHub(deps: HubDeps): Promise<Hub> {
     metricsPublic: config.metrics.public,
     metricsScrapeToken: deps.metricsScrapeToken,
     authenticate: (req) => identifyRequest(req),
-    readinessChecks: { store: () => store.migrations(), backend: () => backend.list() },
+    readinessChecks: {
+      store: toleratingOutage(() => store.migrations(), {
+        toleratedMs: OUTAGE_GRACE_MS,
+        timeoutMs: 1500,
+      }),
+      backend: () => backend.list(),
+    },
     log,
   });
 

@@ -68,8 +68,9 @@ export function createOpsRoutes(
         log.warn({ check, err }, 'readiness check failed');
       },
     });
+    const degraded = Object.values(result.checks).includes('degraded');
     json(res, result.ready ? 200 : 503, {
-      status: result.ready ? 'ready' : 'unavailable',
+      status: result.ready ? (degraded ? 'degraded' : 'ready') : 'unavailable',
       checks: result.checks,
     });
   }

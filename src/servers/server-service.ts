@@ -18,7 +18,7 @@ import type {
   ServerStatus,
 } from '../backends/types.ts';
 import type { Profile, QuotasConfig } from '../config/schema.ts';
-import { GanymedeError } from '../errors/ganymede-error.ts';
+import { GanymedeError, isGanymedeError } from '../errors/ganymede-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { userPathSegment } from '../names/user-names.ts';
 import type { RunOutcome, ServerRecord, ServerRun, Store, User } from '../store/types.ts';
@@ -193,8 +193,15 @@ export function createServerService(options: ServerServiceOptions) {
   }
 
   /** Usage history is secondary: a failure to write it is logged, never fails the action. */
-  function history(what: string, write: () => Promise<void>): Promise<void> {
+  function history(
+    what: string,
+    write: () => Promise<void>,
+    options: { readonly unlessDown?: boolean } = {},
+  ): Promise<void> {
     return write().catch((e: unknown) => {
+      // A start whose run cannot be recorded because the database is down is not made: a
+      // server with no run would escape quotas and history (issue 16, nothing half-written).
+      if (options.unlessDown === true && isGanymedeError(e) && e.code === 'unavailable') throw e;
       log.warn({ err: e }, `recording ${what} failed`);
     });
   }
@@ -496,16 +503,19 @@ export function createServerService(options: ServerServiceOptions) {
           await store.setServerProfile(user.id, serverName, profile.name);
         }
         const at = now();
-        await history('a start', async () => {
-          await store.beginRun({
-            userId: user.id,
-            serverName,
-            profile: profile.name,
-            requestedAt: at,
-          });
-          // Pressing Start is a use: the admin console and the active-users metric show it.
-          await store.recordActivity(user.id, serverName, at);
-        });
+        await history(
+          'a start',
+          () =>
+            store.beginRun({
+              userId: user.id,
+              serverName,
+              profile: profile.name,
+              requestedAt: at,
+            }),
+          { unlessDown: true },
+        );
+        // Pressing Start is a use: the admin console and the active-users metric show it.
+        await history('a use', () => store.recordActivity(user.id, serverName, at));
       };
       // With quotas, the check and the opening of the run are one step per person across
       // replicas: a second start waits, then sees the first one's open run.

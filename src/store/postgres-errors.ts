@@ -28,7 +28,9 @@ function isUnavailable(e: unknown): boolean {
   // node-postgres raises itself when a connection dies or cannot be had in time.
   const code = (e as NodeJS.ErrnoException).code;
   if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return true;
-  return /^(Connection terminated|timeout exceeded when trying to connect)/.test(e.message);
+  return /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout)/.test(
+    e.message,
+  );
 }
 
 /** Turns an outage into `unavailable`; every other error is returned as it is. */

@@ -38,6 +38,12 @@ export interface PostgresStoreOptions {
   /** How long to wait for a new connection before failing with `unavailable`. Default 10 s. */
   readonly connectTimeoutMs?: number;
   /**
+   * How long one query may go unanswered before it fails with `unavailable` and its connection
+   * is dropped (a server that stopped answering without closing: a hung host, a network
+   * path gone). Default 15 s, so no request waits on the database for longer.
+   */
+  readonly queryTimeoutMs?: number;
+  /**
    * Called when an idle pooled connection fails (the server restarted, a network cut).
    * The pool drops that connection and opens a new one on the next query, so this is only
    * for logging. Default: ignore.
@@ -58,6 +64,7 @@ export async function openPostgresStore(
     connectionString: url,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    query_timeout: options.queryTimeoutMs ?? 15_000,
     application_name: 'ganymede-hub',
   });
   // An 'error' event with no listener would crash the hub.
@@ -73,10 +80,12 @@ export async function openPostgresStore(
   }
   // Connections that hold a user's advisory lock while the locked work uses `pool`: apart, so
   // holders can never take every connection the work itself needs. Waiting is in this process
-  // (no connect timeout: a start waits its turn behind the same user's, bounded by the work).
+  // (no query timeout: a start waits its turn behind the same user's, bounded by the work; a
+  // connect timeout, so a database that is down fails the request rather than holding it).
   const lockPool = new pg.Pool({
     connectionString: url,
     max: LOCK_CONNECTIONS,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     application_name: 'ganymede-hub-locks',
   });
   lockPool.on('error', options.onIdleError ?? (() => undefined));

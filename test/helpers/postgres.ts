@@ -26,6 +26,13 @@ export interface TestPostgres {
   createDatabase(): Promise<string>;
   /** Stops the server and deletes its files. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * A database outage (issue 16): the server process shut down at once (`pg_ctl -m fast`:
+   * clients are disconnected, new connections refused), its data and port kept.
+   */
+  stopServer(): Promise<void>;
+  /** The same server back on the same port with the same data; resolves once it accepts. */
+  startServer(): Promise<void>;
 }
 
 /** The directory holding initdb, pg_ctl and postgres. */
@@ -142,6 +149,12 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<TestPos
     return {
       url,
       createDatabase,
+      stopServer: async () => {
+        await run('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']);
+      },
+      startServer: async () => {
+        await run('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', '-o', options, 'start']);
+      },
       stop: () => {
         forget();
         stopSync();
