@@ -29,6 +29,12 @@ export const annotationKeys = {
    * out or lost its pod stays so until the next request (a new value here, or a new spec).
    */
   startRequestedAt: 'ganymede.dev/started-at',
+  /**
+   * On each object the operator applies: a hash of what it applied. A new operator (a hub
+   * restart, a new leader) finds an object already holding what it would apply by this and a
+   * field-by-field comparison, and skips the write (src/kubernetes/operator/reconcile.ts).
+   */
+  appliedHash: 'ganymede.dev/applied-hash',
 } as const;
 
 /** The start request a notebook carries (`startRequestedAt`), if any (empty counts as none). */

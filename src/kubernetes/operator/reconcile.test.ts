@@ -8,7 +8,7 @@ import { labelKeys } from '../labels.ts';
 import { Admission } from './admission.ts';
 import { arrayCache, queuedStatus } from './testing.ts';
 import type { Caches } from './informers.ts';
-import { reconcileNotebook, type ReconcileDeps } from './reconcile.ts';
+import { holds, reconcileNotebook, type ReconcileDeps } from './reconcile.ts';
 import { PULLING_REASON } from './status.ts';
 
 const cache = arrayCache;
@@ -126,6 +126,74 @@ describe('reconcileNotebook', () => {
     calls.length = 0;
     await reconcileNotebook(deps, 'ns/nb');
     assert.deepEqual(calls, [], 'no create, no apply, no status write');
+  });
+
+  it('a new operator (no memory) skips what already holds its last apply, and re-applies drift', async () => {
+    const first = setup();
+    const applied: KubeObject[] = [];
+    const apply = first.deps.api.apply;
+    first.deps.api.apply = async (o, manager) => {
+      applied.push(o);
+      return apply(o, manager);
+    };
+    await reconcileNotebook(first.deps, 'ns/nb');
+    const fresh = setup();
+    fresh.caches.secrets.items.push({ metadata: { name: 'nb', namespace: 'ns' } });
+    const target = (kind: string | undefined) =>
+      ({
+        Deployment: fresh.caches.deployments,
+        Service: fresh.caches.services,
+        NetworkPolicy: fresh.caches.networkPolicies,
+        PersistentVolumeClaim: fresh.caches.claims,
+      })[kind ?? ''];
+    // What the API server holds: what was applied, with defaults and status of its own.
+    for (const o of applied) {
+      target(o.kind)?.items.push({
+        ...structuredClone(o),
+        metadata: { ...structuredClone(o.metadata), generation: 3, resourceVersion: '77' },
+        status: { observed: true },
+      } as KubeObject);
+    }
+    fresh.calls.length = 0;
+    await reconcileNotebook(fresh.deps, 'ns/nb');
+    assert.deepEqual(
+      fresh.calls.filter((c) => c.startsWith('apply')),
+      [],
+      'nothing re-applied on restart',
+    );
+    // Someone changes a field the operator owns (kubectl edit): the next look re-applies it.
+    const deployment = fresh.caches.deployments.items[0] as KubeObject & {
+      spec: { replicas: number };
+    };
+    deployment.spec.replicas = 5;
+    deployment.metadata = { ...deployment.metadata, generation: 4 };
+    fresh.calls.length = 0;
+    await reconcileNotebook(fresh.deps, 'ns/nb');
+    assert.deepEqual(
+      fresh.calls.filter((c) => c.startsWith('apply')),
+      ['apply Deployment/nb'],
+    );
+    // An object applied by an older operator (no hash, or another one) is applied again.
+    const service = fresh.caches.services.items[0] as KubeObject;
+    service.metadata = { ...service.metadata, annotations: {}, resourceVersion: '78' };
+    fresh.deps.applied.clear();
+    fresh.calls.length = 0;
+    await reconcileNotebook(fresh.deps, 'ns/nb');
+    assert.deepEqual(fresh.calls.filter((c) => c.startsWith('apply')).sort(), [
+      'apply Deployment/nb',
+      'apply Service/nb',
+    ]);
+  });
+
+  it('holds: every value set is there, lists element by element, extras ignored', () => {
+    assert.ok(
+      holds({ a: 1, b: { c: [1, { d: 2, e: 3 }] }, x: 9 }, { a: 1, b: { c: [1, { d: 2 }] } }),
+    );
+    assert.ok(!holds({ a: 1 }, { a: 2 }));
+    assert.ok(!holds({ a: [1, 2, 3] }, { a: [1, 2] }), 'a list is the whole list');
+    assert.ok(!holds({}, { a: { b: 1 } }));
+    assert.ok(!holds({ a: '1' }, { a: 1 }));
+    assert.ok(holds({ a: null }, { a: null }));
   });
 
   it('never creates the Secret twice once the cache has it', async () => {
