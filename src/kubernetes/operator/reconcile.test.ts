@@ -131,7 +131,8 @@ describe('reconcileNotebook', () => {
   it('a new operator (no memory) skips what already holds its last apply, and re-applies drift', async () => {
     const first = setup();
     const applied: KubeObject[] = [];
-    const apply = first.deps.api.apply;
+    const api = first.deps.api;
+    const apply = api.apply.bind(api);
     first.deps.api.apply = async (o, manager) => {
       applied.push(o);
       return apply(o, manager);
@@ -174,7 +175,7 @@ describe('reconcileNotebook', () => {
       ['apply Deployment/nb'],
     );
     // An object applied by an older operator (no hash, or another one) is applied again.
-    const service = fresh.caches.services.items[0] as KubeObject;
+    const service = fresh.caches.services.items[0]!;
     service.metadata = { ...service.metadata, annotations: {}, resourceVersion: '78' };
     fresh.deps.applied.clear();
     fresh.calls.length = 0;
