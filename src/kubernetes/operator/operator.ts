@@ -14,19 +14,14 @@ import { silentLogger, type Logger } from '../../logging/logger.ts';
 import { createKubeApi, type KubeApi } from '../client/kube-api.ts';
 import { newToken } from '../resources/secret.ts';
 import { defaultBuildSettings, type BuildSettings } from '../resources/settings.ts';
-import {
-  createInformers,
-  keyOf,
-  notebookKeyOfOwned,
-  splitKey,
-  type InformerSet,
-} from './informers.ts';
+import { createInformers, notebookKeyOfOwned, splitKey, type InformerSet } from './informers.ts';
 import {
   startLeaderElection,
   type LeaderElectionTiming,
   type LeaderElector,
 } from './leader-election.ts';
 import { Admission } from './admission.ts';
+import { firstLooks } from './first-look.ts';
 import { FALLBACK_MAX_STARTING, startCapacityWatch } from './start-capacity.ts';
 import { reconcileNotebook, type ReconcileDeps, type RunningEvent } from './reconcile.ts';
 import { WorkQueue, realTimers, type Timers } from './work-queue.ts';
@@ -36,6 +31,8 @@ const COALESCE_MS = 150;
 
 /** The hub's own default (`backend.kubernetes.nodeLostSeconds`). */
 export const DEFAULT_NODE_LOST_AFTER_MS = 60_000;
+/** Settled notebooks' first looks after taking the lead are spread over this (./first-look.ts). */
+const FIRST_LOOK_SPREAD_MS = 5_000;
 /** The hub's own default (`backend.kubernetes.startTimeoutSeconds`). */
 export const DEFAULT_START_TIMEOUT_MS = 300_000;
 
@@ -182,9 +179,14 @@ export function startOperator(options: OperatorOptions): RunningOperator {
     unsubscribe = inf.subscribe(onChange);
     // Workers wait for every cache: a status computed from a half-filled pod cache would be wrong.
     await inf.start();
-    for (const nb of inf.caches.notebooks.list()) {
-      if (nb.metadata?.namespace && nb.metadata.name)
-        q.add(keyOf(nb.metadata.namespace, nb.metadata.name));
+    const looks = firstLooks(
+      inf.caches.notebooks.list(),
+      (key) => inf.caches.pods.byIndex('notebook', key),
+      FIRST_LOOK_SPREAD_MS,
+    );
+    for (const { key, afterMs } of looks) {
+      if (afterMs === 0) q.add(key);
+      else q.addAfter(key, afterMs);
     }
     const now = options.now ?? (() => new Date());
     // Listed whatever maxStarting says: the same list tells which nodes are lost.
