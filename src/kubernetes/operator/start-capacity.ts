@@ -91,8 +91,8 @@ export function startCapacityWatch(input: {
       if (!warned) {
         warned = true;
         input.log.warn(
-          { err, maxStarting: FALLBACK_MAX_STARTING },
-          'cannot list nodes (needs get/list on nodes); servers starting at once: the fallback',
+          { err, fallbackMaxStarting: FALLBACK_MAX_STARTING },
+          'cannot list nodes (needs list on nodes): maxStartingServers auto uses the fallback, and a lost node is noticed only when Kubernetes evicts its pods',
         );
       }
     }
