@@ -8,11 +8,10 @@ const nb = (name: string, spec: { stopped: boolean }, status?: Record<string, un
   spec,
   ...(status ? { status: { observedGeneration: 2, ...status } } : {}),
 });
-const pod = (uid: string, ready: boolean, deleting = false): Pod =>
-  ({
-    metadata: { uid, ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
-    status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
-  });
+const pod = (uid: string, ready: boolean, deleting = false): Pod => ({
+  metadata: { uid, ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
+  status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+});
 
 describe('a new leader first looks', () => {
   it('at once at anything unsettled; settled ones spread over the time given', () => {
