@@ -675,16 +675,25 @@ export function storeContract(
         /boom/,
       );
       assert.equal(await store.withUserLock(1, () => Promise.resolve('after')), 'after');
-      // Different users do not wait for each other.
+      // Different users do not wait for each other: user 2's work holds its lock until user
+      // 3's has come in (or 5 s: then user 3 waited for user 2, and the count says so). A
+      // barrier rather than a few ticks, so a loaded machine's slow connection cannot fail it.
       most = 0;
+      let otherCameIn = (): void => undefined;
+      const cameIn = new Promise<void>((resolve) => (otherCameIn = resolve));
       const slow = store.withUserLock(2, async () => {
         inside++;
         most = Math.max(most, inside);
-        await tick();
+        await Promise.race([cameIn, new Promise((resolve) => setTimeout(resolve, 5000))]);
+        inside--;
+      });
+      await store.withUserLock(3, async () => {
+        inside++;
+        most = Math.max(most, inside);
+        otherCameIn();
         await tick();
         inside--;
       });
-      await work(3, 'x');
       await slow;
       assert.equal(most, 2);
       await store.close();
