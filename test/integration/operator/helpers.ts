@@ -30,12 +30,23 @@ export async function kubectlOk(
 
 export async function installCrd(cluster: TestCluster): Promise<void> {
   await kubectlOk(cluster, ['apply', '--server-side', '-f', '-'], readFileSync(crdPath, 'utf8'));
-  await kubectlOk(cluster, [
+  const wait = [
     'wait',
     '--for=condition=Established',
     '--timeout=60s',
     'crd/jupyternotebooks.ganymede.dev',
-  ]);
+  ];
+  // kubectl wait fails at once, instead of waiting, while the CRD has no status.conditions
+  // yet ("accessor error: <nil>"): on a loaded machine the apiextensions controller can take
+  // a moment to write the first one. Asked again until then.
+  for (let attempt = 1; ; attempt++) {
+    const r = await cluster.kubectl(wait);
+    if (r.code === 0) return;
+    if (!r.stderr.includes('accessor error') || attempt >= 50) {
+      throw new Error(`kubectl ${wait.join(' ')} failed (${String(r.code)}): ${r.stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** A fresh namespace, enforcing (and warning about) the `restricted` Pod Security Standard
