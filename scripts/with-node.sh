@@ -4,4 +4,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 node_bin=$("$root/scripts/ensure-node.sh")
 export PATH="$(dirname "$node_bin"):$root/node_modules/.bin:$PATH"
+# The npm dependencies and what is built from them, on first use (a no-op when up to date).
+"$root/scripts/ensure-deps.sh"
 exec node "$@"

@@ -4,7 +4,7 @@
  * token Secrets in one namespace, read through ./observe.ts. The hub needs nothing else: the
  * operator writes every runtime fact into the notebook's status.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '#kubernetes-client';
 import type { KubeApi } from '../../kubernetes/client/kube-api.ts';
 import { notebookObjectNames } from '../../kubernetes/object-names.ts';
 import { queueOrder, queuedSince } from '../../kubernetes/operator/admission.ts';
@@ -12,12 +12,16 @@ import {
   createInformers,
   keyOf,
   splitKey,
+  type Caches,
   type InformerSet,
 } from '../../kubernetes/operator/informers.ts';
 import { TOKEN_KEY } from '../../kubernetes/resources/settings.ts';
 import type { NotebookStatus } from '../../notebook-spec/status.ts';
 import { HUB_LABEL } from './notebook-request.ts';
 import { observe, type ObservedNotebook, type Observation } from './observe.ts';
+
+/** What the hub reads: notebooks (spec and status) and their token Secrets. */
+export const VIEW_KINDS = ['notebooks', 'secrets'] as const satisfies readonly (keyof Caches)[];
 
 export interface ClusterView {
   /** Resolves when the caches are filled (starting them when this view owns them). */
@@ -50,7 +54,7 @@ export function createClusterView(input: {
       kubeConfig: input.kubeConfig,
       api: input.api,
       namespace,
-      only: ['notebooks', 'secrets'],
+      only: VIEW_KINDS,
       onError: input.onError,
     });
   const { caches } = informers;
@@ -114,8 +118,9 @@ export function createClusterView(input: {
   };
 
   return {
-    // Starting a shared set is idempotent: whoever needs the caches first fills them.
-    start: () => informers.start(),
+    // Starting a shared set is idempotent: whoever needs the caches first fills them. The hub
+    // waits for these two kinds only (the in-hub operator waits for all of them).
+    start: () => informers.start(VIEW_KINDS),
     stop: async () => {
       unsubscribe();
       if (own) await informers.stop();

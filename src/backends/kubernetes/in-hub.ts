@@ -6,7 +6,7 @@
  * same elector at every round, so both act in exactly one replica at a time.
  */
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '#kubernetes-client';
 import type { KubernetesBackendConfig } from '../../config/schema.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
 import { createKubeApi } from '../../kubernetes/client/kube-api.ts';
@@ -20,8 +20,16 @@ import { startOperator, type RunningOperator } from '../../kubernetes/operator/o
 import { defaultBuildSettings } from '../../kubernetes/resources/settings.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { Backend } from '../types.ts';
+import { VIEW_KINDS } from './cluster-view.ts';
 import { createKubernetesBackend } from './kubernetes-backend.ts';
 import type { KubernetesBackendOptions } from './options.ts';
+
+/**
+ * How long after the hub's own kinds are listed the operator's start listing. The first
+ * requests after a restart (every open notebook reconnecting at once) want the CPU the hub
+ * runs on; the operator, paused over a restart anyway, loses this much more.
+ */
+const OPERATOR_KINDS_AFTER_MS = 0;
 
 export interface KubernetesHubParts {
   readonly backend: Backend;
@@ -90,6 +98,9 @@ export async function startKubernetesHubParts(input: {
         onSilent: (kind) => {
           log.debug({ kind }, 'watch silent too long; watching again from its last version');
         },
+        // What the hub's routes need is listed first; the operator's other kinds after it.
+        first: VIEW_KINDS,
+        restAfterMs: OPERATOR_KINDS_AFTER_MS,
       })
     : undefined;
   const backend = await createKubernetesBackend({

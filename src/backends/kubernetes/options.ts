@@ -2,7 +2,7 @@
  * Options of the Kubernetes backend. Data fields are checked with zod (a wrong one names its
  * field); the cluster credentials and injected functions are typed only.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '#kubernetes-client';
 import { z } from 'zod';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
 import type { BackendLogger } from '../local/options.ts';

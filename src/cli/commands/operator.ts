@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '#kubernetes-client';
 import { maxStartingSchema } from '../../config/schema.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
 import { readKubeConfig } from '../../kubernetes/client/kube-config.ts';

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { KubeConfig, Watch } from '#kubernetes-client';
 import { createKubeApi, KubeApiError } from './kube-api.ts';
 import { readKubeConfig, rereadTokenFiles } from './kube-config.ts';
 

@@ -14,7 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { RequestOptions } from 'node:https';
-import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
+import { KubeConfig, type Cluster, type User } from '#kubernetes-client';
 
 type Authenticator = Parameters<KubeConfig['addAuthenticator']>[0];
 

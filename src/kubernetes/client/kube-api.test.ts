@@ -11,7 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '#kubernetes-client';
 import { createKubeApi, KubeApiTimeoutError } from './kube-api.ts';
 import { isClusterUnreachable } from './unreachable.ts';
 

@@ -6,7 +6,7 @@
  * (https://kubernetes.io/docs/reference/using-api/server-side-apply/).
  */
 import { Agent, request } from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '#kubernetes-client';
 import type { KubeObject } from '../plain.ts';
 import { requestCredentials, type RequestAuth } from './credentials.ts';
 import { objectPath, type KindRef } from './resource-paths.ts';

@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { KubeConfig, type User } from '@kubernetes/client-node';
+import { KubeConfig, type User } from '#kubernetes-client';
 import { parse } from 'yaml';
 import { TOKEN_FILE_PROVIDER, tokenFileAuthenticator } from './credentials.ts';
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '#kubernetes-client';
 import type { KubeApi } from '../client/kube-api.ts';
 import { createInformers } from './informers.ts';
 

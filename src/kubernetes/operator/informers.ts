@@ -4,7 +4,7 @@
  * notebook it concerns. Owned objects are found by the `managed-by` label and mapped back by
  * the raw-name annotation; Warning events are mapped through the pod or claim they are about.
  */
-import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '#kubernetes-client';
 import { NOTEBOOK_API_VERSION, NOTEBOOK_KIND } from '../../notebook-spec/resource.ts';
 import { credentialsRejected } from '../client/credentials.ts';
 import type { KubeApi } from '../client/kube-api.ts';
@@ -93,9 +93,12 @@ export interface InformerSet {
   /** When (`performance.now()`) this process first saw the pod with this uid Ready, for the
    * operator's latency figure (pod ready → status Running). */
   podReadyObservedAt(uid: string): number | undefined;
-  /** Lists every kind, then watches; resolves when all caches are filled. Idempotent until
-   * `stop`: a second call waits for the first. */
-  start(): Promise<void>;
+  /**
+   * Lists every kind, then watches: the `first` kinds (InformerOptions) before the others.
+   * Resolves when the caches of `kinds` (default: every kind) are filled. Idempotent until
+   * `stop`: a later call waits for the same lists.
+   */
+  start(kinds?: readonly (keyof Caches)[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -120,6 +123,17 @@ export interface InformerOptions {
   readonly watchSilenceMs?: number;
   /** Told of each watch given up for silence (and reconnected), for logs and tests. */
   readonly onSilent?: (kind: string) => void;
+  /**
+   * Kinds listed before the others, which start `restAfterMs` after these are filled. The
+   * hub's routes need notebooks and their Secrets only; with the in-hub operator the same set
+   * also lists pods, Deployments, Services… (~8 × 1,000 objects at 1,000 servers), and on a
+   * small machine those lists, run at the same time, shared the API server and the CPU with
+   * what a restarted hub's users wait for (bench/scale: restart re-adoption). Default: none
+   * (every kind at once).
+   */
+  readonly first?: readonly (keyof Caches)[];
+  /** How long after the `first` kinds are filled the others start (default 0). */
+  readonly restAfterMs?: number;
 }
 
 /**
@@ -172,11 +186,12 @@ function statusOf(err: unknown): number | undefined {
 }
 
 export function createInformers(options: InformerOptions): InformerSet {
-  const watchers: ListWatch<KubernetesObject>[] = [];
+  const watchers: { readonly name: keyof Caches; readonly lw: ListWatch<KubernetesObject> }[] = [];
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = options.now ?? Date.now;
   let stopped = false;
-  let starting: Promise<void> | undefined;
+  let starting: { readonly first: Promise<void>; readonly all: Promise<void> } | undefined;
+  const first = new Set(options.first ?? []);
   const listeners = new Set<ChangeListener>(options.onChange ? [options.onChange] : []);
 
   function make<T>(
@@ -252,7 +267,7 @@ export function createInformers(options: InformerOptions): InformerSet {
       options.onError(name, err);
       restartLater();
     });
-    watchers.push(lw);
+    watchers.push({ name, lw });
     return {
       get: (n, ns) => lw.get(n, ns) as T | undefined,
       list: (ns) => lw.list(ns) as unknown as readonly T[],
@@ -337,6 +352,24 @@ export function createInformers(options: InformerOptions): InformerSet {
     return target ? notebookKeyOfOwned(target) : undefined;
   }
 
+  function startWaves(): { first: Promise<void>; all: Promise<void> } {
+    stopped = false;
+    const listFirst = Promise.all(
+      watchers.filter((w) => first.has(w.name)).map((w) => w.lw.start()),
+    ).then(() => undefined);
+    const rest = watchers.filter((w) => !first.has(w.name));
+    const all = listFirst.then(async () => {
+      const after = options.restAfterMs ?? 0;
+      if (after > 0 && rest.length > 0) await sleep(after);
+      if (stopped) return;
+      await Promise.all(rest.map((w) => w.lw.start()));
+    });
+    // Whoever waits for `first` only still hears of a failure of the others through `all`
+    // (the operator); this keeps an unawaited `all` from being an unhandled rejection.
+    all.catch(() => undefined);
+    return { first: listFirst, all };
+  }
+
   return {
     caches,
     subscribe(listener) {
@@ -344,17 +377,15 @@ export function createInformers(options: InformerOptions): InformerSet {
       return () => listeners.delete(listener);
     },
     podReadyObservedAt: (uid) => readySeen.get(uid),
-    start() {
-      starting ??= (async () => {
-        stopped = false;
-        await Promise.all(watchers.map((w) => w.start()));
-      })();
-      return starting;
+    start(kinds) {
+      starting ??= startWaves();
+      const firstOnly = kinds?.every((k) => !watchers.some((w) => w.name === k) || first.has(k));
+      return firstOnly === true ? starting.first : starting.all;
     },
     async stop() {
       starting = undefined;
       stopped = true;
-      await Promise.all(watchers.map((w) => w.stop()));
+      await Promise.all(watchers.map((w) => w.lw.stop()));
     },
   };
 }

@@ -9,7 +9,7 @@
  * process at any point is safe: reconciles are idempotent and re-derived from the cluster.
  */
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '#kubernetes-client';
 import { silentLogger, type Logger } from '../../logging/logger.ts';
 import { createKubeApi, type KubeApi } from '../client/kube-api.ts';
 import { newToken } from '../resources/secret.ts';
