@@ -29,7 +29,7 @@ import type { KubernetesBackendOptions } from './options.ts';
  * requests after a restart (every open notebook reconnecting at once) want the CPU the hub
  * runs on; the operator, paused over a restart anyway, loses this much more.
  */
-const OPERATOR_KINDS_AFTER_MS = 0;
+const OPERATOR_KINDS_AFTER_MS = 2000;
 
 export interface KubernetesHubParts {
   readonly backend: Backend;

@@ -5,7 +5,6 @@ import type { Backend } from '../../backends/types.ts';
 import { loadConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { GanymedeError } from '../../errors/ganymede-error.ts';
-import { startHub } from '../../hub/hub.ts';
 import { createLogger, type Logger } from '../../logging/logger.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { CliCommand } from '../command.ts';
@@ -82,6 +81,37 @@ async function createBackend(config: Config, log: Logger): Promise<BackendParts>
   });
 }
 
+/**
+ * The store, the backend and the hub's own modules, made at the same time: the Kubernetes
+ * backend's first lists (notebooks and their Secrets) are in flight while the rest of the hub
+ * loads: loading modules and those lists were most of what a restarted hub did before it
+ * served again (bench/scale, restart re-adoption). The backend goes first so its requests
+ * leave first. If one part fails the others are
+ * closed, so nothing is left running behind the error.
+ */
+async function startParts(config: Config, log: Logger) {
+  const backend = createBackend(config, log);
+  const hubModule = import('../../hub/hub.ts');
+  const store = openStore(config.store.url, resolve(config.hub.dataDir));
+  const [parts, hub, opened] = await Promise.allSettled([backend, hubModule, store]);
+  if (parts.status === 'fulfilled' && hub.status === 'fulfilled' && opened.status === 'fulfilled') {
+    return { parts: parts.value, startHub: hub.value.startHub, store: opened.value };
+  }
+  await Promise.allSettled([
+    parts.status === 'fulfilled' ? closeParts(parts.value) : undefined,
+    opened.status === 'fulfilled' ? opened.value.close() : undefined,
+  ]);
+  const failures = [parts, hub, opened].flatMap((r) =>
+    r.status === 'rejected' ? [r.reason as unknown] : [],
+  );
+  throw failures[0];
+}
+
+async function closeParts(parts: BackendParts): Promise<void> {
+  await parts.backend.close();
+  await parts.close?.();
+}
+
 export const serveCommand: CliCommand = {
   name: 'serve',
   usage,
@@ -125,8 +155,7 @@ export const serveCommand: CliCommand = {
     if (storeUrl) config.store.url = storeUrl;
 
     const log = createLogger();
-    const store = await openStore(config.store.url, resolve(config.hub.dataDir));
-    const parts = await createBackend(config, log);
+    const { store, parts, startHub } = await startParts(config, log);
     const hub = await startHub({
       config,
       store,
