@@ -125,3 +125,67 @@ test('a silent watch is abandoned after the bound and resumed from its last vers
     server.close();
   }
 });
+
+// With the in-hub operator, the hub waits for notebooks and their Secrets only; the operator's
+// kinds are listed after those (and `restAfterMs` later), not at the same time.
+test('the first kinds are listed before the others, and start(kinds) waits for those only', async () => {
+  const server = createServer((req, res) => {
+    // Watches: headers, then nothing until the test stops them.
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.flushHeaders();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${String(port)}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  const listed: string[] = [];
+  let releaseNotebooks: () => void = () => undefined;
+  const notebooksGate = new Promise<void>((r) => (releaseNotebooks = r));
+  const api = {
+    list: async (path: string) => {
+      const kind = path.split('/').at(-1) ?? path;
+      if (kind === 'jupyternotebooks') await notebooksGate;
+      listed.push(kind);
+      return { items: [], metadata: { resourceVersion: '1' } };
+    },
+  } as unknown as KubeApi;
+  const sleeps: number[] = [];
+  const informers = createInformers({
+    kubeConfig,
+    api,
+    namespace: 'ns',
+    only: ['notebooks', 'secrets', 'pods', 'deployments'],
+    onError: (kind, e) => assert.fail(`${kind}: ${String(e)}`),
+    first: ['notebooks', 'secrets'],
+    restAfterMs: 50,
+    sleep: (ms) => {
+      sleeps.push(ms);
+      return Promise.resolve();
+    },
+  });
+  try {
+    let firstDone = false;
+    const first = informers.start(['notebooks', 'secrets']).then(() => (firstDone = true));
+    const all = informers.start();
+    await new Promise((r) => setTimeout(r, 100));
+    // Secrets listed; notebooks held back: nothing else has been asked for yet.
+    assert.deepEqual(listed, ['secrets']);
+    assert.equal(firstDone, false);
+    releaseNotebooks();
+    await first;
+    await all;
+    assert.deepEqual(listed.slice(0, 2).sort(), ['jupyternotebooks', 'secrets']);
+    assert.deepEqual(listed.slice(2).sort(), ['deployments', 'pods']);
+    assert.deepEqual(sleeps, [50]);
+  } finally {
+    await informers.stop();
+    server.closeAllConnections();
+    server.close();
+  }
+});
