@@ -1,6 +1,7 @@
 /** The Markdown page of a run (bench/results/<name>.md), from the same object as the JSON. */
 import { resultPreamble } from '../machine.ts';
 import type { ServersPartResult } from './servers.ts';
+import { summarize, type Summary } from './stats.ts';
 import type { UsersPartResult } from './users.ts';
 
 interface RunResult {
@@ -64,12 +65,22 @@ export function targets(r: Pick<RunResult, 'users' | 'servers'>): Target[] {
     });
   }
   const s = r.servers;
-  const restart = s?.restarts?.[0];
-  if (restart) {
+  const restarts = s?.restarts ?? [];
+  if (restarts.length > 0) {
+    // Judged on the median of each kind of stop (these machines are noisy); the worst is
+    // shown. A restart after which some route never answered fails the target outright.
+    const incomplete = restarts.filter((x) => !Number.isFinite(x.allRoutesMs)).length;
+    const back = (signal: string) =>
+      summarize(restarts.filter((x) => x.signal === signal).map((x) => x.allRoutesMs));
+    const term = back('SIGTERM');
+    const kill = back('SIGKILL');
+    const ready = summarize(restarts.map((x) => x.readyMs));
+    const measured = (name: string, x: Summary) =>
+      `${name} median ${f1(x.p50 / 1000)} s (worst ${f1(x.max / 1000)} s, ${String(x.n)} restarts)`;
     out.push({
-      target: `restart re-adopts ${String(restart.answered)} servers in ≤ 2 s (every route answers through the proxy; SIGTERM)`,
-      measured: `${f1(restart.allRoutesMs / 1000)} s (/ready after ${f1(restart.readyMs / 1000)} s)`,
-      met: Number.isFinite(restart.allRoutesMs) ? restart.allRoutesMs <= 2000 : false,
+      target: `restart re-adopts ${String(s?.setup?.running ?? '?')} servers in ≤ 2 s (every route answers through the proxy; the median of each kind of stop)`,
+      measured: `${measured('SIGTERM', term)}; ${measured('SIGKILL', kill)}; /ready median ${f1(ready.p50 / 1000)} s${incomplete > 0 ? `; ${String(incomplete)} restarts with routes that never answered` : ''}`,
+      met: incomplete === 0 && [term, kill].every((x) => x.n > 0 && x.p50 <= 2000),
     });
   }
   if (s?.hub) {

@@ -39,6 +39,7 @@ const { values: args } = parseArgs({
     'max-starting': { type: 'string', default: '50' },
     'idle-seconds': { type: 'string', default: '60' },
     'lookup-requests': { type: 'string', default: '500' },
+    restarts: { type: 'string', default: '3' },
     'setup-minutes': { type: 'string', default: '20' },
     'deadline-minutes': { type: 'string', default: '90' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
@@ -67,6 +68,7 @@ const settings = {
   maxStarting: args['max-starting'] === 'auto' ? ('auto' as const) : num('max-starting'),
   idleSeconds: num('idle-seconds'),
   lookupRequests: num('lookup-requests'),
+  restarts: Math.max(1, Math.round(num('restarts'))),
   setupMinutes: num('setup-minutes'),
   deadlineMinutes: num('deadline-minutes'),
 };
@@ -195,6 +197,7 @@ try {
         setupTimeoutMs: settings.setupMinutes * 60_000,
         idleSeconds: settings.idleSeconds,
         lookupRequests: settings.lookupRequests,
+        restarts: settings.restarts,
         dir: join(workDir, 'servers'),
         restartNodeArgs: args['restart-node-args'].split(' ').filter((a) => a !== ''),
         ...(args['keep-hub-log'] ? { keepLogAs: join(args.out, `${args.name}-hub.log`) } : {}),

@@ -31,6 +31,8 @@ export interface ServersPartInput {
   readonly setupTimeoutMs: number;
   readonly idleSeconds: number;
   readonly lookupRequests: number;
+  /** Restarts per signal (SIGTERM, SIGKILL alternating): the target is judged on medians. */
+  readonly restarts: number;
   readonly dir: string;
   /** Node flags for the restarted hubs only (e.g. `--cpu-prof`), to profile a restart. */
   readonly restartNodeArgs?: readonly string[];
@@ -73,6 +75,7 @@ export interface ServersPartResult {
     setupTimeoutMs: number;
     idleSeconds: number;
     lookupRequests: number;
+    restarts: number;
   };
   readonly clusterStartMs: number;
   readonly setup: {
@@ -235,6 +238,7 @@ export async function runServersPart(input: ServersPartInput): Promise<ServersPa
     setupTimeoutMs: input.setupTimeoutMs,
     idleSeconds: input.idleSeconds,
     lookupRequests: input.lookupRequests,
+    restarts: input.restarts,
   };
   const namespace = 'bench-scale';
   input.log(
@@ -410,7 +414,11 @@ export async function runServersPart(input: ServersPartInput): Promise<ServersPa
     // that answered before answers again through the new process's proxy.
     const restarts: RestartResult[] = [];
     const configFile = join(hubDir, 'ganymede.yaml');
-    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    // Alternating, so both kinds see the same drift of the machine's load over the run.
+    const signals = Array.from({ length: input.restarts * 2 }, (_, i) =>
+      i % 2 === 0 ? ('SIGTERM' as const) : ('SIGKILL' as const),
+    );
+    for (const signal of signals) {
       closeAgents();
       const s0 = performance.now();
       const old = hubProcess;
