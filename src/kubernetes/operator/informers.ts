@@ -352,8 +352,11 @@ export function createInformers(options: InformerOptions): InformerSet {
     return target ? notebookKeyOfOwned(target) : undefined;
   }
 
+  let generation = 0;
   function startWaves(): { first: Promise<void>; all: Promise<void> } {
     stopped = false;
+    // A stop (and a new start) while the others wait must not start them twice.
+    const run = ++generation;
     const listFirst = Promise.all(
       watchers.filter((w) => first.has(w.name)).map((w) => w.lw.start()),
     ).then(() => undefined);
@@ -361,7 +364,7 @@ export function createInformers(options: InformerOptions): InformerSet {
     const all = listFirst.then(async () => {
       const after = options.restAfterMs ?? 0;
       if (after > 0 && rest.length > 0) await sleep(after);
-      if (stopped) return;
+      if (stopped || run !== generation) return;
       await Promise.all(rest.map((w) => w.lw.start()));
     });
     // Whoever waits for `first` only still hears of a failure of the others through `all`

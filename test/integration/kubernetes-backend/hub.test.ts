@@ -68,11 +68,20 @@ describe('hub on the kubernetes backend', { timeout: 900_000 }, () => {
   it('watches each kind once: the backend, the culler and the operator share one set', async () => {
     // The API server counts its open WATCH requests per resource and scope; the hub's are the
     // only namespace-scoped ones here (the controller manager watches cluster-wide).
+    // The operator's kinds are listed and watched 2 s after the hub's own (notebooks, Secrets):
+    // wait until every kind is watched, then count.
+    const kinds = 9;
+    const deadline = Date.now() + 30_000;
     const added = new Map<string, number>();
-    for (const [resource, n] of await namespacedWatches(cluster)) {
-      const delta = n - (watchesBefore.get(resource) ?? 0);
-      if (delta !== 0) added.set(resource, delta);
-    }
+    do {
+      added.clear();
+      for (const [resource, n] of await namespacedWatches(cluster)) {
+        const delta = n - (watchesBefore.get(resource) ?? 0);
+        if (delta !== 0) added.set(resource, delta);
+      }
+      if (added.size >= kinds) break;
+      await new Promise((r) => setTimeout(r, 250));
+    } while (Date.now() < deadline);
     assert.deepEqual(Object.fromEntries([...added].sort()), {
       deployments: 1,
       // Two selections of one kind: Warning events, and the kubelet's Pulling events.
