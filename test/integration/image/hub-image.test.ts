@@ -223,19 +223,31 @@ describe('hub image built from deploy/docker/Dockerfile, run with podman', { ski
     await write('/tmp/scratch');
   });
 
-  it('holds only the runtime: package.json, production node_modules, src without tests', async () => {
+  it('holds only the runtime: package.json, production node_modules, src without tests, the one-file Kubernetes client', async () => {
     const script = [
       'const fs = require("fs");',
       'const tests = fs.readdirSync("src", { recursive: true }).filter((f) => f.endsWith(".test.ts"));',
       'console.log(JSON.stringify({ app: fs.readdirSync(".").sort(), tests: tests.length,',
-      '  dev: fs.existsSync("node_modules/typescript") || fs.existsSync("node_modules/eslint") }));',
+      '  build: fs.readdirSync(".build"),',
+      '  dev: fs.existsSync("node_modules/typescript") || fs.existsSync("node_modules/esbuild") }));',
     ].join('\n');
     const { stdout } = await podman(['exec', name, 'node', '-e', script]);
     assert.deepEqual(JSON.parse(stdout), {
-      app: ['node_modules', 'package.json', 'src'],
+      app: ['.build', 'node_modules', 'package.json', 'src'],
       tests: 0,
+      build: ['kubernetes-client.mjs'],
       dev: false,
     });
+    // The Kubernetes backend and the operator import it by this name (package.json `imports`).
+    const client = await podman([
+      'exec',
+      name,
+      'node',
+      '--input-type=module',
+      '-e',
+      "const k = await import('#kubernetes-client'); console.log(typeof k.KubeConfig, typeof k.ListWatch);",
+    ]);
+    assert.equal(client.stdout.trim(), 'function function');
   });
 
   it('with no volume and no jupyter, the default command stops with a clear message', async () => {
