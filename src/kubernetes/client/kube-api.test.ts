@@ -81,6 +81,11 @@ test('a request without an answer is given up after the bound; the next gets thr
     currentContext: 'x',
   });
   const api = await createKubeApi(kubeConfig, { timeoutMs: 300 });
+  let recovered = 0;
+  let removedCalled = false;
+  api.onRecovered(() => recovered++);
+  const remove = api.onRecovered(() => (removedCalled = true));
+  remove();
   try {
     const began = Date.now();
     const error = await api.list('/api/v1/namespaces/ns/pods').then(
@@ -92,8 +97,14 @@ test('a request without an answer is given up after the bound; the next gets thr
     assert.match(error.message, /GET \/api\/v1\/namespaces\/ns\/pods: no answer .* 300 ms/);
     assert.equal(isClusterUnreachable(error), true);
     assert.ok(took >= 300 && took < 3000, `gave up after ${String(took)} ms`);
+    assert.equal(recovered, 0, 'not recovered while nothing answers');
     const list = await api.list('/api/v1/namespaces/ns/pods');
     assert.equal(list.metadata.resourceVersion, '3');
+    // The first answer after the silence tells the listeners, once each.
+    assert.equal(recovered, 1);
+    assert.equal(removedCalled, false, 'a removed listener is not told');
+    await api.list('/api/v1/namespaces/ns/pods');
+    assert.equal(recovered, 1);
     // The silent connection was closed, not kept in the pool.
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(sockets.size, 1);

@@ -9,31 +9,11 @@ import { Agent, request } from 'node:https';
 import type { KubeConfig } from '#kubernetes-client';
 import type { KubeObject } from '../plain.ts';
 import { requestCredentials, type RequestAuth } from './credentials.ts';
+import { KubeApiError, KubeApiTimeoutError } from './errors.ts';
+import { isClusterUnreachable } from './unreachable.ts';
 import { objectPath, type KindRef } from './resource-paths.ts';
 
-export class KubeApiError extends Error {
-  readonly status: number;
-  /** `reason` of the API's Status object (`AlreadyExists`, `Conflict`, `Invalid`, …). */
-  readonly reason: string | undefined;
-  constructor(status: number, reason: string | undefined, message: string) {
-    super(message);
-    this.name = 'KubeApiError';
-    this.status = status;
-    this.reason = reason;
-  }
-}
-
-/**
- * A request that got no byte for `timeoutMs` (a silent connection: a stalled load balancer,
- * a half-dead network): its socket is destroyed, so the pool never hands it out again.
- */
-export class KubeApiTimeoutError extends Error {
-  readonly code = 'ETIMEDOUT';
-  constructor(message: string) {
-    super(message);
-    this.name = 'KubeApiTimeoutError';
-  }
-}
+export { KubeApiError, KubeApiTimeoutError };
 
 /** How long a request may go without a byte either way before it is given up. */
 export const REQUEST_SILENCE_MS = 30_000;
@@ -73,6 +53,13 @@ export interface KubeApi {
   applyStatus(object: KubeObject & { status: unknown }, fieldManager: string): Promise<unknown>;
   /** POST; resolves 'exists' on 409 AlreadyExists. */
   create(object: KubeObject, fieldManager: string): Promise<'created' | 'exists'>;
+  /**
+   * Calls `listener` once, at the first answer after a request the cluster did not answer
+   * (`isClusterUnreachable`): the API server is back. Returns the listener's removal. Whoever
+   * waits out a backoff (an informer after a long outage waits up to 30 s) retries then rather
+   * than when its timer ends; the Lease's renewals, every 2 s, are what notices first.
+   */
+  onRecovered(listener: () => void): () => void;
   close(): void;
 }
 
@@ -166,11 +153,32 @@ export async function createKubeApi(
       req.end(body);
     });
 
+  let unanswered = false;
+  const recoveryListeners = new Set<() => void>();
+  const answered = (): void => {
+    if (!unanswered) return;
+    unanswered = false;
+    const listeners = [...recoveryListeners];
+    recoveryListeners.clear();
+    for (const listener of listeners) listener();
+  };
+  const sendTracked = async (spec: RequestSpec, auth: RequestAuth): Promise<unknown> => {
+    try {
+      const answer = await sendWith(spec, auth);
+      answered();
+      return answer;
+    } catch (e) {
+      if (isClusterUnreachable(e)) unanswered = true;
+      else answered(); // a refusal is an answer too
+      throw e;
+    }
+  };
+
   const send = async (spec: RequestSpec): Promise<unknown> => {
     const sentAt = Date.now();
     const auth = await credentials.forRequest();
     try {
-      return await sendWith(spec, auth);
+      return await sendTracked(spec, auth);
     } catch (e) {
       if (!(e instanceof KubeApiError) || e.status !== 401) throw e;
       // The token may have been replaced since it was read (a rotated token file, the old
@@ -179,7 +187,7 @@ export async function createKubeApi(
       // sent again.
       const fresh = await credentials.rejected(auth, sentAt);
       if (fresh === undefined) throw e;
-      return sendWith(spec, fresh);
+      return sendTracked(spec, fresh);
     }
   };
 
@@ -234,6 +242,10 @@ export async function createKubeApi(
         if (e instanceof KubeApiError && e.status === 409) return 'exists';
         throw e;
       }
+    },
+    onRecovered(listener) {
+      recoveryListeners.add(listener);
+      return () => recoveryListeners.delete(listener);
     },
     close() {
       agent.destroy();

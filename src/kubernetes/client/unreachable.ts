@@ -5,7 +5,7 @@
  * first kind is worth sending again unchanged a little later; the second is not (a 403, an
  * invalid object). Pure, for the start path's retries (backends/kubernetes) and its words.
  */
-import { KubeApiError } from './kube-api.ts';
+import { KubeApiError } from './errors.ts';
 
 /** Socket errors of a server that is not there (now), not of a request it refused. */
 const NETWORK_CODES = new Set([

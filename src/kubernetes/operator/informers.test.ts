@@ -23,6 +23,7 @@ test('a list failing on every restart is retried with capped exponential backoff
       lists++;
       return Promise.reject(Object.assign(new Error('forbidden'), { status: 403 }));
     },
+    onRecovered: () => () => undefined,
   } as unknown as KubeApi;
   const delays: number[] = [];
   let clock = 0;
@@ -93,6 +94,7 @@ test('a silent watch is abandoned after the bound and resumed from its last vers
   });
   const api = {
     list: () => Promise.resolve({ items: [], metadata: { resourceVersion: '5' } }),
+    onRecovered: () => () => undefined,
   } as unknown as KubeApi;
   const silent: string[] = [];
   let seen: (() => void) | undefined;
@@ -154,6 +156,7 @@ test('the first kinds are listed before the others, and start(kinds) waits for t
       listed.push(kind);
       return { items: [], metadata: { resourceVersion: '1' } };
     },
+    onRecovered: () => () => undefined,
   } as unknown as KubeApi;
   const sleeps: number[] = [];
   const informers = createInformers({
@@ -187,5 +190,58 @@ test('the first kinds are listed before the others, and start(kinds) waits for t
     await informers.stop();
     server.closeAllConnections();
     server.close();
+  }
+});
+
+// After an outage the informer does not sit out its backoff (up to 30 s): the first answer the
+// API server gives anyone (KubeApi.onRecovered, the Lease's renewals) restarts it at once.
+test('a kind waiting out its backoff is listed again as soon as the API server answers again', async () => {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  let lists = 0;
+  const listeners = new Set<() => void>();
+  const api = {
+    list: () => {
+      lists++;
+      return Promise.reject(
+        Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      );
+    },
+    onRecovered: (listener: () => void) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  } as unknown as KubeApi;
+  const sleeps: number[] = [];
+  const informers = createInformers({
+    kubeConfig,
+    api,
+    namespace: 'ns',
+    only: ['notebooks'],
+    onError: () => undefined,
+    // A sleep that never ends: only the recovery can restart the list.
+    sleep: (ms) => {
+      sleeps.push(ms);
+      return new Promise<void>(() => undefined);
+    },
+  });
+  try {
+    await informers.start();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(lists, 1);
+    assert.equal(sleeps.length, 1, 'waiting out its backoff');
+    assert.equal(listeners.size, 1);
+    for (const listener of [...listeners]) listener();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(lists, 2, 'listed again at the recovery');
+    assert.equal(sleeps.length, 2, 'and, failing again, back to its backoff');
+    assert.equal(listeners.size, 1, 'the first wait stopped listening; the second listens');
+  } finally {
+    await informers.stop();
   }
 });

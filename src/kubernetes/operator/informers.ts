@@ -243,18 +243,30 @@ export function createInformers(options: InformerOptions): InformerSet {
     // the list, so a list failing at once would be retried every second forever. The attempt
     // goes back to 0 only once a restart has run a while without an error (backoff.ts).
     const backoff = createBackoff(options.backoff ?? informerBackoff);
+    // After the backoff, or as soon as the API server answers again after an outage
+    // (KubeApi.onRecovered), whichever comes first: a 30 s backoff step would otherwise keep
+    // a kind unwatched, and starts waiting on it, that long after the cluster is back.
     const restartLater = (): void => {
-      void sleep(backoff.next(now())).then(async () => {
-        if (stopped) return;
-        try {
-          await lw.start();
-        } catch (e) {
-          // Thrown before the watch began (credentials could not be applied): no 'error'
-          // event follows, so this is the retry's only chance.
-          options.onError(name, e);
-          restartLater();
-        }
-      });
+      let woken = false;
+      const wake = (): void => {
+        if (woken) return;
+        woken = true;
+        stopListening();
+        void restart();
+      };
+      const stopListening = options.api.onRecovered(wake);
+      void sleep(backoff.next(now())).then(wake);
+    };
+    const restart = async (): Promise<void> => {
+      if (stopped) return;
+      try {
+        await lw.start();
+      } catch (e) {
+        // Thrown before the watch began (credentials could not be applied): no 'error'
+        // event follows, so this is the retry's only chance.
+        options.onError(name, e);
+        restartLater();
+      }
     };
     // ListWatch stops on errors other than 410 Gone and timeouts; it is restarted here, from
     // its last resourceVersion (a relist when that is gone). client-node's Watch applies the

@@ -44,6 +44,7 @@ function setup(spec: Record<string, unknown> = { image: 'img', stopped: false })
   let generation = 0;
   let failApply: KubeApiError | undefined;
   const api: KubeApi = {
+    onRecovered: () => () => undefined,
     request: () => Promise.resolve(''),
     get: () => Promise.resolve(undefined),
     list: () => Promise.resolve({ items: [], metadata: {} }),

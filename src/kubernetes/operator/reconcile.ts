@@ -469,7 +469,7 @@ export async function reconcileNotebook(
         ? undefined
         : Math.max(0, timeLeft) + 50;
   const nodeRetryInMs =
-    nodeLostAt === undefined || next.phase !== 'Running'
+    nodeLostAt === undefined || !['Pending', 'Starting', 'Running'].includes(next.phase)
       ? undefined
       : Math.max(0, nodeLostAt - deps.now().getTime()) + 50;
   const retryInMs =

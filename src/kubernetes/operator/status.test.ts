@@ -11,6 +11,7 @@ import {
   LOST_REASON,
   NODE_LOST_MESSAGE,
   NODE_LOST_REASON,
+  NODE_LOST_STARTING_MESSAGE,
   isTerminal,
   timedOutMessage,
   timeoutLeftMs,
@@ -271,6 +272,34 @@ describe('computeStatus: per-start rules for hub-started servers', () => {
       !heldEnded(hub({ previous: lost, startRequestedAt: '2026-01-01T11:00:00.000Z' })),
       'a new start places it again',
     );
+  });
+
+  it('ends a start whose pod sits on a lost node at once, held until the next start', () => {
+    const starting = pod({ node: 'n', uid: 'b' });
+    const before = computeStatus(hub({ pods: [starting] }));
+    assert.equal(before.phase, 'Starting');
+    const lost = computeStatus(
+      hub({ pods: [starting], previous: before, podsOnLostNodes: new Set(['b']) }),
+    );
+    assert.equal(lost.phase, 'Stopped');
+    assert.equal(lost.conditions?.find((c) => c.type === 'Ready')?.reason, NODE_LOST_REASON);
+    assert.equal(lost.message, NODE_LOST_STARTING_MESSAGE);
+    assert.ok(
+      heldEnded(hub({ previous: lost })),
+      'no pod placed again behind the back of the person',
+    );
+    // A second pod on a node that answers (a rolling replacement) keeps the start going.
+    const elsewhere = computeStatus(
+      hub({
+        pods: [starting, pod({ node: 'm', uid: 'c' })],
+        previous: before,
+        podsOnLostNodes: new Set(['b']),
+      }),
+    );
+    assert.equal(elsewhere.phase, 'Starting');
+    // Not a hub-started server (no start request): no per-start judgement.
+    const handMade = computeStatus(input({ pods: [starting], podsOnLostNodes: new Set(['b']) }));
+    assert.notEqual(handMade.phase, 'Stopped');
   });
 
   it('says restarting (no address) while the same pod is not ready, e.g. after a container restart', () => {

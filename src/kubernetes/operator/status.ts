@@ -96,6 +96,8 @@ export const LOST_MESSAGE =
 export const NODE_LOST_REASON = 'NodeLost';
 export const NODE_LOST_MESSAGE =
   'The notebook server stopped: the machine running your notebook went away; your files are kept. Start it again to continue.';
+export const NODE_LOST_STARTING_MESSAGE =
+  'The notebook server could not start: the machine it was starting on went away; your files are kept. Start it again to continue.';
 export const TIMED_OUT_REASON = 'TimedOut';
 export const timedOutMessage = (seconds: number): string =>
   `The notebook server did not become ready within ${String(seconds)} seconds. Your files are kept; try again, or ask your administrator.`;
@@ -269,6 +271,15 @@ function judgedStart(input: StatusInput, seen: PhaseAndMessage): PhaseAndMessage
     }
   }
   if (seen.phase === 'Pending' || seen.phase === 'Starting') {
+    // Starting on a node that is lost: it will not finish there, and nothing moves the pod
+    // (the node controller evicts only after the `unreachable` toleration, 5 min by default,
+    // and never when every node is silent), so the person would wait for the time-out. Ended
+    // now, like a running server's loss; the next Start makes a new pod, which the scheduler
+    // places on a node that answers.
+    const placed = input.pods.filter((p) => !isTerminating(p));
+    if (placed.length > 0 && placed.every((p) => onLostNode(input, p))) {
+      return { phase: 'Stopped', reason: NODE_LOST_REASON, message: NODE_LOST_STARTING_MESSAGE };
+    }
     const left = timeoutLeftMs(input);
     if (left !== undefined && left <= 0 && input.startTimeoutMs !== undefined) {
       return {

@@ -12,14 +12,20 @@
  *   "the machine running your notebook went away; your files are kept";
  * - no pod is placed again behind the person's back, even once the node is back;
  * - Start places it again, and the file written before the loss is there;
- * - at the end: one pod, one of each object, nothing orphaned, no pod stuck terminating.
+ * - at the end: one pod, one of each object, nothing orphaned, no pod stuck terminating;
+ * - a server still starting when its node is lost ends then, in plain words, not at the start
+ *   time-out; its next Start runs.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { managedSelector } from '../../../src/kubernetes/labels.ts';
 import { notebookObjectNames } from '../../../src/kubernetes/object-names.ts';
-import { NODE_LOST_MESSAGE, NODE_LOST_REASON } from '../../../src/kubernetes/operator/status.ts';
+import {
+  NODE_LOST_MESSAGE,
+  NODE_LOST_REASON,
+  NODE_LOST_STARTING_MESSAGE,
+} from '../../../src/kubernetes/operator/status.ts';
 import { resourceNameOf } from '../../../src/backends/kubernetes/notebook-request.ts';
 import type { Browser } from '../../helpers/test-hub.ts';
 import { watchUntil } from '../../cluster/watch-until.ts';
@@ -50,11 +56,12 @@ describe('a node lost with a running notebook on it', { timeout: 600_000 }, () =
   let setup: FaultSetup | undefined;
   let hub: FaultHub | undefined;
   let ada: Browser;
+  let bo: Browser;
 
   before(async () => {
     setup = await startFaultCluster('faults-node');
     hub = await startFaultHub(setup, { kubernetes: { nodeLostSeconds: NODE_LOST_SECONDS } });
-    [ada] = (await signInPeople(hub.hub.url, ['ada'])) as [Browser];
+    [ada, bo] = (await signInPeople(hub.hub.url, ['ada', 'bo'])) as [Browser, Browser];
   });
 
   after(async () => {
@@ -203,5 +210,74 @@ describe('a node lost with a running notebook on it', { timeout: 600_000 }, () =
       ) as { items: unknown[] };
       assert.equal(list.items.length, 1, `one ${kind} for the one notebook`);
     }
+  });
+  it('ends a start on a node that is lost when the node counts as lost, in plain words; the next Start runs', async () => {
+    assert.ok(setup && hub);
+    const { cluster, namespace } = setup;
+    const faults = cluster.nodeFaults;
+    assert.ok(faults);
+    const name = resourceNameOf({ user: 'bo', server: '' });
+    const names = notebookObjectNames(name);
+    const labelSelector = `ganymede.dev/notebook=${names.base}`;
+    const start = await pressStart(bo);
+    // The node dies as soon as bo's pod is bound to it: Jupyter has not answered yet.
+    await watchUntil<V1Pod>(
+      cluster.kubeConfig,
+      `/api/v1/namespaces/${namespace}/pods`,
+      (_t, p) => p.spec?.nodeName !== undefined,
+      { labelSelector, timeoutMs: 120_000 },
+    );
+    const killedAt = Date.now();
+    await faults.killNode();
+    const events = await start.done;
+    const endedMs = Date.now() - killedAt;
+    process.stderr.write(
+      `node lost while starting: the start ended after ${String(endedMs)} ms (nodeLostSeconds ${String(NODE_LOST_SECONDS)})\n`,
+    );
+    assert.equal(
+      events.some((e) => e.ready === true),
+      false,
+      'bo was still starting when the node went',
+    );
+    const last = events.at(-1);
+    assert.equal(last?.failed, true, JSON.stringify(events));
+    assert.equal(last.message, NODE_LOST_STARTING_MESSAGE);
+    // Well before the start time-out (the fault hub's default, minutes): the node's verdict.
+    assert.ok(endedMs < 90_000, `ended after ${String(endedMs)} ms`);
+    const nb = await getJson<NotebookView>(cluster, [
+      'get',
+      'jupyternotebook',
+      '-n',
+      namespace,
+      name,
+    ]);
+    assert.equal(nb.status?.phase, 'Stopped');
+    assert.equal(nb.status.conditions?.find((c) => c.type === 'Ready')?.reason, NODE_LOST_REASON);
+    assert.equal(nb.spec.stopped, false, 'the hub wrote nothing: the operator owns the outcome');
+    assert.equal(await apiServer(bo), undefined, 'the API says stopped');
+    const deployment = await getJson<{ spec: { replicas?: number } }>(cluster, [
+      'get',
+      'deployment',
+      '-n',
+      namespace,
+      names.base,
+    ]);
+    assert.equal(deployment.spec.replicas, 0, "no pod placed behind the person's back");
+
+    await faults.startNode();
+    await watchUntil<V1Node>(
+      cluster.kubeConfig,
+      '/api/v1/nodes',
+      (_t, n) => nodeReady(n) === 'True',
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    const again = await pressStart(bo);
+    const ready = await again.done;
+    assert.ok(
+      ready.some((e) => e.ready === true),
+      JSON.stringify(ready),
+    );
   });
 });
