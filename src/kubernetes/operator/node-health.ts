@@ -94,6 +94,12 @@ export class NodeHealth {
     return now - since >= this.#lostAfterMs ? 'lost' : 'silent';
   }
 
+  /** Since when a node is not heard from (ms, its Ready condition's change); undefined while
+   * ready, deleted, or never listed. */
+  silentSince(name: string): number | undefined {
+    return this.#deleted.has(name) ? undefined : this.#silentSince.get(name);
+  }
+
   /** When a silent node turns lost (ms), to look again then; undefined otherwise. */
   lostAt(name: string): number | undefined {
     const since = this.#silentSince.get(name);

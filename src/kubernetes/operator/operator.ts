@@ -228,7 +228,11 @@ export function startOperator(options: OperatorOptions): RunningOperator {
         now,
       }),
       ...(options.onRunning ? { onRunning: options.onRunning } : {}),
-      nodes: { state: (n) => capacity.nodeState(n), lostAt: (n) => capacity.nodeLostAt(n) },
+      nodes: {
+        state: (n) => capacity.nodeState(n),
+        lostAt: (n) => capacity.nodeLostAt(n),
+        silentSince: (n) => capacity.nodeSilentSince(n),
+      },
     };
     running = Array.from({ length: workers }, () => worker(q, deps));
     // A turn can also come free without an event (a start gone stale): look again now and then.

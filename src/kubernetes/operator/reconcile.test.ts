@@ -4,12 +4,12 @@ import type { KubeApi } from '../client/kube-api.ts';
 import { KubeApiError } from '../client/kube-api.ts';
 import type { KubeObject, Pod } from '../plain.ts';
 import { defaultBuildSettings } from '../resources/settings.ts';
-import { labelKeys } from '../labels.ts';
+import { annotationKeys, labelKeys } from '../labels.ts';
 import { Admission } from './admission.ts';
 import { arrayCache, queuedStatus } from './testing.ts';
 import type { Caches } from './informers.ts';
 import { holds, reconcileNotebook, type ReconcileDeps } from './reconcile.ts';
-import { PULLING_REASON } from './status.ts';
+import { NODE_LOST_REASON, PULLING_REASON } from './status.ts';
 
 const cache = arrayCache;
 
@@ -385,6 +385,60 @@ describe('reconcileNotebook', () => {
     caches.pods.items[0] = starting({ running: { startedAt: '2026-01-01T00:00:09Z' } });
     await reconcileNotebook(deps, 'ns/nb');
     assert.equal(written.reason, 'WaitingForServer', 'the container runs: the pull is over');
+  });
+
+  it('ends a start whose pod was bound before its node went silent and lost; not one bound after (the node came back)', async () => {
+    const { deps, caches } = setup({ image: 'img:1', stopped: false });
+    const notebook = caches.notebooks.items[0]!;
+    notebook.metadata = {
+      ...notebook.metadata,
+      annotations: { [annotationKeys.startRequestedAt]: '2025-12-31T23:59:00Z' },
+    };
+    const written: { phase?: string; reason?: string | undefined } = {};
+    deps.api.applyStatus = (o) => {
+      const status = o.status as {
+        phase: string;
+        conditions?: { type: string; reason?: string }[];
+      };
+      written.phase = status.phase;
+      written.reason = status.conditions?.find((c) => c.type === 'Ready')?.reason;
+      return Promise.resolve(o);
+    };
+    // The node is lost in the operator's last look at the node list: silent since 23:59:30.
+    const silentSince = Date.parse('2025-12-31T23:59:30Z');
+    const withNodes: ReconcileDeps = {
+      ...deps,
+      nodes: {
+        state: () => 'lost',
+        lostAt: () => silentSince + 10_000,
+        silentSince: () => silentSince,
+      },
+    };
+    const pod = (scheduledAt: string): Pod => ({
+      metadata: {
+        name: 'nb-pod',
+        namespace: 'ns',
+        uid: 'pod-1',
+        labels: { 'ganymede.dev/notebook': 'nb' },
+        creationTimestamp: scheduledAt,
+      },
+      spec: { nodeName: 'node', containers: [{ name: 'notebook', image: 'img:1' }] },
+      status: {
+        phase: 'Pending',
+        conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: scheduledAt }],
+      },
+    });
+    caches.pods.items.push(pod('2025-12-31T23:59:10Z'));
+    await reconcileNotebook(withNodes, 'ns/nb');
+    assert.deepEqual(written, { phase: 'Stopped', reason: NODE_LOST_REASON });
+    // A new start placed after the node went silent: the scheduler saw it ready again.
+    notebook.metadata = {
+      ...notebook.metadata,
+      annotations: { [annotationKeys.startRequestedAt]: '2026-01-01T00:00:00Z' },
+    };
+    caches.pods.items[0] = pod('2026-01-01T00:00:00Z');
+    await reconcileNotebook(withNodes, 'ns/nb');
+    assert.equal(written.phase, 'Starting');
   });
 
   it('reports an invalid stored spec without applying anything', async () => {

@@ -61,6 +61,8 @@ export interface ReconcileDeps {
     state(name: string): NodeState;
     /** When a silent node turns lost (ms since the epoch). */
     lostAt(name: string): number | undefined;
+    /** Since when a node is not heard from (ms since the epoch). */
+    silentSince?(name: string): number | undefined;
   };
 }
 
@@ -394,7 +396,13 @@ export async function reconcileNotebook(
     const node = p.spec?.nodeName;
     if (node === undefined || isTerminating(p) || !deps.nodes) continue;
     const state = deps.nodes.state(node);
-    if (state === 'lost' && p.metadata?.uid) podsOnLostNodes.add(p.metadata.uid);
+    if (
+      state === 'lost' &&
+      p.metadata?.uid &&
+      !boundSinceSilent(p, deps.nodes.silentSince?.(node))
+    ) {
+      podsOnLostNodes.add(p.metadata.uid);
+    }
     if (state === 'silent') {
       const at = deps.nodes.lostAt(node);
       if (at !== undefined) nodeLostAt = Math.min(nodeLostAt ?? at, at);
@@ -479,4 +487,17 @@ export async function reconcileNotebook(
   return failure === undefined
     ? { outcome: 'done', phase: next.phase, ...(retryInMs === undefined ? {} : { retryInMs }) }
     : { outcome: 'retry', error: failure };
+}
+
+/**
+ * A pod bound to its node after the node went silent: the scheduler places pods only on nodes
+ * that are ready, so the node has come back since the operator's last look at the node list
+ * (every few seconds), and the pod is not lost with it. Without this a start made right after
+ * a node returned was ended as lost until that look.
+ */
+function boundSinceSilent(pod: Pod, silentSince: number | undefined): boolean {
+  if (silentSince === undefined) return false;
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  const at = Date.parse(scheduled?.lastTransitionTime ?? '');
+  return !Number.isNaN(at) && at > silentSince;
 }

@@ -57,6 +57,8 @@ export interface CapacityWatch {
   nodeState(name: string): NodeState;
   /** When a silent node turns lost (ms since the epoch), if it is silent. */
   nodeLostAt(name: string): number | undefined;
+  /** NodeHealth.silentSince. */
+  nodeSilentSince(name: string): number | undefined;
   /** Settles after the first reading of the nodes, successful or not. */
   readonly ready: Promise<void>;
   stop(): void;
@@ -106,6 +108,7 @@ export function startCapacityWatch(input: {
     limit: () => current,
     nodeState: (name) => health.state(name, input.now()),
     nodeLostAt: (name) => health.lostAt(name),
+    nodeSilentSince: (name) => health.silentSince(name),
     stop() {
       stopped = true;
       if (handle !== undefined) input.timers.clearTimeout(handle);

@@ -255,14 +255,19 @@ describe('a node lost with a running notebook on it', { timeout: 600_000 }, () =
     assert.equal(nb.status.conditions?.find((c) => c.type === 'Ready')?.reason, NODE_LOST_REASON);
     assert.equal(nb.spec.stopped, false, 'the hub wrote nothing: the operator owns the outcome');
     assert.equal(await apiServer(bo), undefined, 'the API says stopped');
-    const deployment = await getJson<{ spec: { replicas?: number } }>(cluster, [
-      'get',
-      'deployment',
-      '-n',
-      namespace,
-      names.base,
-    ]);
-    assert.equal(deployment.spec.replicas, 0, "no pod placed behind the person's back");
+    // The status is written first, the Deployment scaled to no pod by the reconcile after it.
+    const replicas = () =>
+      getJson<{ spec: { replicas?: number } }>(cluster, [
+        'get',
+        'deployment',
+        '-n',
+        namespace,
+        names.base,
+      ]).then((d) => d.spec.replicas);
+    for (let i = 0; (await replicas()) !== 0; i++) {
+      assert.ok(i < 60, "no pod placed behind the person's back (replicas 0 within 30 s)");
+      await new Promise((r) => setTimeout(r, 500));
+    }
 
     await faults.startNode();
     await watchUntil<V1Node>(
