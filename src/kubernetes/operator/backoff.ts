@@ -43,7 +43,7 @@ export function backoffDelay(
 export function createBackoff(
   policy: BackoffPolicy,
   random: () => number = Math.random,
-): { next(now: number): number; readonly attempt: number } {
+): { next(now: number): number; reset(): void; readonly attempt: number } {
   let attempt = 0;
   let restartedAt: number | undefined;
   return {
@@ -53,6 +53,11 @@ export function createBackoff(
       attempt++;
       restartedAt = now + delay;
       return delay;
+    },
+    /** Back to the first step: what made the steps grow is over (the cluster answers again). */
+    reset() {
+      attempt = 0;
+      restartedAt = undefined;
     },
     get attempt() {
       return attempt;

@@ -224,22 +224,25 @@ test('a kind waiting out its backoff is listed again as soon as the API server a
     namespace: 'ns',
     only: ['notebooks'],
     onError: () => undefined,
-    // A sleep that never ends: only the recovery can restart the list.
+    // Three steps pass (the outage goes on), then a sleep that never ends: only the recovery
+    // can restart the list.
     sleep: (ms) => {
       sleeps.push(ms);
-      return new Promise<void>(() => undefined);
+      return sleeps.length <= 3 ? Promise.resolve() : new Promise<void>(() => undefined);
     },
   });
   try {
     await informers.start();
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(lists, 1);
-    assert.equal(sleeps.length, 1, 'waiting out its backoff');
+    assert.equal(lists, 4);
+    assert.equal(sleeps.length, 4, 'waiting out its backoff');
+    assert.ok((sleeps[3] ?? 0) >= 4000, `the fourth step is 4-8 s: ${String(sleeps[3])}`);
     assert.equal(listeners.size, 1);
     for (const listener of [...listeners]) listener();
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(lists, 2, 'listed again at the recovery');
-    assert.equal(sleeps.length, 2, 'and, failing again, back to its backoff');
+    assert.equal(lists, 5, 'listed again at the recovery');
+    assert.equal(sleeps.length, 5, 'and, failing again, back to its backoff');
+    assert.ok((sleeps[4] ?? 0) <= 1000, `from its first step: ${String(sleeps[4])}`);
     assert.equal(listeners.size, 1, 'the first wait stopped listening; the second listens');
   } finally {
     await informers.stop();

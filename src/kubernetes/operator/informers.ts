@@ -246,16 +246,24 @@ export function createInformers(options: InformerOptions): InformerSet {
     // After the backoff, or as soon as the API server answers again after an outage
     // (KubeApi.onRecovered), whichever comes first: a 30 s backoff step would otherwise keep
     // a kind unwatched, and starts waiting on it, that long after the cluster is back.
+    // The steps grown during an outage start again from the first one at the recovery: a
+    // kind that fails once more just after (a custom resource the API server does not serve
+    // yet while it starts) is retried within a second or two, not after 30 s.
     const restartLater = (): void => {
       let woken = false;
-      const wake = (): void => {
+      const wake = (recovered: boolean): void => {
         if (woken) return;
         woken = true;
         stopListening();
+        if (recovered) backoff.reset();
         void restart();
       };
-      const stopListening = options.api.onRecovered(wake);
-      void sleep(backoff.next(now())).then(wake);
+      const stopListening = options.api.onRecovered(() => {
+        wake(true);
+      });
+      void sleep(backoff.next(now())).then(() => {
+        wake(false);
+      });
     };
     const restart = async (): Promise<void> => {
       if (stopped) return;
