@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const root = join(import.meta.dirname, '..');
-export const entry = join(root, 'src/kubernetes/client/client-node.ts');
-export const output = join(root, '.build/kubernetes-client.mjs');
+const entry = join(root, 'src/kubernetes/client/client-node.ts');
+const output = join(root, '.build/kubernetes-client.mjs');
 
 if (import.meta.main) {
   await build({

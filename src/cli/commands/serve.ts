@@ -82,12 +82,11 @@ async function createBackend(config: Config, log: Logger): Promise<BackendParts>
 }
 
 /**
- * The store, the backend and the hub's own modules, made at the same time: the Kubernetes
+ * The store, the backend and the hub's own modules, made at the same time, so the Kubernetes
  * backend's first lists (notebooks and their Secrets) are in flight while the rest of the hub
- * loads: loading modules and those lists were most of what a restarted hub did before it
- * served again (bench/scale, restart re-adoption). The backend goes first so its requests
- * leave first. If one part fails the others are
- * closed, so nothing is left running behind the error.
+ * loads: those two were most of what a restarted hub did before it served again (bench/scale,
+ * restart re-adoption). The backend goes first so its requests leave first. If one part
+ * fails, the others are closed, so nothing is left running behind the error.
  */
 async function startParts(config: Config, log: Logger) {
   const backend = createBackend(config, log);

@@ -7,16 +7,22 @@ import { KubeConfig } from '#kubernetes-client';
 import type { KubeApi } from '../client/kube-api.ts';
 import { createInformers } from './informers.ts';
 
-// A list that fails every time (an API server that refuses, a lost permission): the informer
-// restarts it with growing delays, not once a second; it does not give up either.
-test('a list failing on every restart is retried with capped exponential backoff', async () => {
+/** Credentials for a server that is not there (or is the test's own). */
+function kubeConfigAt(server: string): KubeConfig {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
-    clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+    clusters: [{ name: 'c', server, skipTLSVerify: true }],
     users: [{ name: 'u', token: 't' }],
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x',
   });
+  return kubeConfig;
+}
+
+// A list that fails every time (an API server that refuses, a lost permission): the informer
+// restarts it with growing delays, not once a second; it does not give up either.
+test('a list failing on every restart is retried with capped exponential backoff', async () => {
+  const kubeConfig = kubeConfigAt('https://127.0.0.1:1');
   let lists = 0;
   const api = {
     list: () => {
@@ -85,13 +91,7 @@ test('a silent watch is abandoned after the bound and resumed from its last vers
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${String(port)}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kubeConfig = kubeConfigAt(`http://127.0.0.1:${String(port)}`);
   const api = {
     list: () => Promise.resolve({ items: [], metadata: { resourceVersion: '5' } }),
     onRecovered: () => () => undefined,
@@ -139,13 +139,7 @@ test('the first kinds are listed before the others, and start(kinds) waits for t
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${String(port)}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kubeConfig = kubeConfigAt(`http://127.0.0.1:${String(port)}`);
   const listed: string[] = [];
   let releaseNotebooks: () => void = () => undefined;
   const notebooksGate = new Promise<void>((r) => (releaseNotebooks = r));
@@ -196,13 +190,7 @@ test('the first kinds are listed before the others, and start(kinds) waits for t
 // After an outage the informer does not sit out its backoff (up to 30 s): the first answer the
 // API server gives anyone (KubeApi.onRecovered, the Lease's renewals) restarts it at once.
 test('a kind waiting out its backoff is listed again as soon as the API server answers again', async () => {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kubeConfig = kubeConfigAt('https://127.0.0.1:1');
   let lists = 0;
   const listeners = new Set<() => void>();
   const api = {

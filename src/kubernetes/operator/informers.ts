@@ -244,11 +244,10 @@ export function createInformers(options: InformerOptions): InformerSet {
     // goes back to 0 only once a restart has run a while without an error (backoff.ts).
     const backoff = createBackoff(options.backoff ?? informerBackoff);
     // After the backoff, or as soon as the API server answers again after an outage
-    // (KubeApi.onRecovered), whichever comes first: a 30 s backoff step would otherwise keep
-    // a kind unwatched, and starts waiting on it, that long after the cluster is back.
-    // The steps grown during an outage start again from the first one at the recovery: a
-    // kind that fails once more just after (a custom resource the API server does not serve
-    // yet while it starts) is retried within a second or two, not after 30 s.
+    // (KubeApi.onRecovered), whichever comes first: a 30 s step would otherwise keep a kind
+    // unwatched, and starts waiting on it, that long after the cluster is back. A recovery
+    // also resets the steps, so a kind failing once more just after (a custom resource not
+    // served yet while the API server starts) is retried within a second or two.
     const restartLater = (): void => {
       let woken = false;
       const wake = (recovered: boolean): void => {

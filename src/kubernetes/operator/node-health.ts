@@ -106,3 +106,23 @@ export class NodeHealth {
     return since === undefined || this.#deleted.has(name) ? undefined : since + this.#lostAfterMs;
   }
 }
+
+/**
+ * Whether a pod was bound to its node after the node went silent (`NodeHealth.silentSince`).
+ * The scheduler places pods only on ready nodes, so such a pod says the node came back since
+ * the operator's last look at the node list (every few seconds): it is not lost with the node.
+ * Without this a start made right after a node returned was ended as lost until that look.
+ */
+export function boundAfterSilence(
+  pod: {
+    readonly status?: {
+      readonly conditions?: readonly { type: string; lastTransitionTime?: string | Date }[];
+    };
+  },
+  silentSince: number | undefined,
+): boolean {
+  if (silentSince === undefined) return false;
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  const at = Date.parse(String(scheduled?.lastTransitionTime ?? ''));
+  return !Number.isNaN(at) && at > silentSince;
+}

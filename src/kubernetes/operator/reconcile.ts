@@ -24,7 +24,7 @@ import { notebookUrl } from '../resources/service.ts';
 import { CONTAINER_NAME, NOTEBOOK_PORT, type BuildSettings } from '../resources/settings.ts';
 import type { Admission } from './admission.ts';
 import { diagnose } from './diagnose.ts';
-import type { NodeState } from './node-health.ts';
+import { boundAfterSilence, type NodeState } from './node-health.ts';
 import { keyOf, splitKey, type Caches } from './informers.ts';
 import {
   computeStatus,
@@ -62,7 +62,7 @@ export interface ReconcileDeps {
     /** When a silent node turns lost (ms since the epoch). */
     lostAt(name: string): number | undefined;
     /** Since when a node is not heard from (ms since the epoch). */
-    silentSince?(name: string): number | undefined;
+    silentSince(name: string): number | undefined;
   };
 }
 
@@ -399,7 +399,7 @@ export async function reconcileNotebook(
     if (
       state === 'lost' &&
       p.metadata?.uid &&
-      !boundSinceSilent(p, deps.nodes.silentSince?.(node))
+      !boundAfterSilence(p, deps.nodes.silentSince(node))
     ) {
       podsOnLostNodes.add(p.metadata.uid);
     }
@@ -487,17 +487,4 @@ export async function reconcileNotebook(
   return failure === undefined
     ? { outcome: 'done', phase: next.phase, ...(retryInMs === undefined ? {} : { retryInMs }) }
     : { outcome: 'retry', error: failure };
-}
-
-/**
- * A pod bound to its node after the node went silent: the scheduler places pods only on nodes
- * that are ready, so the node has come back since the operator's last look at the node list
- * (every few seconds), and the pod is not lost with it. Without this a start made right after
- * a node returned was ended as lost until that look.
- */
-function boundSinceSilent(pod: Pod, silentSince: number | undefined): boolean {
-  if (silentSince === undefined) return false;
-  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-  const at = Date.parse(scheduled?.lastTransitionTime ?? '');
-  return !Number.isNaN(at) && at > silentSince;
 }

@@ -52,6 +52,37 @@ interface NotebookView {
 const nodeReady = (node: V1Node): string | undefined =>
   node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
 
+/** Waits until the one Node's Ready condition has this status. */
+async function nodeTurns(
+  cluster: FaultSetup['cluster'],
+  status: 'True' | 'Unknown',
+  timeoutMs: number,
+): Promise<void> {
+  await watchUntil<V1Node>(
+    cluster.kubeConfig,
+    '/api/v1/nodes',
+    (_t, n) => nodeReady(n) === status,
+    {
+      timeoutMs,
+    },
+  );
+}
+
+async function replicasOf(
+  cluster: FaultSetup['cluster'],
+  namespace: string,
+  name: string,
+): Promise<number | undefined> {
+  const deployment = await getJson<{ spec: { replicas?: number } }>(cluster, [
+    'get',
+    'deployment',
+    '-n',
+    namespace,
+    name,
+  ]);
+  return deployment.spec.replicas;
+}
+
 describe('a node lost with a running notebook on it', { timeout: 600_000 }, () => {
   let setup: FaultSetup | undefined;
   let hub: FaultHub | undefined;
@@ -114,14 +145,7 @@ describe('a node lost with a running notebook on it', { timeout: 600_000 }, () =
 
     const killedAt = Date.now();
     await faults.killNode();
-    await watchUntil<V1Node>(
-      cluster.kubeConfig,
-      '/api/v1/nodes',
-      (_t, n) => nodeReady(n) === 'Unknown',
-      {
-        timeoutMs: 90_000,
-      },
-    );
+    await nodeTurns(cluster, 'Unknown', 90_000);
     const unknownMs = Date.now() - killedAt;
     // The operator's verdict, then the hub's (it reads the same status).
     for (let i = 0; (await apiServer(ada)) !== undefined; i++) {
@@ -151,24 +175,14 @@ describe('a node lost with a running notebook on it', { timeout: 600_000 }, () =
     });
     assert.notEqual(proxied.status, 200, 'no route to a server on a lost node');
     await proxied.body?.cancel();
-    const deployment = await getJson<{ spec: { replicas?: number } }>(cluster, [
-      'get',
-      'deployment',
-      '-n',
-      namespace,
-      names.base,
-    ]);
-    assert.equal(deployment.spec.replicas, 0, "no pod placed behind the person's back");
+    assert.equal(
+      await replicasOf(cluster, namespace, names.base),
+      0,
+      "no pod placed behind the person's back",
+    );
 
     await faults.startNode();
-    await watchUntil<V1Node>(
-      cluster.kubeConfig,
-      '/api/v1/nodes',
-      (_t, n) => nodeReady(n) === 'True',
-      {
-        timeoutMs: 60_000,
-      },
-    );
+    await nodeTurns(cluster, 'True', 60_000);
     // The returning node finishes off the pod of the lost start; none is started in its place.
     await watchUntil<V1Pod>(
       cluster.kubeConfig,
@@ -256,28 +270,13 @@ describe('a node lost with a running notebook on it', { timeout: 600_000 }, () =
     assert.equal(nb.spec.stopped, false, 'the hub wrote nothing: the operator owns the outcome');
     assert.equal(await apiServer(bo), undefined, 'the API says stopped');
     // The status is written first, the Deployment scaled to no pod by the reconcile after it.
-    const replicas = () =>
-      getJson<{ spec: { replicas?: number } }>(cluster, [
-        'get',
-        'deployment',
-        '-n',
-        namespace,
-        names.base,
-      ]).then((d) => d.spec.replicas);
-    for (let i = 0; (await replicas()) !== 0; i++) {
+    for (let i = 0; (await replicasOf(cluster, namespace, names.base)) !== 0; i++) {
       assert.ok(i < 60, "no pod placed behind the person's back (replicas 0 within 30 s)");
       await new Promise((r) => setTimeout(r, 500));
     }
 
     await faults.startNode();
-    await watchUntil<V1Node>(
-      cluster.kubeConfig,
-      '/api/v1/nodes',
-      (_t, n) => nodeReady(n) === 'True',
-      {
-        timeoutMs: 60_000,
-      },
-    );
+    await nodeTurns(cluster, 'True', 60_000);
     const again = await pressStart(bo);
     const ready = await again.done;
     assert.ok(
